@@ -1,0 +1,227 @@
+"""The ``kpi`` command: sample, validate, check, report, serve, calibration-pack.
+
+Every verb prints problems with the input as one line each on stderr and exits
+non-zero; a traceback is never what a user sees for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kpi_core.problems import DataError, QueryError
+
+BUNDLED_SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLE_SEED = 7
+SAMPLE_ANNOTATIONS = 20_000
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from kpi_core.sampling import write_sample
+
+    write_sample(Path(args.out_dir), args.annotations, seed=args.seed, fmt=args.format,
+                 progress=not args.quiet)
+    print(f"wrote sample data ({args.annotations:,} annotations, seed {args.seed}) to {args.out_dir}",
+          file=sys.stderr)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from kpi_core.validation import validate
+
+    problems = validate(Path(args.data_dir))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found in {args.data_dir}", file=sys.stderr)
+        return 1
+    print(f"{args.data_dir}: valid", file=sys.stderr)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from kpi_core.loading import open_dataset
+    from kpi_core.queries import QUERIES_DIR, check, query_paths
+
+    data = Path(args.data) if args.data else BUNDLED_SAMPLE
+    dataset = open_dataset(data)
+    failures = check(dataset.con)
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    total = len(query_paths())
+    if failures:
+        print(f"{len(failures)} of {total} query file(s) failed", file=sys.stderr)
+        return 1
+    print(f"all {total} query files in {QUERIES_DIR} ran on {data} and match their headers",
+          file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from kpi_core.report import write_report
+
+    write_report(
+        Path(args.data_dir),
+        fmt=args.format,
+        level=args.level,
+        as_of=args.as_of,
+        out=Path(args.out) if args.out else None,
+        targets=Path(args.targets) if args.targets else None,
+        progress=not args.quiet,
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from kpi_core.serving import serve
+
+    data = Path(args.data_dir) if args.data_dir else BUNDLED_SAMPLE
+    return serve(data, host=args.host, port=args.port)
+
+
+def _calibration_pack(args: argparse.Namespace) -> int:
+    from kpi_core.calibration_pack import write_pack
+
+    write_pack(
+        Path(args.data_dir),
+        week=args.week,
+        domain=args.domain,
+        out=Path(args.out),
+        pseudonymise=not args.real_names,
+        level=args.level,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kpi",
+        description="Quality KPIs for data-labelling operations: accepted-label error rate, "
+        "disagreement, Krippendorff's alpha, cost per accepted label, backlog and more, "
+        "computed with DuckDB and polars over a directory of annotation logs.",
+        epilog="Start with:  kpi sample demo && kpi validate demo && kpi report demo "
+        "--format markdown && kpi serve demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    def verb(name: str, summary: str, example: str, run: Callable[[argparse.Namespace], int]):
+        sub = verbs.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.set_defaults(run=run)
+        return sub
+
+    sample = verb(
+        "sample",
+        "Write a realistic synthetic data directory with every table of the contract "
+        "(same seed, same bytes).",
+        "kpi sample demo --annotations 100000 --seed 7 --format parquet",
+        _sample,
+    )
+    sample.add_argument("out_dir", metavar="OUT_DIR", help="directory to write (created if absent)")
+    sample.add_argument("--annotations", type=int, default=SAMPLE_ANNOTATIONS, metavar="N",
+                        help=f"number of annotations (default {SAMPLE_ANNOTATIONS:,})")
+    sample.add_argument("--seed", type=int, default=SAMPLE_SEED, metavar="S",
+                        help=f"random seed (default {SAMPLE_SEED})")
+    sample.add_argument("--format", choices=("parquet", "csv", "jsonl"), default="parquet",
+                        help="file format of every table (default parquet)")
+    sample.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    validate = verb(
+        "validate",
+        "Check DATA_DIR against the input contract: exit 0 when clean, 1 with one line "
+        "per broken rule (file, row, column, reason).",
+        "kpi validate ./logs",
+        _validate,
+    )
+    validate.add_argument("data_dir", metavar="DATA_DIR",
+                          help="directory of items, annotators, annotations (+ optional tables) "
+                          "as .csv, .parquet, .jsonl or Parquet folders")
+
+    check = verb(
+        "check",
+        "Run every SQL file in queries/ and check its columns against its 'Output:' header; "
+        "exit 1 naming the file, line and reason when one fails.",
+        "kpi check --data ./logs",
+        _check,
+    )
+    check.add_argument("--data", metavar="DATA_DIR",
+                       help="data directory to run against (default: the bundled sample)")
+
+    report = verb(
+        "report",
+        "Compute every KPI (overall, per slice, per ISO week) and the promoted slices.",
+        "kpi report ./logs --format json --as-of 2026-03-01 --out report.json",
+        _report,
+    )
+    report.add_argument("data_dir", metavar="DATA_DIR", help="data directory")
+    report.add_argument("--format", choices=("json", "markdown", "html"), default="json",
+                        help="json (machine-readable), markdown (for a meeting doc) or html "
+                        "(self-contained, with charts); default json")
+    report.add_argument("--level", choices=("nominal", "ordinal", "interval", "ratio"),
+                        default="nominal",
+                        help="measurement level of labels for Krippendorff's alpha "
+                        "(default nominal; the others read labels as numbers)")
+    report.add_argument("--as-of", metavar="TIMESTAMP",
+                        help="ISO 8601 time the backlog and promotion are judged at "
+                        "(default: the latest timestamp in the data)")
+    report.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    report.add_argument("--targets", metavar="TOML",
+                        help="targets file overriding the defaults (see kpi_core/targets.toml)")
+    report.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    serve = verb(
+        "serve",
+        "Start the dashboard (default http://127.0.0.1:8501) on DATA_DIR, or on the bundled "
+        "sample when none is given.",
+        "kpi serve ./logs --port 8600",
+        _serve,
+    )
+    serve.add_argument("data_dir", metavar="DATA_DIR", nargs="?", help="data directory")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="interface to listen on (default 127.0.0.1; 0.0.0.0 exposes it)")
+    serve.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+
+    pack = verb(
+        "calibration-pack",
+        "Write the weekly calibration meeting pack: self-contained HTML, the CSVs behind "
+        "every table and a markdown agenda.",
+        "kpi calibration-pack ./logs --week 2026-W07 --domain medicine --out pack/",
+        _calibration_pack,
+    )
+    pack.add_argument("data_dir", metavar="DATA_DIR", help="data directory")
+    pack.add_argument("--week", required=True, metavar="YYYY-Www", help="ISO week of the meeting")
+    pack.add_argument("--domain", help="only this domain (default: all)")
+    pack.add_argument("--out", required=True, metavar="DIR", help="directory to write the pack to")
+    pack.add_argument("--level", choices=("nominal", "ordinal", "interval", "ratio"),
+                      default="nominal", help="measurement level for alpha (default nominal)")
+    pack.add_argument("--real-names", action="store_true",
+                      help="show annotator ids instead of stable pseudonyms")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DataError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except QueryError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

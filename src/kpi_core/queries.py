@@ -1,0 +1,196 @@
+"""The SQL files in ``queries/``, found by name and run with bound parameters.
+
+Each file holds one query in aiosql's format, opened by a header comment::
+
+    -- name: slice_error_rates(as_of)
+    -- Which slices accept wrong labels?
+    -- Grain: one row per slice per ISO week.
+    -- Parameters: as_of timestamp, the report's as-of time.
+    -- Output: domain varchar, week varchar, n_accepted bigint
+
+aiosql parses the files (it turns ``:as_of`` into DuckDB's ``$as_of``); this
+module only adds what aiosql leaves out: one file per query so one broken file
+cannot hide the others, the declared ``Output:`` columns, and errors that name
+the file and the line. Files are re-read when they change, so an analyst's edit
+shows on the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosql
+import duckdb
+import polars as pl
+
+from kpi_core.problems import QueryError
+
+#: Where the project's queries live; ``KPI_QUERIES_DIR`` points elsewhere.
+QUERIES_DIR = Path(os.environ.get("KPI_QUERIES_DIR", Path(__file__).resolve().parents[2] / "queries"))
+
+
+@dataclass(frozen=True)
+class QueryFile:
+    """One query file, parsed."""
+
+    name: str
+    path: Path
+    sql: str
+    doc: str
+    parameters: tuple[str, ...]
+    outputs: tuple[tuple[str, str], ...]  # (column, declared type)
+    sql_first_line: int  # the file line the SQL text starts on, from 1
+
+    @property
+    def purpose(self) -> str:
+        return self.doc.splitlines()[0] if self.doc else ""
+
+    @property
+    def output_columns(self) -> list[str]:
+        return [name for name, _ in self.outputs]
+
+    def file_line(self, sql_line: int) -> int:
+        return self.sql_first_line + sql_line - 1
+
+
+def _parse_outputs(doc: str) -> tuple[tuple[str, str], ...]:
+    match = re.search(r"^Output:\s*(.*)", doc, flags=re.MULTILINE | re.DOTALL)
+    if not match:
+        return ()
+    columns = []
+    for part in match.group(1).replace("\n", " ").split(","):
+        words = part.split()
+        if words:
+            columns.append((words[0], " ".join(words[1:])))
+    return tuple(columns)
+
+
+def parse_file(path: Path) -> QueryFile:
+    """Parse one query file; :class:`QueryError` names the file when it cannot."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise QueryError(str(path), f"cannot read query file: {error}") from None
+    try:
+        loaded = aiosql.from_str(text, "duckdb")
+    except Exception as error:  # aiosql raises several types for bad headers
+        raise QueryError(str(path), str(error).strip()) from None
+    names = [n for n in loaded.available_queries if not n.endswith("_cursor")]
+    if len(names) != 1:
+        raise QueryError(
+            str(path),
+            f"expected exactly one '-- name: ...' query per file, found {len(names)}",
+        )
+    name = names[0]
+    if name != path.stem:
+        raise QueryError(str(path), f"query is named {name!r} but the file is {path.name!r}", 1)
+    query = getattr(loaded, name)
+    doc = (query.__doc__ or "").strip()
+    first_sql = query.sql.strip().splitlines()[0]
+    lines = text.splitlines()
+    start = next(
+        (i + 1 for i, line in enumerate(lines) if line.strip() == first_sql.strip()), 1
+    )
+    return QueryFile(
+        name=name,
+        path=path,
+        sql=query.sql,
+        doc=doc,
+        parameters=tuple(query.parameters or ()),
+        outputs=_parse_outputs(doc),
+        sql_first_line=start,
+    )
+
+
+_cache: dict[Path, tuple[float, QueryFile]] = {}
+
+
+def query_paths(root: Path | None = None) -> list[Path]:
+    """Every ``.sql`` file under ``root`` (sub-folders included), sorted."""
+    return sorted(Path(root or QUERIES_DIR).rglob("*.sql"))
+
+
+def load(name: str, root: Path | None = None) -> QueryFile:
+    """The query called ``name`` (a file ``<name>.sql`` under ``root``), fresh from disk."""
+    matches = [p for p in query_paths(root) if p.stem == name]
+    if not matches:
+        raise QueryError(str(Path(root or QUERIES_DIR) / f"{name}.sql"), "no such query file")
+    path = matches[0]
+    mtime = path.stat().st_mtime_ns
+    cached = _cache.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    parsed = parse_file(path)
+    _cache[path] = (mtime, parsed)
+    return parsed
+
+
+def _error_line(query: QueryFile, message: str) -> int | None:
+    match = re.search(r"LINE (\d+):", message)
+    if match:
+        return query.file_line(int(match.group(1)))
+    # Binder and catalog errors carry no line; point at the first line naming the culprit.
+    named = re.search(r'"([^"]+)"', message)
+    if named:
+        needle = re.compile(rf"\b{re.escape(named.group(1))}\b")
+        for number, line in enumerate(query.sql.splitlines(), start=1):
+            if needle.search(line):
+                return query.file_line(number)
+    return None
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    root: Path | None = None,
+    **params: object,
+) -> pl.DataFrame:
+    """Run query ``name`` with ``params`` bound (never formatted into the SQL).
+
+    Parameters the file declares but the caller omits are bound as NULL, which
+    the queries read as "no filter". The result arrives through Arrow.
+    """
+    query = load(name, root)
+    unknown = set(params) - set(query.parameters)
+    if unknown:
+        raise QueryError(str(query.path), f"unexpected parameters {sorted(unknown)}")
+    bound = {p: params.get(p) for p in query.parameters}
+    try:
+        return con.sql(query.sql, params=bound or None).pl()
+    except duckdb.Error as error:
+        message = str(error).strip()
+        raise QueryError(str(query.path), message.splitlines()[0], _error_line(query, message)) from None
+
+
+def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: object) -> list[str]:
+    """Run every query and compare its columns with its ``Output:`` header.
+
+    Returns one message per failing file (empty when all pass).
+    """
+    failures = []
+    for path in query_paths(root):
+        try:
+            query = parse_file(path)
+            if not query.outputs:
+                raise QueryError(str(path), "header has no 'Output:' line declaring the columns")
+            wanted = {p: v for p, v in params.items() if p in query.parameters}
+            frame = run(con, query.name, root, **wanted)
+        except QueryError as error:
+            failures.append(str(error))
+            continue
+        declared, actual = query.output_columns, frame.columns
+        if declared != actual:
+            missing = [c for c in declared if c not in actual]
+            extra = [c for c in actual if c not in declared]
+            detail = []
+            if missing:
+                detail.append(f"declared but not returned: {', '.join(missing)}")
+            if extra:
+                detail.append(f"returned but not declared: {', '.join(extra)}")
+            if not detail:
+                detail.append("columns are in another order than the header declares")
+            failures.append(f"{path}: Output header does not match the result ({'; '.join(detail)})")
+    return failures
