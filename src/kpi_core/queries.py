@@ -194,3 +194,28 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
                 detail.append("columns are in another order than the header declares")
             failures.append(f"{path}: Output header does not match the result ({'; '.join(detail)})")
     return failures
+
+
+def model_paths(root: Path | None = None) -> list[Path]:
+    """Queries under ``models/``: building blocks other queries read by name."""
+    return sorted((Path(root or QUERIES_DIR) / "models").glob("*.sql"))
+
+
+def register_models(
+    con: duckdb.DuckDBPyConnection, root: Path | None = None, *, materialize: bool = False
+) -> None:
+    """Create each model as a view (or, with ``materialize``, a temp table) of its name.
+
+    Materializing pays when many queries read a model over large data: its
+    joins then run once.
+    """
+    for path in model_paths(root):
+        query = load(path.stem, root)
+        kind = "temp table" if materialize else "temp view"
+        try:
+            con.execute(f"create or replace {kind} {query.name} as {query.sql}")
+        except duckdb.Error as error:
+            message = str(error).strip()
+            raise QueryError(
+                str(query.path), message.splitlines()[0], _error_line(query, message)
+            ) from None

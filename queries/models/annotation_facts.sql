@@ -1,0 +1,183 @@
+-- name: annotation_facts()
+-- Everything the KPIs need to know about each annotation, joined once.
+-- Grain: one row per annotation (programmatic ones included).
+-- A model: registered as a view of the same name that the KPI queries read.
+-- Decision = latest review by reviewed_at (ties: later review_id).
+-- Truth = latest audit's is_error (ties: later audit_id); else label != gold,
+-- where gold is items.gold_label, or else the item's latest calibration
+-- decision for annotations submitted at or after it was recorded.
+-- Costs fall back to duration_s / 3600 * hourly_rate; what cannot be derived
+-- counts 0 and is counted in n_cost_missing.
+-- Output: annotation_id varchar, item_id varchar, annotator_id varchar,
+--   domain varchar, difficulty varchar, risk_class varchar, dataset_version varchar,
+--   vendor varchar, tier varchar, is_human boolean, week_start date,
+--   submitted_at timestamp, label varchar, decision_verdict varchar,
+--   decided_at timestamp, truth_is_error boolean, gold_label varchar,
+--   cost double, n_cost_missing bigint, n_precheck bigint,
+--   n_precheck_accept bigint, latest_final_verdict varchar
+with
+
+items as (
+    select
+        item_id,
+        domain,
+        coalesce(difficulty, 'unknown') as difficulty,
+        coalesce(risk_class, 'unknown') as risk_class,
+        coalesce(dataset_version, 'unknown') as dataset_version,
+        gold_label
+    from items
+),
+
+annotators as (
+    select
+        annotator_id,
+        tier,
+        coalesce(vendor, 'unknown') as vendor,
+        hourly_rate
+    from annotators
+),
+
+ranked_reviews as (
+    select
+        reviews.annotation_id,
+        reviews.stage,
+        reviews.verdict,
+        reviews.reviewed_at,
+        coalesce(reviews.cost, reviews.duration_s / 3600.0 * reviewers.hourly_rate) as cost,
+        row_number() over (
+            partition by reviews.annotation_id
+            order by reviews.reviewed_at desc, reviews.review_id desc
+        ) as recency,
+        row_number() over (
+            partition by reviews.annotation_id, reviews.stage
+            order by reviews.reviewed_at desc, reviews.review_id desc
+        ) as stage_recency
+    from reviews
+    left join annotators as reviewers on reviews.reviewer_id = reviewers.annotator_id
+),
+
+review_rollup as (
+    select
+        annotation_id,
+        max(case when recency = 1 then verdict end) as decision_verdict,
+        max(case when recency = 1 then reviewed_at end) as decided_at,
+        max(case when stage = 'final' and stage_recency = 1 then verdict end)
+            as latest_final_verdict,
+        sum(coalesce(cost, 0)) as cost,
+        count(case when cost is null then 1 end) as n_cost_missing,
+        count(case when stage = 'precheck' then 1 end) as n_precheck,
+        count(case when stage = 'precheck' and verdict = 'accept' then 1 end)
+            as n_precheck_accept
+    from ranked_reviews
+    group by annotation_id
+),
+
+ranked_audits as (
+    select
+        annotation_id,
+        is_error,
+        cost,
+        row_number() over (
+            partition by annotation_id order by audited_at desc, audit_id desc
+        ) as recency
+    from audits
+),
+
+audit_rollup as (
+    select
+        annotation_id,
+        max(case when recency = 1 then cast(is_error as integer) end) = 1 as is_error,
+        sum(coalesce(cost, 0)) as cost,
+        count(case when cost is null then 1 end) as n_cost_missing
+    from ranked_audits
+    group by annotation_id
+),
+
+latest_decisions as (
+    select item_id, agreed_label, recorded_at
+    from (
+        select
+            item_id,
+            agreed_label,
+            recorded_at,
+            row_number() over (
+                partition by item_id order by recorded_at desc, decision_id desc
+            ) as recency
+        from calibration_decisions
+    ) as ranked
+    where recency = 1
+),
+
+joined as (
+    select
+        annotations.annotation_id,
+        annotations.item_id,
+        annotations.annotator_id,
+        items.domain,
+        items.difficulty,
+        items.risk_class,
+        items.dataset_version,
+        annotators.vendor,
+        annotators.tier,
+        annotators.tier in ('generalist', 'specialist') as is_human,
+        cast(date_trunc('week', annotations.submitted_at) as date) as week_start,
+        annotations.submitted_at,
+        annotations.label,
+        review_rollup.decision_verdict,
+        review_rollup.decided_at,
+        review_rollup.latest_final_verdict,
+        coalesce(
+            items.gold_label,
+            case
+                when annotations.submitted_at >= latest_decisions.recorded_at
+                    then latest_decisions.agreed_label
+            end
+        ) as gold_label,
+        audit_rollup.is_error as audit_is_error,
+        coalesce(annotations.cost, annotations.duration_s / 3600.0 * annotators.hourly_rate)
+            as annotation_cost,
+        coalesce(review_rollup.cost, 0) + coalesce(audit_rollup.cost, 0) as attached_cost,
+        coalesce(review_rollup.n_cost_missing, 0) + coalesce(audit_rollup.n_cost_missing, 0)
+            as attached_cost_missing,
+        coalesce(review_rollup.n_precheck, 0) as n_precheck,
+        coalesce(review_rollup.n_precheck_accept, 0) as n_precheck_accept
+    from annotations
+    inner join items on annotations.item_id = items.item_id
+    inner join annotators on annotations.annotator_id = annotators.annotator_id
+    left join review_rollup on annotations.annotation_id = review_rollup.annotation_id
+    left join audit_rollup on annotations.annotation_id = audit_rollup.annotation_id
+    left join latest_decisions on annotations.item_id = latest_decisions.item_id
+),
+
+final as (
+    select
+        annotation_id,
+        item_id,
+        annotator_id,
+        domain,
+        difficulty,
+        risk_class,
+        dataset_version,
+        vendor,
+        tier,
+        is_human,
+        week_start,
+        submitted_at,
+        label,
+        decision_verdict,
+        decided_at,
+        coalesce(
+            audit_is_error,
+            case when gold_label is not null then label <> gold_label end
+        ) as truth_is_error,
+        gold_label,
+        coalesce(annotation_cost, 0) + attached_cost as cost,
+        case when annotation_cost is null then 1 else 0 end + attached_cost_missing
+            as n_cost_missing,
+        n_precheck,
+        n_precheck_accept,
+        latest_final_verdict
+    from joined
+)
+
+select * from final

@@ -1,0 +1,83 @@
+"""Item-level agreement KPIs: disagreement rate, pairwise agreement, Krippendorff's alpha.
+
+They start from per-item label counts over human annotations, one label per
+annotator per item (``queries/item_label_counts.sql``). Grouped by vendor or
+tier, only that vendor's or tier's annotations count on an item; grouped by
+annotator, every item has a single annotator, so all three are null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import polars as pl
+
+from kpi_core.grouping import group_keys, rollup
+from kpi_core.reliability import alpha_from_value_counts
+from kpi_core.stats import rate_with_interval, ratio
+
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
+
+AGREEMENT_COLUMNS = (
+    "n_items_multi",
+    "n_items_disagree",
+    "n_pairs",
+    "n_pairs_agree",
+    "disagreement_rate",
+    "disagreement_rate_ci_low",
+    "disagreement_rate_ci_high",
+    "pairwise_agreement",
+    "krippendorff_alpha",
+)
+
+
+def unit_label_counts(item_labels: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """Distinct annotators per (group, item, label): the units of the agreement KPIs."""
+    keys = group_keys(by)
+    return item_labels.group_by([*keys, "item_id", "label"]).agg(
+        pl.col("n_annotators").sum()
+    )
+
+
+def agreement_kpis(
+    item_labels: pl.LazyFrame, by: Sequence[str] = (), *, level: Level = "nominal"
+) -> pl.LazyFrame:
+    """Agreement KPIs per group of ``by``.
+
+    - disagreement_rate = items with >= 2 annotators whose labels are not all
+      equal / items with >= 2 annotators (with its Wilson interval)
+    - pairwise_agreement = pooled over those items: unordered pairs of
+      annotators with equal labels / all such pairs; an item with m annotators
+      has m(m-1)/2 pairs, of which sum_c n_c(n_c-1)/2 agree
+    - krippendorff_alpha = alpha with units = items, coders = annotators,
+      values = labels, at ``level``
+    """
+    if "annotator_id" in by:
+        raise ValueError("agreement is undefined within one annotator; see metrics.kpi_table")
+    keys = group_keys(by)
+    counts = unit_label_counts(item_labels, by)
+    per_item = counts.group_by([*keys, "item_id"]).agg(
+        pl.col("n_annotators").sum().alias("m"),
+        (pl.col("n_annotators") * (pl.col("n_annotators") - 1)).sum().alias("agree2"),
+        pl.len().alias("n_labels"),
+    )
+    summed = rollup(
+        per_item.filter(pl.col("m") >= 2),
+        by,
+        [
+            pl.len().alias("n_items_multi"),
+            (pl.col("n_labels") > 1).sum().alias("n_items_disagree"),
+            (pl.col("m") * (pl.col("m") - 1) // 2).sum().alias("n_pairs"),
+            (pl.col("agree2") // 2).sum().alias("n_pairs_agree"),
+        ],
+    ).with_columns(
+        *rate_with_interval("n_items_disagree", "n_items_multi", "disagreement_rate"),
+        ratio("n_pairs_agree", "n_pairs").alias("pairwise_agreement"),
+    )
+    alpha = alpha_from_value_counts(
+        counts, keys, unit="item_id", value="label", n="n_annotators", level=level
+    ).select([*keys, "krippendorff_alpha"])
+    if keys:
+        return summed.join(alpha, on=keys, how="full", coalesce=True, nulls_equal=True)
+    return pl.concat([summed, alpha], how="horizontal")

@@ -1,0 +1,34 @@
+"""Data-defect turnaround: how fast incidents are resolved, and what is still open."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kpi_core.contract import SEVERITIES
+from kpi_core.stats import weighted_quantiles
+
+
+def defect_turnaround(defects: pl.LazyFrame) -> pl.DataFrame:
+    """Per severity: median hours from opened_at to resolved_at over resolved
+    defects, how many are resolved and open, and the oldest open age in hours.
+    Every severity of the contract gets a row, empty ones with counts 0.
+    """
+    medians = weighted_quantiles(
+        defects.with_columns(pl.lit(1).alias("n")),
+        ["severity"],
+        "resolution_h",
+        "n",
+        {"median_resolution_h": 0.5},
+    )
+    counts = defects.group_by("severity").agg(
+        (~pl.col("is_open")).sum().alias("n_resolved"),
+        pl.col("is_open").sum().alias("n_open"),
+        pl.col("age_h").max().alias("oldest_open_age_h"),
+    )
+    every = pl.LazyFrame({"severity": list(SEVERITIES)})
+    return (
+        every.join(counts, on="severity", how="left")
+        .join(medians, on="severity", how="left")
+        .with_columns(pl.col("n_resolved", "n_open").fill_null(0).cast(pl.Int64))
+        .collect()
+    )

@@ -1,0 +1,138 @@
+"""Markdown (for a meeting doc) and self-contained HTML renderings of a report."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+import polars as pl
+
+from kpi_core.catalog import KPIS
+from kpi_core.formatting import STATUS_WORDS, format_value
+from kpi_core.grouping import SLICE
+from kpi_core.report import KpiReport, format_timestamp, to_dict
+
+_TABLE_KPIS = (
+    "accepted",
+    "accepted_label_error_rate",
+    "disagreement_rate",
+    "krippendorff_alpha",
+    "rework_rate",
+    "cost_per_accepted_label",
+    "review_backlog",
+)
+
+
+def _markdown_table(frame: pl.DataFrame, keys: list[str]) -> list[str]:
+    header = [*keys, *(KPIS[k].title for k in _TABLE_KPIS)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in frame.to_dicts():
+        cells = [str(row[k]) for k in keys] + [format_value(k, row.get(k)) for k in _TABLE_KPIS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def to_markdown(report: KpiReport) -> str:
+    """A markdown report: headline KPIs with status, promoted slices, slices, weeks."""
+    data = to_dict(report)
+    overall = data["overall"]
+    lines = [
+        "# Labelling quality report",
+        "",
+        f"As of {format_timestamp(report.as_of)} · alpha level {report.level}",
+        "",
+        "## Headline KPIs",
+        "",
+        "| KPI | value | 95% interval | status |",
+        "|---|---|---|---|",
+    ]
+    for name, kpi in KPIS.items():
+        interval = ""
+        if kpi.has_interval and overall.get(f"{name}_ci_low") is not None:
+            interval = (f"{format_value(name, overall[f'{name}_ci_low'])} – "
+                        f"{format_value(name, overall[f'{name}_ci_high'])}")
+        status = STATUS_WORDS[data["status"].get(name)]
+        lines.append(f"| {kpi.title} | {format_value(name, overall.get(name))} | {interval} | {status} |")
+    lines += ["", "## Slices promoted to specialist review", ""]
+    if not data["promoted_slices"]:
+        lines.append("None.")
+    for promoted in data["promoted_slices"]:
+        weeks = ", ".join(
+            f"{w['week']}: {format_value('accepted_label_error_rate', w['accepted_label_error_rate'])}"
+            f" of {w['n_accepted_known']}"
+            for w in promoted["weeks"]
+        )
+        lines.append(f"- **{promoted['domain']} / {promoted['difficulty']} / "
+                     f"{promoted['risk_class']}**: {weeks}")
+    lines += ["", "## By slice", "", *_markdown_table(report.slices, list(SLICE))]
+    lines += ["", "## By ISO week", "", *_markdown_table(report.weeks, ["week"]), ""]
+    return "\n".join(lines)
+
+
+def _figure_html(figure: go.Figure, first: bool) -> str:
+    # The first chart carries plotly.js inline, so the file opens offline.
+    return figure.to_html(full_html=False, include_plotlyjs=True if first else False)
+
+
+def weekly_rate_figure(weeks: pl.DataFrame, kpi: str) -> go.Figure:
+    """A weekly line of ``kpi`` with its Wilson interval as error bars."""
+    title = KPIS[kpi].title
+    figure = go.Figure(
+        go.Scatter(
+            x=weeks["week"].to_list(),
+            y=weeks[kpi].to_list(),
+            mode="lines+markers",
+            name=title,
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=(weeks[f"{kpi}_ci_high"] - weeks[kpi]).to_list(),
+                arrayminus=(weeks[kpi] - weeks[f"{kpi}_ci_low"]).to_list(),
+            ) if KPIS[kpi].has_interval else None,
+        )
+    )
+    figure.update_layout(title=f"{title} by ISO week", xaxis_title="ISO week",
+                         yaxis_title=title, yaxis_tickformat=".1%" if KPIS[kpi].unit == "rate" else None,
+                         height=360, margin=dict(l=60, r=20, t=50, b=50))
+    return figure
+
+
+def to_html(report: KpiReport) -> str:
+    """A self-contained HTML report (plotly.js inline: opens offline)."""
+    markdown_free = to_dict(report)
+    overall = markdown_free["overall"]
+    tiles = "".join(
+        f"<div class='tile {markdown_free['status'].get(name) or 'none'}'><div class='t'>"
+        f"{html.escape(kpi.title)}</div><div class='v'>{format_value(name, overall.get(name))}</div>"
+        f"<div class='s'>{STATUS_WORDS[markdown_free['status'].get(name)]}</div></div>"
+        for name, kpi in KPIS.items()
+    )
+    charts = [
+        weekly_rate_figure(report.weeks, "accepted_label_error_rate"),
+        weekly_rate_figure(report.weeks, "disagreement_rate"),
+        weekly_rate_figure(report.weeks, "krippendorff_alpha"),
+    ]
+    body = "".join(_figure_html(f, i == 0) for i, f in enumerate(charts))
+    promoted = "".join(
+        f"<li>{html.escape(p['domain'])} / {html.escape(str(p['difficulty']))} / "
+        f"{html.escape(str(p['risk_class']))}</li>"
+        for p in markdown_free["promoted_slices"]
+    ) or "<li>None</li>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Labelling quality report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+.tiles {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 8px; }}
+.tile {{ border: 1px solid #ccc; border-left: 6px solid #999; padding: 8px; }}
+.tile.ok {{ border-left-color: #2e7d32; }} .tile.warn {{ border-left-color: #f9a825; }}
+.tile.breach {{ border-left-color: #c62828; }}
+.t {{ font-size: 0.85em; color: #555; }} .v {{ font-size: 1.5em; font-weight: 600; }}
+@media print {{ .tile {{ break-inside: avoid; }} }}
+</style></head><body>
+<h1>Labelling quality report</h1>
+<p>As of {format_timestamp(report.as_of)} · alpha level {report.level}</p>
+<div class="tiles">{tiles}</div>
+<h2>Slices promoted to specialist review</h2><ul>{promoted}</ul>
+<h2>Trends</h2>{body}
+</body></html>
+"""

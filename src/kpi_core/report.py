@@ -1,0 +1,175 @@
+"""``kpi report``: every KPI, overall, per slice and per ISO week, as JSON,
+markdown or self-contained HTML."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from tqdm import tqdm
+
+from kpi_core import aggregates
+from kpi_core.agreement import Level
+from kpi_core.catalog import KPIS
+from kpi_core.coverage import coverage_overall
+from kpi_core.defects import defect_turnaround
+from kpi_core.grouping import SLICE
+from kpi_core.loading import open_dataset
+from kpi_core.metrics import kpi_table
+from kpi_core.problems import DataError, Problem
+from kpi_core.promotion import promoted_slices
+from kpi_core.targets import Targets
+
+
+def parse_timestamp(text: str, *, what: str = "--as-of") -> datetime:
+    """An ISO 8601 timestamp as naive UTC (a bare date is midnight UTC)."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise DataError(
+            [Problem(file=what, reason=f"not a valid ISO 8601 timestamp: {text!r}")]
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def format_timestamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    """Everything a report shows, as frames; render with :func:`to_json` and friends."""
+
+    as_of: datetime | None
+    level: Level
+    overall: pl.DataFrame
+    slices: pl.DataFrame
+    weeks: pl.DataFrame
+    promoted: pl.DataFrame
+    coverage: pl.DataFrame
+    defects: pl.DataFrame
+    model_lift: pl.DataFrame
+    targets: Targets
+
+
+def build_report(
+    aggs: aggregates.Aggregates, *, level: Level = "nominal", targets: Targets | None = None
+) -> KpiReport:
+    """Compute the report's frames from fetched aggregates."""
+    targets = targets or Targets.load()
+    slice_weeks = kpi_table(aggs, [*SLICE, "week"], level=level)
+    overall = kpi_table(aggs, level=level).with_columns(
+        pl.lit(coverage_overall(aggs.frames["domain_coverage"]) if aggs.has("targets") else None,
+               pl.Float64).alias("domain_coverage")
+    )
+    promoted = (
+        promoted_slices(slice_weeks, aggs.as_of.date(), targets.promotion)
+        if aggs.as_of is not None and aggs.has("reviews")
+        else pl.DataFrame(schema={**{c: pl.String for c in SLICE}, "weeks": pl.List(pl.Null)})
+    )
+    return KpiReport(
+        as_of=aggs.as_of,
+        level=level,
+        overall=overall,
+        slices=kpi_table(aggs, list(SLICE), level=level),
+        weeks=kpi_table(aggs, ["week"], level=level),
+        promoted=promoted,
+        coverage=aggs.frames["domain_coverage"] if aggs.has("targets") else pl.DataFrame(),
+        defects=defect_turnaround(aggs["defect_durations"]) if aggs.has("defects") else pl.DataFrame(),
+        model_lift=aggs.frames["model_lift"] if aggs.has("benchmarks") else pl.DataFrame(),
+        targets=targets,
+    )
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [_clean(row) for row in frame.to_dicts()]
+
+
+def to_dict(report: KpiReport) -> dict[str, Any]:
+    """The JSON report of interfaces.md (plus coverage, defects, model lift, statuses)."""
+    overall = _rows(report.overall)[0]
+    status = {
+        kpi: report.targets.status(kpi, overall.get(kpi))
+        for kpi in [*KPIS, "domain_coverage"]
+        if report.targets.rule(kpi) is not None
+    }
+    return {
+        "as_of": format_timestamp(report.as_of),
+        "level": report.level,
+        "overall": overall,
+        "slices": _rows(report.slices),
+        "weeks": _rows(report.weeks),
+        "promoted_slices": _rows(report.promoted),
+        "status": status,
+        "domain_coverage": _rows(report.coverage),
+        "defect_turnaround": _rows(report.defects),
+        "model_lift": _rows(report.model_lift),
+    }
+
+
+def to_json(report: KpiReport) -> str:
+    return json.dumps(to_dict(report), indent=2, allow_nan=False) + "\n"
+
+
+def write_report(
+    data_dir: Path,
+    *,
+    fmt: str = "json",
+    level: Level = "nominal",
+    as_of: str | None = None,
+    out: Path | None = None,
+    targets: Path | None = None,
+    progress: bool = True,
+) -> None:
+    """Validate ``data_dir``, compute every KPI and write the report (stdout by default)."""
+    from kpi_core.render import to_html, to_markdown
+    from kpi_core.validation import validate
+
+    moment = parse_timestamp(as_of) if as_of else None
+    target_settings = Targets.load(targets)
+    steps = tqdm(total=len(aggregates.QUERY_NEEDS) + 3, desc="report", unit="step",
+                 disable=not progress, file=sys.stderr, leave=False)
+    steps.set_postfix_str("validating")
+    problems = validate(data_dir)
+    if problems:
+        steps.close()
+        raise DataError(problems)
+    steps.update()
+    dataset = open_dataset(data_dir)
+
+    def step(name: str) -> None:
+        steps.set_postfix_str(name)
+        steps.update()
+
+    aggs = aggregates.fetch(dataset, as_of=moment, on_step=step)
+    report = build_report(aggs, level=level, targets=target_settings)
+    steps.update()
+    steps.close()
+    renderers = {"json": to_json, "markdown": to_markdown, "html": to_html}
+    text = renderers[fmt](report)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {fmt} report to {out}", file=sys.stderr)

@@ -1,0 +1,112 @@
+"""Targets: what each KPI should reach, and the status of a value against it.
+
+Defaults live in ``targets.toml`` beside this module; a user's TOML file
+overrides any key it sets (per project, and per domain under ``[domain.<name>]``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from kpi_core.problems import DataError, Problem
+
+Status = Literal["ok", "warn", "breach"]
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """The slice-promotion rule's parameters (K weeks, N known, max error rate)."""
+
+    weeks: int = 3
+    min_known: int = 20
+    max_error_rate: float = 0.05
+
+
+@dataclass(frozen=True)
+class Targets:
+    settings: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Targets:
+        """The defaults, overridden by ``path`` when given."""
+        text = resources.files("kpi_core").joinpath("targets.toml").read_text(encoding="utf-8")
+        settings = tomllib.loads(text)
+        if path is not None:
+            try:
+                settings = _merge(settings, tomllib.loads(Path(path).read_text(encoding="utf-8")))
+            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+                raise DataError([Problem(file=str(path), reason=f"cannot read targets: {error}")]) from None
+        return cls(settings)
+
+    @property
+    def promotion(self) -> Promotion:
+        return Promotion(**self.settings.get("promotion", {}))
+
+    def rule(self, kpi: str, domain: str | None = None) -> dict[str, Any] | None:
+        """The target rule for ``kpi``, with ``domain``'s overrides applied."""
+        rule = self.settings.get("kpi", {}).get(kpi)
+        if rule is None:
+            return None
+        if domain is not None:
+            override = self.settings.get("domain", {}).get(domain, {}).get("kpi", {}).get(kpi)
+            if override:
+                rule = {**rule, **override}
+        return rule
+
+    def status(self, kpi: str, value: float | None, domain: str | None = None) -> Status | None:
+        """ok / warn / breach of ``value`` against ``kpi``'s target; None without one."""
+        rule = self.rule(kpi, domain)
+        if rule is None or value is None or value != value:
+            return None
+        worse = (lambda a, b: a > b) if rule["direction"] == "max" else (lambda a, b: a < b)
+        if worse(value, rule["target"]):
+            return "breach"
+        if worse(value, rule["warn"]):
+            return "warn"
+        return "ok"
+
+    def status_expr(self, kpi: str, domain_column: str | None = None) -> pl.Expr:
+        """The status of column ``kpi`` as a polars expression (per-domain when asked)."""
+        domains = list(self.settings.get("domain", {})) if domain_column else []
+        expr = self._status_for(kpi, self.rule(kpi))
+        for domain in domains:
+            override = self.rule(kpi, domain)
+            if override != self.rule(kpi):
+                expr = (
+                    pl.when(pl.col(domain_column) == domain)
+                    .then(self._status_for(kpi, override))
+                    .otherwise(expr)
+                )
+        return expr.alias(f"{kpi}_status")
+
+    @staticmethod
+    def _status_for(kpi: str, rule: dict[str, Any] | None) -> pl.Expr:
+        if rule is None:
+            return pl.lit(None, pl.String)
+        value = pl.col(kpi)
+        if rule["direction"] == "max":
+            breach, warn = value > rule["target"], value > rule["warn"]
+        else:
+            breach, warn = value < rule["target"], value < rule["warn"]
+        return (
+            pl.when(value.is_null()).then(None)
+            .when(breach).then(pl.lit("breach"))
+            .when(warn).then(pl.lit("warn"))
+            .otherwise(pl.lit("ok"))
+        )

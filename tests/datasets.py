@@ -1,0 +1,96 @@
+"""Tiny, readable data directories for tests, written as CSV text.
+
+``TINY`` is the hand-checked case of tests/test_metrics.py: every expected
+value there is worked out by hand from these rows (see the comments).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+TINY: dict[str, str] = {
+    # i1 has gold A; i2 gets gold Y from a calibration decision at 2026-01-07 10:30;
+    # i4 has gold B. Weeks: 2026-W02 starts Mon 2026-01-05, 2026-W03 Mon 2026-01-12.
+    "items": """
+        item_id,domain,difficulty,risk_class,gold_label
+        i1,stem,easy,low,A
+        i2,stem,easy,low,
+        i3,coding,hard,high,
+        i4,coding,hard,high,B
+    """,
+    "annotators": """
+        annotator_id,tier,vendor,hourly_rate
+        g1,generalist,acme,36
+        g2,generalist,bluepeak,72
+        s1,specialist,inhouse,90
+        p1,programmatic,model,
+    """,
+    # a1 cost = 100 s at 36/h = 1.0; a8 = 50 s at 72/h = 1.0; a7 has nothing to derive
+    # a cost from (missing). g1 labels i2 twice: its latest label there is Y.
+    "annotations": """
+        annotation_id,item_id,annotator_id,label,submitted_at,duration_s,cost
+        a1,i1,g1,A,2026-01-05T10:00:00Z,100,
+        a2,i1,g2,B,2026-01-05T11:00:00Z,,2.0
+        a3,i1,s1,A,2026-01-06T09:00:00Z,,5.0
+        a4,i2,g1,X,2026-01-06T10:00:00Z,,1.0
+        a5,i2,g1,Y,2026-01-07T10:00:00Z,,1.0
+        a6,i2,g2,Y,2026-01-07T11:00:00Z,,1.0
+        a7,i3,p1,Z,2026-01-12T10:00:00Z,,
+        a8,i3,g2,Z,2026-01-13T10:00:00Z,50,
+        a9,i4,p1,B,2026-01-13T12:00:00Z,,0.0
+    """,
+    # r2 cost = 120 s at 90/h = 3.0. r9 and r10 tie on reviewed_at: the later
+    # review_id in string order ("r9" > "r10") decides, so a8 is accepted.
+    "reviews": """
+        review_id,annotation_id,reviewer_id,stage,verdict,corrected_label,reviewed_at,duration_s,cost
+        r1,a1,g2,precheck,accept,,2026-01-05T12:00:00Z,,0.5
+        r2,a1,s1,final,accept,,2026-01-06T12:00:00Z,120,
+        r3,a2,g1,precheck,reject,,2026-01-05T13:00:00Z,,0.5
+        r4,a3,g1,precheck,accept,,2026-01-06T10:00:00Z,,0.5
+        r5,a3,s1,final,fix,A2,2026-01-07T09:00:00Z,60,1.0
+        r6,a6,g1,precheck,accept,,2026-01-08T11:00:00Z,,0.5
+        r7,a6,s1,final,accept,,2026-01-12T11:00:00Z,300,1.0
+        r8,a8,g1,precheck,accept,,2026-01-13T11:00:00Z,,0.5
+        r9,a8,s1,final,accept,,2026-01-13T12:00:00Z,180,1.0
+        r10,a8,s1,final,reject,,2026-01-13T12:00:00Z,,1.0
+        r11,a9,g1,precheck,accept,,2026-01-13T13:00:00Z,,0.5
+    """,
+    # a1's latest audit (u3) says error, overriding its gold (label A = gold A).
+    # u3 has no cost and nothing to derive one from.
+    "audits": """
+        audit_id,annotation_id,auditor_id,audited_at,is_error,cost
+        u1,a6,s1,2026-01-14T09:00:00Z,true,2.0
+        u2,a1,s1,2026-01-14T10:00:00Z,false,1.0
+        u3,a1,s1,2026-01-14T11:00:00Z,true,
+    """,
+    "targets": """
+        domain,difficulty,risk_class,target_accepted_items
+        stem,,,1
+        coding,hard,high,4
+    """,
+    "defects": """
+        defect_id,domain,severity,opened_at,resolved_at
+        d1,stem,sev1,2026-01-05T00:00:00Z,2026-01-05T06:00:00Z
+        d2,stem,sev1,2026-01-06T00:00:00Z,2026-01-06T10:00:00Z
+        d3,coding,sev2,2026-01-10T11:00:00Z,
+    """,
+    "benchmarks": """
+        model_version,domain,benchmark,score,evaluated_at
+        v1,stem,mmlu,0.60,2026-01-01T00:00:00Z
+        v2,stem,mmlu,0.65,2026-01-08T00:00:00Z
+    """,
+    "calibration_decisions": """
+        decision_id,week,item_id,agreed_label,note,recorded_at
+        c1,2026-W02,i2,Y,guideline 4.2 applies,2026-01-07T10:30:00Z
+    """,
+}
+
+
+def write_dataset(root: Path, tables: dict[str, str], *, drop: tuple[str, ...] = ()) -> Path:
+    """Write ``tables`` (name -> CSV text, indented freely) as ``root/<name>.csv``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in tables.items():
+        if name not in drop:
+            (root / f"{name}.csv").write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
+    return root
