@@ -8,13 +8,14 @@ without going back to the database.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
 
 from kpi_core import queries
 from kpi_core.loading import Dataset
+from kpi_core.problems import QueryError
 
 #: Query name -> the tables whose absence makes its KPIs "not available".
 QUERY_NEEDS: dict[str, tuple[str, ...]] = {
@@ -37,9 +38,14 @@ class Aggregates:
     as_of: datetime | None
     present: frozenset[str]
     frames: dict[str, pl.DataFrame]
+    errors: dict[str, QueryError] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pl.LazyFrame:
         return self.frames[name].lazy()
+
+    def ok(self, *names: str) -> bool:
+        """Whether the queries ``names`` ran (a broken query file leaves a gap, not a crash)."""
+        return all(n in self.frames for n in names)
 
     def has(self, *tables: str) -> bool:
         """Whether every table in ``tables`` was in the data directory."""
@@ -60,16 +66,31 @@ def fetch(
     """Run every KPI query over ``dataset`` and keep the results.
 
     ``as_of`` defaults to the latest timestamp in the data; ``on_step`` is told
-    the name of each query before it runs (for a progress bar).
+    the name of each query before it runs (for a progress bar). A query that
+    fails is kept in ``errors`` (its file, line and DuckDB's message) and the
+    others still run, so one broken file only blanks the KPIs that need it.
     """
     if on_step:
         on_step("annotation_facts")
-    queries.register_models(dataset.con, materialize=True)
-    as_of = as_of or data_as_of(dataset)
+    errors: dict[str, QueryError] = {}
+    try:
+        queries.register_models(dataset.con, materialize=True)
+    except QueryError as error:
+        errors = {name: error for name in QUERY_NEEDS}
+    if as_of is None:
+        try:
+            as_of = data_as_of(dataset)
+        except QueryError as error:
+            errors.setdefault("data_as_of", error)
     frames = {}
     for name in QUERY_NEEDS:
+        if name in errors:
+            continue
         if on_step:
             on_step(name)
         params = {"as_of": as_of} if name in _TAKES_AS_OF else {}
-        frames[name] = queries.run(dataset.con, name, **params)
-    return Aggregates(as_of=as_of, present=dataset.present, frames=frames)
+        try:
+            frames[name] = queries.run(dataset.con, name, **params)
+        except QueryError as error:
+            errors[name] = error
+    return Aggregates(as_of=as_of, present=dataset.present, frames=frames, errors=errors)

@@ -14,6 +14,12 @@ from kpi_core.durations import specialist_review_time, turnaround
 from kpi_core.grouping import Filters, finish_keys, group_keys
 from kpi_core.ops import annotation_kpis
 
+#: Every KPI column, so a table has the same columns whichever queries failed.
+ALL_COLUMNS = tuple(
+    c for k in KPIS.values()
+    for c in (k.name, *((f"{k.name}_ci_low", f"{k.name}_ci_high") if k.has_interval else ()))
+)
+
 #: Counts that are 0, not null, for an empty group (when their table exists).
 _ZERO_FOR_EMPTY = ("accepted", "review_backlog", *AGE_BUCKETS)
 
@@ -39,16 +45,16 @@ def kpi_table(
     """
     filters = filters or Filters()
     keys = group_keys(by)
-    parts = [
-        annotation_kpis(_filtered(aggs, "annotation_kpi_counts", filters), by),
-        specialist_review_time(_filtered(aggs, "specialist_review_times", filters), by),
-        turnaround(_filtered(aggs, "turnaround_hours", filters), by),
-        review_backlog(_filtered(aggs, "review_backlog", filters), by),
-    ]
+    builders = {
+        "annotation_kpi_counts": lambda f: annotation_kpis(f, by),
+        "specialist_review_times": lambda f: specialist_review_time(f, by),
+        "turnaround_hours": lambda f: turnaround(f, by),
+        "review_backlog": lambda f: review_backlog(f, by),
+    }
     if "annotator_id" not in by:
-        parts.append(
-            agreement_kpis(_filtered(aggs, "item_label_counts", filters), by, level=level)
-        )
+        builders["item_label_counts"] = lambda f: agreement_kpis(f, by, level=level)
+    # A query that failed leaves its KPIs null; aggs.errors says why.
+    parts = [build(_filtered(aggs, name, filters)) for name, build in builders.items() if aggs.ok(name)]
     collected = pl.collect_all(parts)
     if keys:
         table = pl.concat([p.select(keys) for p in collected]).unique()
@@ -61,8 +67,8 @@ def kpi_table(
             [p if p.height else pl.DataFrame([None] * p.width, schema=p.schema) for p in collected],
             how="horizontal",
         )
-    for column in AGREEMENT_COLUMNS:
-        if column not in table.columns:
+    for column in (*AGREEMENT_COLUMNS, *ALL_COLUMNS):
+        if column not in table.columns and column not in keys:
             table = table.with_columns(pl.lit(None, pl.Float64).alias(column))
     table = table.with_columns(pl.col(c).fill_null(0) for c in _ZERO_FOR_EMPTY)
     for kpi in KPIS.values():
