@@ -92,5 +92,7 @@ def write_dataset(root: Path, tables: dict[str, str], *, drop: tuple[str, ...] =
     root.mkdir(parents=True, exist_ok=True)
     for name, text in tables.items():
         if name not in drop:
-            (root / f"{name}.csv").write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
+            (root / f"{name}.csv").write_text(
+                textwrap.dedent(text).strip() + "\n", encoding="utf-8"
+            )
     return root

@@ -32,12 +32,22 @@ AGREEMENT_COLUMNS = (
 )
 
 
+def non_numeric_labels(item_labels: pl.LazyFrame, limit: int = 5) -> list[str]:
+    """Labels that cannot be read as numbers (ordinal, interval and ratio alpha need numbers)."""
+    return (
+        item_labels.select(pl.col("label").unique())
+        .filter(pl.col("label").cast(pl.Float64, strict=False).is_null())
+        .sort("label")
+        .head(limit)
+        .collect()["label"]
+        .to_list()
+    )
+
+
 def unit_label_counts(item_labels: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
     """Distinct annotators per (group, item, label): the units of the agreement KPIs."""
     keys = group_keys(by)
-    return item_labels.group_by([*keys, "item_id", "label"]).agg(
-        pl.col("n_annotators").sum()
-    )
+    return item_labels.group_by([*keys, "item_id", "label"]).agg(pl.col("n_annotators").sum())
 
 
 def agreement_kpis(
@@ -76,7 +86,7 @@ def agreement_kpis(
         ratio("n_pairs_agree", "n_pairs").alias("pairwise_agreement"),
     )
     alpha = alpha_from_value_counts(
-        counts, keys, unit="item_id", value="label", n="n_annotators", level=level
+        counts, keys, unit="item_id", value="label", count="n_annotators", level=level
     ).select([*keys, "krippendorff_alpha"])
     if keys:
         return summed.join(alpha, on=keys, how="full", coalesce=True, nulls_equal=True)

@@ -21,10 +21,17 @@ SAMPLE_ANNOTATIONS = 20_000
 def _sample(args: argparse.Namespace) -> int:
     from kpi_core.sampling import write_sample
 
-    write_sample(Path(args.out_dir), args.annotations, seed=args.seed, fmt=args.format,
-                 progress=not args.quiet)
-    print(f"wrote sample data ({args.annotations:,} annotations, seed {args.seed}) to {args.out_dir}",
-          file=sys.stderr)
+    write_sample(
+        Path(args.out_dir),
+        args.annotations,
+        seed=args.seed,
+        fmt=args.format,
+        progress=not args.quiet,
+    )
+    print(
+        f"wrote sample data ({args.annotations:,} annotations, seed {args.seed}) to {args.out_dir}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -54,8 +61,10 @@ def _check(args: argparse.Namespace) -> int:
     if failures:
         print(f"{len(failures)} of {total} query file(s) failed", file=sys.stderr)
         return 1
-    print(f"all {total} query files in {QUERIES_DIR} ran on {data} and match their headers",
-          file=sys.stderr)
+    print(
+        f"all {total} query files in {QUERIES_DIR} ran on {data} and match their headers",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -126,12 +135,26 @@ def build_parser() -> argparse.ArgumentParser:
         _sample,
     )
     sample.add_argument("out_dir", metavar="OUT_DIR", help="directory to write (created if absent)")
-    sample.add_argument("--annotations", type=int, default=SAMPLE_ANNOTATIONS, metavar="N",
-                        help=f"number of annotations (default {SAMPLE_ANNOTATIONS:,})")
-    sample.add_argument("--seed", type=int, default=SAMPLE_SEED, metavar="S",
-                        help=f"random seed (default {SAMPLE_SEED})")
-    sample.add_argument("--format", choices=("parquet", "csv", "jsonl"), default="parquet",
-                        help="file format of every table (default parquet)")
+    sample.add_argument(
+        "--annotations",
+        type=int,
+        default=SAMPLE_ANNOTATIONS,
+        metavar="N",
+        help=f"number of annotations (default {SAMPLE_ANNOTATIONS:,})",
+    )
+    sample.add_argument(
+        "--seed",
+        type=int,
+        default=SAMPLE_SEED,
+        metavar="S",
+        help=f"random seed (default {SAMPLE_SEED})",
+    )
+    sample.add_argument(
+        "--format",
+        choices=("parquet", "csv", "jsonl"),
+        default="parquet",
+        help="file format of every table (default parquet)",
+    )
     sample.add_argument("--quiet", action="store_true", help="no progress bar")
 
     validate = verb(
@@ -141,9 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         "kpi validate ./logs",
         _validate,
     )
-    validate.add_argument("data_dir", metavar="DATA_DIR",
-                          help="directory of items, annotators, annotations (+ optional tables) "
-                          "as .csv, .parquet, .jsonl or Parquet folders")
+    validate.add_argument(
+        "data_dir",
+        metavar="DATA_DIR",
+        help="directory of items, annotators, annotations (+ optional tables) "
+        "as .csv, .parquet, .jsonl or Parquet folders",
+    )
 
     check = verb(
         "check",
@@ -152,8 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
         "kpi check --data ./logs",
         _check,
     )
-    check.add_argument("--data", metavar="DATA_DIR",
-                       help="data directory to run against (default: the bundled sample)")
+    check.add_argument(
+        "--data",
+        metavar="DATA_DIR",
+        help="data directory to run against (default: the bundled sample)",
+    )
 
     report = verb(
         "report",
@@ -162,19 +191,32 @@ def build_parser() -> argparse.ArgumentParser:
         _report,
     )
     report.add_argument("data_dir", metavar="DATA_DIR", help="data directory")
-    report.add_argument("--format", choices=("json", "markdown", "html"), default="json",
-                        help="json (machine-readable), markdown (for a meeting doc) or html "
-                        "(self-contained, with charts); default json")
-    report.add_argument("--level", choices=("nominal", "ordinal", "interval", "ratio"),
-                        default="nominal",
-                        help="measurement level of labels for Krippendorff's alpha "
-                        "(default nominal; the others read labels as numbers)")
-    report.add_argument("--as-of", metavar="TIMESTAMP",
-                        help="ISO 8601 time the backlog and promotion are judged at "
-                        "(default: the latest timestamp in the data)")
+    report.add_argument(
+        "--format",
+        choices=("json", "markdown", "html"),
+        default="json",
+        help="json (machine-readable), markdown (for a meeting doc) or html "
+        "(self-contained, with charts); default json",
+    )
+    report.add_argument(
+        "--level",
+        choices=("nominal", "ordinal", "interval", "ratio"),
+        default="nominal",
+        help="measurement level of labels for Krippendorff's alpha "
+        "(default nominal; the others read labels as numbers)",
+    )
+    report.add_argument(
+        "--as-of",
+        metavar="TIMESTAMP",
+        help="ISO 8601 time the backlog and promotion are judged at "
+        "(default: the latest timestamp in the data)",
+    )
     report.add_argument("--out", metavar="FILE", help="write here instead of stdout")
-    report.add_argument("--targets", metavar="TOML",
-                        help="targets file overriding the defaults (see kpi_core/targets.toml)")
+    report.add_argument(
+        "--targets",
+        metavar="TOML",
+        help="targets file overriding the defaults (see kpi_core/targets.toml)",
+    )
     report.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     serve = verb(
@@ -185,8 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
         _serve,
     )
     serve.add_argument("data_dir", metavar="DATA_DIR", nargs="?", help="data directory")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="interface to listen on (default 127.0.0.1; 0.0.0.0 exposes it)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1; 0.0.0.0 exposes it)",
+    )
     serve.add_argument("--port", type=int, default=8501, help="port (default 8501)")
 
     pack = verb(
@@ -200,10 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--week", required=True, metavar="YYYY-Www", help="ISO week of the meeting")
     pack.add_argument("--domain", help="only this domain (default: all)")
     pack.add_argument("--out", required=True, metavar="DIR", help="directory to write the pack to")
-    pack.add_argument("--level", choices=("nominal", "ordinal", "interval", "ratio"),
-                      default="nominal", help="measurement level for alpha (default nominal)")
-    pack.add_argument("--real-names", action="store_true",
-                      help="show annotator ids instead of stable pseudonyms")
+    pack.add_argument(
+        "--level",
+        choices=("nominal", "ordinal", "interval", "ratio"),
+        default="nominal",
+        help="measurement level for alpha (default nominal)",
+    )
+    pack.add_argument(
+        "--real-names", action="store_true", help="show annotator ids instead of stable pseudonyms"
+    )
     return parser
 
 

@@ -108,9 +108,7 @@ TABLES: dict[str, Table] = {
             columns=(
                 Column("annotation_id", required=True, unique=True),
                 Column("item_id", required=True, references=("items", "item_id")),
-                Column(
-                    "annotator_id", required=True, references=("annotators", "annotator_id")
-                ),
+                Column("annotator_id", required=True, references=("annotators", "annotator_id")),
                 Column("label", required=True),
                 Column("submitted_at", "timestamp", required=True),
                 Column("duration_s", "float", minimum=0),

@@ -18,6 +18,8 @@ metrics report the KPIs that need an absent table as null, never 0.
 
 from __future__ import annotations
 
+import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,32 +39,75 @@ class Source:
     path: Path
     format: str  # csv | parquet | jsonl | parquet-folder
 
-    def scan_sql(self) -> str:
+    def scan_sql(self, columns: list[str] | None = None) -> str:
         """A DuckDB table expression over the file(s), every column as text.
 
         The path is a literal (file names cannot be bound as parameters) and is
-        quoted; it comes from the directory listing, not from user SQL.
+        quoted; it comes from the directory listing, not from user SQL. A CSV
+        file is read with ``columns`` (its header, see :func:`csv_header`) and
+        a fixed dialect, so that no sniffing guesses and a malformed row is an
+        error naming its line. A JSONL file is read with ``columns`` as text
+        when given, else with DuckDB's detected types (to find its keys).
         """
         p = _quote(self.path.as_posix())
         if self.format == "csv":
             # header=true with every column as text: validation, not the reader, judges values.
             return (
-                f"(select *, ordinality as _row from read_csv({p}, header=true, all_varchar=true, "
-                f"auto_detect=true, strict_mode=true) with ordinality)"
+                f"(select * exclude (ordinality), ordinality as _row from read_csv({p}, "
+                f"header=true, auto_detect=false, columns={_varchar_struct(columns or [])}, "
+                "delim=',', quote='\"', escape='\"', strict_mode=true) with ordinality)"
             )
         if self.format == "jsonl":
+            typed = "" if columns is None else f", columns={_varchar_struct(columns)}"
             return (
-                f"(select *, ordinality as _row from "
-                f"read_json({p}, format='newline_delimited') with ordinality)"
+                f"(select * exclude (ordinality), ordinality as _row from "
+                f"read_json({p}, format='newline_delimited'{typed}) with ordinality)"
             )
         if self.format == "parquet":
-            return f"(select * exclude (file_row_number), file_row_number + 1 as _row from read_parquet({p}, file_row_number=true))"
+            return (
+                f"(select * exclude (file_row_number), file_row_number + 1 as _row "
+                f"from read_parquet({p}, file_row_number=true))"
+            )
         glob = _quote((self.path / "**" / "*.parquet").as_posix())
         return (
             f"(select * exclude (file_row_number, filename), file_row_number + 1 as _row, "
             f"filename as _file from read_parquet({glob}, file_row_number=true, filename=true, "
             f"hive_partitioning=true, union_by_name=true))"
         )
+
+
+def _varchar_struct(columns: list[str]) -> str:
+    return "{" + ", ".join(f"{_quote(c)}: 'varchar'" for c in columns) + "}"
+
+
+class _Unreadable(Exception):
+    """A file that cannot be read as a table; the message is the user-facing reason."""
+
+
+def _is_blank(path: Path) -> bool:
+    """True for a file holding nothing but whitespace (or a bare byte-order mark)."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    return len(head) < 4096 and not head.removeprefix(b"\xef\xbb\xbf").strip()
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names on the first line of a CSV file (a UTF-8 BOM is allowed)."""
+    if _is_blank(path):
+        raise _Unreadable("file is empty (no header row)")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+    except UnicodeDecodeError:
+        raise _Unreadable("file is not valid UTF-8 text (line 1)") from None
+    except csv.Error as error:
+        raise _Unreadable(f"header row cannot be read: {error}") from None
+    if not header:
+        raise _Unreadable("line 1 is blank; the header row must come first")
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise _Unreadable(f"column {', '.join(repeated)} appears more than once in the header")
+    return header
 
 
 @dataclass
@@ -108,9 +153,7 @@ def discover(root: Path) -> dict[str, Source]:
         stem, suffix = entry.stem, entry.suffix.lower()
         if entry.is_dir():
             if entry.name in TABLES and any(entry.rglob("*.parquet")):
-                found.setdefault(entry.name, []).append(
-                    Source(entry.name, entry, "parquet-folder")
-                )
+                found.setdefault(entry.name, []).append(Source(entry.name, entry, "parquet-folder"))
             continue
         if stem not in TABLES:
             continue  # other files (notes, quarantine output) are not tables
@@ -151,20 +194,75 @@ def discover(root: Path) -> dict[str, Source]:
     return {t: s[0] for t, s in found.items()}
 
 
-def _cast(column: Column, present: bool) -> str:
+#: DuckDB types a Parquet column may already have, per contract type, read as they are.
+_NATIVE: dict[str, tuple[str, ...]] = {
+    "timestamp": (
+        "TIMESTAMP",
+        "TIMESTAMP WITH TIME ZONE",
+        "TIMESTAMP_NS",
+        "TIMESTAMP_MS",
+        "TIMESTAMP_S",
+        "DATE",
+    ),
+    "float": ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT"),
+    "int": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT"),
+    "bool": ("BOOLEAN",),
+}
+
+
+def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
+    """SQL for the contract value of ``column`` read from its raw column of ``raw_type``.
+
+    NULL when the cell is empty or not a valid value of the contract type, so a
+    bad value never reaches a query (validation reports it): a timestamp must
+    start with an ISO date (``YYYY-MM-DD``), a float must be finite and an int
+    must be a whole number (``2.5`` is not silently rounded). ``raw_type`` None
+    means the column is absent.
+    """
     target = SQL_TYPES[column.type]
-    if not present:
-        return f"cast(null as {target}) as {column.name}"
-    raw = f"nullif(trim(cast({_ident(column.name)} as varchar)), '')"
+    if raw_type is None:
+        return f"cast(null as {target})"
+    name = _ident(column.name)
     if column.type == "string":
         # Keep the text as written: an empty cell is missing, anything else is data.
-        value = f"nullif(cast({_ident(column.name)} as varchar), '')"
-    elif column.type == "timestamp":
+        return f"nullif(cast({name} as varchar), '')"
+    if raw_type.upper() in _NATIVE[column.type]:
+        # Already typed (Parquet): a timezone-less timestamp is UTC, as is the session.
+        if column.type == "float":
+            return f"case when isfinite(cast({name} as double)) then cast({name} as double) end"
+        return f"cast({name} as {target})"
+    text = f"nullif(trim(cast({name} as varchar)), '')"
+    if column.type == "timestamp":
         # Session time zone is UTC: offsets convert to UTC, no offset means UTC.
-        value = f"cast(try_cast({raw} as timestamptz) as timestamp)"
-    else:
-        value = f"try_cast({raw} as {target})"
-    return f"{value} as {column.name}"
+        return (
+            f"case when {text} like '____-__-__%' "
+            f"then cast(try_cast({text} as timestamptz) as timestamp) end"
+        )
+    if column.type == "float":
+        number = f"try_cast({text} as double)"
+        return f"case when isfinite({number}) then {number} end"
+    if column.type == "int":
+        number = f"try_cast({text} as double)"
+        return f"case when {number} = trunc({number}) then try_cast({text} as bigint) end"
+    return f"try_cast({text} as {target})"
+
+
+def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
+    """The table expression of ``source``, every column of a text file as text."""
+    if source.format == "csv":
+        return source.scan_sql(csv_header(source.path))
+    if source.format == "jsonl" and _is_blank(source.path):
+        # No rows and so no keys: an empty table with the contract's columns.
+        nothing = ", ".join(
+            f"cast(null as varchar) as {_ident(c)}" for c in TABLES[source.table].column_names
+        )
+        return f"(select {nothing}, cast(null as bigint) as _row limit 0)"
+    if source.format == "jsonl":
+        # Find the keys, then read every one as text: detected types would turn a value
+        # unlike those of the first rows into a read error or a JSON-quoted string.
+        detected = con.execute(f"describe select * from {source.scan_sql()}").fetchall()
+        return source.scan_sql([row[0] for row in detected if row[0] != "_row"])
+    return source.scan_sql()
 
 
 def open_dataset(
@@ -197,9 +295,13 @@ def open_dataset(
             )
             continue
         try:
-            file_expr = "" if source.format == "parquet-folder" else f", {_quote(str(source.path))} as _file"
-            con.execute(f"create view raw_{name} as select *{file_expr} from {source.scan_sql()}")
+            folder = source.format == "parquet-folder"
+            file_expr = "" if folder else f", {_quote(str(source.path))} as _file"
+            con.execute(f"create view raw_{name} as select *{file_expr} from {_scan(con, source)}")
             described = con.execute(f"describe raw_{name}").fetchall()
+        except _Unreadable as error:
+            problems.append(Problem(table=name, file=str(source.path), reason=str(error)))
+            continue
         except duckdb.Error as error:
             problems.append(
                 Problem(table=name, file=str(source.path), reason=_reader_reason(error))
@@ -218,7 +320,10 @@ def open_dataset(
                 )
             )
             continue
-        select = ", ".join(_cast(c, c.name in present) for c in table.columns)
+        raw_types = {row[0]: row[1] for row in described}
+        select = ", ".join(
+            f"{typed_value(c, raw_types.get(c.name))} as {c.name}" for c in table.columns
+        )
         con.execute(f"create view {name} as select {select}, _file, _row from raw_{name}")
     if problems:
         con.close()
@@ -231,11 +336,22 @@ def open_dataset(
 
 
 def _reader_reason(error: duckdb.Error) -> str:
-    """DuckDB's reader message, cut to its first line, as a user-facing reason."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    lowered = str(error).lower()
+    """DuckDB's reader message, cut to what a user needs: the line and what is wrong."""
+    message = str(error).strip()
+    text = message.splitlines()[0] if message else type(error).__name__
+    lowered = message.lower()
+    line = re.search(r"CSV Error on Line: (\d+)|in line (\d+)", message)
+    at = f" (line {line.group(1) or line.group(2)})" if line else ""
     if "unicode" in lowered or "utf-8" in lowered or "utf8" in lowered:
-        return "file is not valid UTF-8 text"
+        return f"file is not valid UTF-8 text{at}"
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    if fields:
+        return f"row has {fields.group(2)} fields but the header has {fields.group(1)}{at}"
+    if "unterminated quote" in lowered:
+        return f"a quoted value is never closed{at}"
+    malformed = re.search(r"Malformed JSON .*?: (.*?)\.?\s*$", text)
+    if malformed:
+        return f"not valid JSON: {malformed.group(1)}{at}"
     if "no such file" in lowered or "permission denied" in lowered:
         return f"file cannot be read ({text})"
     return f"file cannot be read: {text}"

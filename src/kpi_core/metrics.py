@@ -6,17 +6,19 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from kpi_core.agreement import AGREEMENT_COLUMNS, Level, agreement_kpis
 from kpi_core.aggregates import Aggregates
+from kpi_core.agreement import AGREEMENT_COLUMNS, Level, agreement_kpis, non_numeric_labels
 from kpi_core.backlog import AGE_BUCKETS, review_backlog
 from kpi_core.catalog import KPIS
 from kpi_core.durations import specialist_review_time, turnaround
 from kpi_core.grouping import Filters, finish_keys, group_keys
 from kpi_core.ops import annotation_kpis
+from kpi_core.problems import DataError, Problem
 
 #: Every KPI column, so a table has the same columns whichever queries failed.
 ALL_COLUMNS = tuple(
-    c for k in KPIS.values()
+    c
+    for k in KPIS.values()
     for c in (k.name, *((f"{k.name}_ci_low", f"{k.name}_ci_high") if k.has_interval else ()))
 )
 
@@ -51,10 +53,25 @@ def kpi_table(
         "turnaround_hours": lambda f: turnaround(f, by),
         "review_backlog": lambda f: review_backlog(f, by),
     }
+    if level != "nominal" and aggs.ok("item_label_counts"):
+        bad = non_numeric_labels(aggs["item_label_counts"])
+        if bad:
+            raise DataError(
+                [
+                    Problem(
+                        file="annotations",
+                        column="label",
+                        reason=f"level {level} reads labels as numbers, but these are not: "
+                        + ", ".join(repr(b) for b in bad),
+                    )
+                ]
+            )
     if "annotator_id" not in by:
         builders["item_label_counts"] = lambda f: agreement_kpis(f, by, level=level)
     # A query that failed leaves its KPIs null; aggs.errors says why.
-    parts = [build(_filtered(aggs, name, filters)) for name, build in builders.items() if aggs.ok(name)]
+    parts = [
+        build(_filtered(aggs, name, filters)) for name, build in builders.items() if aggs.ok(name)
+    ]
     collected = pl.collect_all(parts)
     if keys:
         table = pl.concat([p.select(keys) for p in collected]).unique()
@@ -64,7 +81,10 @@ def kpi_table(
     else:
         # A part with no rows still owes the overall row its (null) columns.
         table = pl.concat(
-            [p if p.height else pl.DataFrame([None] * p.width, schema=p.schema) for p in collected],
+            [
+                p if p.height else pl.DataFrame({c: [None] for c in p.columns}, schema=p.schema)
+                for p in collected
+            ],
             how="horizontal",
         )
     for column in (*AGREEMENT_COLUMNS, *ALL_COLUMNS):
@@ -73,7 +93,10 @@ def kpi_table(
     table = table.with_columns(pl.col(c).fill_null(0) for c in _ZERO_FOR_EMPTY)
     for kpi in KPIS.values():
         if not aggs.has(*kpi.needs):
-            nulls = [kpi.name, *([f"{kpi.name}_ci_low", f"{kpi.name}_ci_high"] if kpi.has_interval else [])]
+            nulls = [
+                kpi.name,
+                *([f"{kpi.name}_ci_low", f"{kpi.name}_ci_high"] if kpi.has_interval else []),
+            ]
             table = table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in nulls)
     if not aggs.has("reviews"):
         table = table.with_columns(pl.lit(None, pl.Int64).alias(c) for c in AGE_BUCKETS)

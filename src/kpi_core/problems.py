@@ -24,7 +24,9 @@ class Problem:
         if self.row is not None:
             where += f": row {self.row}"
         if self.column:
-            where += f", column {self.column}" if self.row is not None else f": column {self.column}"
+            where += (
+                f", column {self.column}" if self.row is not None else f": column {self.column}"
+            )
         return f"{where}: {self.reason}"
 
 

@@ -12,7 +12,7 @@ from kpi_core.targets import Promotion
 
 
 def promoted_slices(
-    slice_weeks: pl.DataFrame, as_of: date, rule: Promotion = Promotion()
+    slice_weeks: pl.DataFrame, as_of: date, rule: Promotion | None = None
 ) -> pl.DataFrame:
     """Slices promoted to specialist review at ``as_of``, with the evidence.
 
@@ -25,6 +25,7 @@ def promoted_slices(
     row per promoted slice with ``weeks``: a list of {week, accepted_label_error_rate,
     ci_low, ci_high, n_accepted_known, n_accepted_wrong}, oldest first.
     """
+    rule = rule or Promotion()
     last = week_start(as_of)
     window = [iso_week_label(last - timedelta(weeks=k)) for k in reversed(range(rule.weeks))]
     evidence = slice_weeks.filter(pl.col("week").is_in(window)).with_columns(
@@ -54,4 +55,3 @@ def promoted_slices(
         .agg(week_struct.alias("weeks"))
         .sort(list(SLICE))
     )
-

@@ -29,7 +29,9 @@ import polars as pl
 from kpi_core.problems import QueryError
 
 #: Where the project's queries live; ``KPI_QUERIES_DIR`` points elsewhere.
-QUERIES_DIR = Path(os.environ.get("KPI_QUERIES_DIR", Path(__file__).resolve().parents[2] / "queries"))
+QUERIES_DIR = Path(
+    os.environ.get("KPI_QUERIES_DIR", Path(__file__).resolve().parents[2] / "queries")
+)
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,7 @@ def parse_file(path: Path) -> QueryFile:
     doc = (query.__doc__ or "").strip()
     first_sql = query.sql.strip().splitlines()[0]
     lines = text.splitlines()
-    start = next(
-        (i + 1 for i, line in enumerate(lines) if line.strip() == first_sql.strip()), 1
-    )
+    start = next((i + 1 for i, line in enumerate(lines) if line.strip() == first_sql.strip()), 1)
     return QueryFile(
         name=name,
         path=path,
@@ -162,7 +162,9 @@ def run(
         return con.sql(query.sql, params=bound or None).pl()
     except duckdb.Error as error:
         message = str(error).strip()
-        raise QueryError(str(query.path), message.splitlines()[0], _error_line(query, message)) from None
+        raise QueryError(
+            str(query.path), message.splitlines()[0], _error_line(query, message)
+        ) from None
 
 
 def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: object) -> list[str]:
@@ -192,7 +194,9 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
                 detail.append(f"returned but not declared: {', '.join(extra)}")
             if not detail:
                 detail.append("columns are in another order than the header declares")
-            failures.append(f"{path}: Output header does not match the result ({'; '.join(detail)})")
+            failures.append(
+                f"{path}: Output header does not match the result ({'; '.join(detail)})"
+            )
     return failures
 
 

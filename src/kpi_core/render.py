@@ -49,10 +49,14 @@ def to_markdown(report: KpiReport) -> str:
     for name, kpi in KPIS.items():
         interval = ""
         if kpi.has_interval and overall.get(f"{name}_ci_low") is not None:
-            interval = (f"{format_value(name, overall[f'{name}_ci_low'])} – "
-                        f"{format_value(name, overall[f'{name}_ci_high'])}")
+            interval = (
+                f"{format_value(name, overall[f'{name}_ci_low'])} – "
+                f"{format_value(name, overall[f'{name}_ci_high'])}"
+            )
         status = STATUS_WORDS[data["status"].get(name)]
-        lines.append(f"| {kpi.title} | {format_value(name, overall.get(name))} | {interval} | {status} |")
+        lines.append(
+            f"| {kpi.title} | {format_value(name, overall.get(name))} | {interval} | {status} |"
+        )
     lines += ["", "## Slices promoted to specialist review", ""]
     if not data["promoted_slices"]:
         lines.append("None.")
@@ -62,8 +66,10 @@ def to_markdown(report: KpiReport) -> str:
             f" of {w['n_accepted_known']}"
             for w in promoted["weeks"]
         )
-        lines.append(f"- **{promoted['domain']} / {promoted['difficulty']} / "
-                     f"{promoted['risk_class']}**: {weeks}")
+        lines.append(
+            f"- **{promoted['domain']} / {promoted['difficulty']} / "
+            f"{promoted['risk_class']}**: {weeks}"
+        )
     lines += ["", "## By slice", "", *_markdown_table(report.slices, list(SLICE))]
     lines += ["", "## By ISO week", "", *_markdown_table(report.weeks, ["week"]), ""]
     return "\n".join(lines)
@@ -71,7 +77,7 @@ def to_markdown(report: KpiReport) -> str:
 
 def _figure_html(figure: go.Figure, first: bool) -> str:
     # The first chart carries plotly.js inline, so the file opens offline.
-    return figure.to_html(full_html=False, include_plotlyjs=True if first else False)
+    return figure.to_html(full_html=False, include_plotlyjs=first)
 
 
 def weekly_rate_figure(weeks: pl.DataFrame, kpi: str) -> go.Figure:
@@ -88,12 +94,19 @@ def weekly_rate_figure(weeks: pl.DataFrame, kpi: str) -> go.Figure:
                 symmetric=False,
                 array=(weeks[f"{kpi}_ci_high"] - weeks[kpi]).to_list(),
                 arrayminus=(weeks[kpi] - weeks[f"{kpi}_ci_low"]).to_list(),
-            ) if KPIS[kpi].has_interval else None,
+            )
+            if KPIS[kpi].has_interval
+            else None,
         )
     )
-    figure.update_layout(title=f"{title} by ISO week", xaxis_title="ISO week",
-                         yaxis_title=title, yaxis_tickformat=".1%" if KPIS[kpi].unit == "rate" else None,
-                         height=360, margin=dict(l=60, r=20, t=50, b=50))
+    figure.update_layout(
+        title=f"{title} by ISO week",
+        xaxis_title="ISO week",
+        yaxis_title=title,
+        yaxis_tickformat=".1%" if KPIS[kpi].unit == "rate" else None,
+        height=360,
+        margin=dict(l=60, r=20, t=50, b=50),
+    )
     return figure
 
 
@@ -113,11 +126,14 @@ def to_html(report: KpiReport) -> str:
         weekly_rate_figure(report.weeks, "krippendorff_alpha"),
     ]
     body = "".join(_figure_html(f, i == 0) for i, f in enumerate(charts))
-    promoted = "".join(
-        f"<li>{html.escape(p['domain'])} / {html.escape(str(p['difficulty']))} / "
-        f"{html.escape(str(p['risk_class']))}</li>"
-        for p in markdown_free["promoted_slices"]
-    ) or "<li>None</li>"
+    promoted = (
+        "".join(
+            f"<li>{html.escape(p['domain'])} / {html.escape(str(p['difficulty']))} / "
+            f"{html.escape(str(p['risk_class']))}</li>"
+            for p in markdown_free["promoted_slices"]
+        )
+        or "<li>None</li>"
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Labelling quality report</title>
 <style>

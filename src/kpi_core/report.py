@@ -67,8 +67,10 @@ def build_report(
     targets = targets or Targets.load()
     slice_weeks = kpi_table(aggs, [*SLICE, "week"], level=level)
     overall = kpi_table(aggs, level=level).with_columns(
-        pl.lit(coverage_overall(aggs.frames["domain_coverage"]) if aggs.has("targets") else None,
-               pl.Float64).alias("domain_coverage")
+        pl.lit(
+            coverage_overall(aggs.frames["domain_coverage"]) if aggs.has("targets") else None,
+            pl.Float64,
+        ).alias("domain_coverage")
     )
     promoted = (
         promoted_slices(slice_weeks, aggs.as_of.date(), targets.promotion)
@@ -83,7 +85,9 @@ def build_report(
         weeks=kpi_table(aggs, ["week"], level=level),
         promoted=promoted,
         coverage=aggs.frames["domain_coverage"] if aggs.has("targets") else pl.DataFrame(),
-        defects=defect_turnaround(aggs["defect_durations"]) if aggs.has("defects") else pl.DataFrame(),
+        defects=defect_turnaround(aggs["defect_durations"])
+        if aggs.has("defects")
+        else pl.DataFrame(),
         model_lift=aggs.frames["model_lift"] if aggs.has("benchmarks") else pl.DataFrame(),
         targets=targets,
     )
@@ -147,8 +151,14 @@ def write_report(
 
     moment = parse_timestamp(as_of) if as_of else None
     target_settings = Targets.load(targets)
-    steps = tqdm(total=len(aggregates.QUERY_NEEDS) + 3, desc="report", unit="step",
-                 disable=not progress, file=sys.stderr, leave=False)
+    steps = tqdm(
+        total=len(aggregates.QUERY_NEEDS) + 3,
+        desc="report",
+        unit="step",
+        disable=not progress,
+        file=sys.stderr,
+        leave=False,
+    )
     steps.set_postfix_str("validating")
     problems = validate(data_dir)
     if problems:

@@ -51,7 +51,9 @@ class Targets:
             try:
                 settings = _merge(settings, tomllib.loads(Path(path).read_text(encoding="utf-8")))
             except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-                raise DataError([Problem(file=str(path), reason=f"cannot read targets: {error}")]) from None
+                raise DataError(
+                    [Problem(file=str(path), reason=f"cannot read targets: {error}")]
+                ) from None
         return cls(settings)
 
     @property
@@ -105,8 +107,11 @@ class Targets:
         else:
             breach, warn = value < rule["target"], value < rule["warn"]
         return (
-            pl.when(value.is_null()).then(None)
-            .when(breach).then(pl.lit("breach"))
-            .when(warn).then(pl.lit("warn"))
+            pl.when(value.is_null())
+            .then(None)
+            .when(breach)
+            .then(pl.lit("breach"))
+            .when(warn)
+            .then(pl.lit("warn"))
             .otherwise(pl.lit("ok"))
         )
