@@ -151,7 +151,8 @@ def _prepare(
     keys = list(by) or [_ALL]
     if not by:
         lf = lf.with_columns(pl.lit(0, pl.Int8).alias(_ALL))
-    groups = lf.select(keys).unique()
+    # every group in the input, even one with no pairable unit; one group in all without `by`
+    groups = lf.select(keys).unique() if by else pl.LazyFrame({_ALL: [0]}, schema={_ALL: pl.Int8})
     rows = lf.select(
         *keys,
         pl.col(unit).alias(_U),
