@@ -12,8 +12,8 @@ import krippendorff
 import numpy as np
 import polars as pl
 import pytest
-from datasets import TINY, write_dataset
 
+from datasets import TINY, write_dataset
 from kpi_core import aggregates
 from kpi_core.grouping import SLICE, Filters
 from kpi_core.loading import open_dataset

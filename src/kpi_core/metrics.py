@@ -100,4 +100,5 @@ def kpi_table(
             table = table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in nulls)
     if not aggs.has("reviews"):
         table = table.with_columns(pl.lit(None, pl.Int64).alias(c) for c in AGE_BUCKETS)
-    return finish_keys(table.lazy(), by).collect()
+    table = finish_keys(table.lazy(), by).collect()
+    return table.select(*by, pl.exclude(*by)) if by else table

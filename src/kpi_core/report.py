@@ -65,10 +65,17 @@ def build_report(
 ) -> KpiReport:
     """Compute the report's frames from fetched aggregates."""
     targets = targets or Targets.load()
+
+    def frame_if(query: str, *tables: str) -> pl.DataFrame | None:
+        return aggs.frames[query] if aggs.ok(query) and aggs.has(*tables) else None
+
+    coverage = frame_if("domain_coverage", "targets")
+    defects = frame_if("defect_durations", "defects")
+    lift = frame_if("model_lift", "benchmarks")
     slice_weeks = kpi_table(aggs, [*SLICE, "week"], level=level)
     overall = kpi_table(aggs, level=level).with_columns(
         pl.lit(
-            coverage_overall(aggs.frames["domain_coverage"]) if aggs.has("targets") else None,
+            coverage_overall(coverage) if coverage is not None else None,
             pl.Float64,
         ).alias("domain_coverage")
     )
@@ -84,11 +91,9 @@ def build_report(
         slices=kpi_table(aggs, list(SLICE), level=level),
         weeks=kpi_table(aggs, ["week"], level=level),
         promoted=promoted,
-        coverage=aggs.frames["domain_coverage"] if aggs.has("targets") else pl.DataFrame(),
-        defects=defect_turnaround(aggs["defect_durations"])
-        if aggs.has("defects")
-        else pl.DataFrame(),
-        model_lift=aggs.frames["model_lift"] if aggs.has("benchmarks") else pl.DataFrame(),
+        coverage=coverage if coverage is not None else pl.DataFrame(),
+        defects=defect_turnaround(defects.lazy()) if defects is not None else pl.DataFrame(),
+        model_lift=lift if lift is not None else pl.DataFrame(),
         targets=targets,
     )
 
@@ -128,7 +133,19 @@ def to_dict(report: KpiReport) -> dict[str, Any]:
         "domain_coverage": _rows(report.coverage),
         "defect_turnaround": _rows(report.defects),
         "model_lift": _rows(report.model_lift),
+        "warnings": _warnings(overall),
     }
+
+
+def _warnings(overall: dict[str, Any]) -> list[str]:
+    """Data-quality warnings: what the KPIs had to assume."""
+    warnings = []
+    if overall.get("n_cost_missing"):
+        warnings.append(
+            f"{overall['n_cost_missing']} annotation, review or audit cost(s) missing with no "
+            "duration and hourly rate to derive them from; counted as 0"
+        )
+    return warnings
 
 
 def to_json(report: KpiReport) -> str:
@@ -172,6 +189,9 @@ def write_report(
         steps.update()
 
     aggs = aggregates.fetch(dataset, as_of=moment, on_step=step)
+    if aggs.errors:
+        steps.close()
+        raise next(iter(aggs.errors.values()))
     report = build_report(aggs, level=level, targets=target_settings)
     steps.update()
     steps.close()

@@ -1,0 +1,164 @@
+"""``kpi report``: the JSON shape of interfaces.md, markdown and HTML, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from datasets import TINY, write_dataset
+from kpi_core.catalog import KPIS
+from kpi_core.cli import main
+
+REQUIRED_KPIS = (
+    "accepted_label_error_rate",
+    "disagreement_rate",
+    "pairwise_agreement",
+    "krippendorff_alpha",
+    "gold_accuracy",
+    "rework_rate",
+    "cost_per_accepted_label",
+    "accepted",
+    "review_backlog",
+    "programmatic_accuracy",
+    "specialist_review_time_median_s",
+    "specialist_review_time_p90_s",
+)
+RATES_WITH_INTERVALS = (
+    "accepted_label_error_rate",
+    "disagreement_rate",
+    "gold_accuracy",
+    "rework_rate",
+    "programmatic_accuracy",
+    "precheck_pass_rate",
+    "final_overturn_rate",
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    return write_dataset(tmp_path_factory.mktemp("tiny"), TINY)
+
+
+def run_report(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["report", *args, "--quiet"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def report(tiny_dir):
+    import io
+    from contextlib import redirect_stdout
+
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        assert main(["report", str(tiny_dir), "--quiet"]) == 0
+    return json.loads(buffer.getvalue())
+
+
+def test_json_has_the_shape_of_interfaces_md(report):
+    assert report["as_of"] == "2026-01-14T11:00:00Z"
+    assert report["level"] == "nominal"
+    for kpi in REQUIRED_KPIS:
+        assert kpi in report["overall"], kpi
+    for row in report["slices"]:
+        assert {"domain", "difficulty", "risk_class"} <= set(row)
+        assert set(REQUIRED_KPIS) <= set(row)
+    for row in report["weeks"]:
+        assert re.fullmatch(r"\d{4}-W\d{2}", row["week"])
+        assert set(REQUIRED_KPIS) <= set(row)
+    assert isinstance(report["promoted_slices"], list)
+
+
+def test_every_rate_with_an_interval_has_its_bounds(report):
+    for row in [report["overall"], *report["slices"], *report["weeks"]]:
+        for kpi in RATES_WITH_INTERVALS:
+            low, high = row[f"{kpi}_ci_low"], row[f"{kpi}_ci_high"]
+            if row[kpi] is None:
+                assert low is None and high is None
+            else:
+                assert low <= row[kpi] <= high
+
+
+def test_values_equal_the_hand_checked_ones(report):
+    overall = report["overall"]
+    assert overall["accepted"] == 4
+    assert overall["cost_per_accepted_label"] == pytest.approx(6.25)
+    assert overall["krippendorff_alpha"] == pytest.approx(0.5)
+    assert overall["domain_coverage"] == 0.5
+    assert [w["week"] for w in report["weeks"]] == ["2026-W02", "2026-W03"]
+    assert report["warnings"] and "2 annotation, review or audit cost" in report["warnings"][0]
+
+
+def test_promotion_needs_k_weeks_above_target_with_n_known(tmp_path, capsys):
+    # One slice, three weeks, each with 2 accepted labels of known truth, one wrong:
+    # error 50% > 5% every week. With min_known 2 it is promoted; with 3 it is not.
+    rows = ["annotation_id,item_id,annotator_id,label,submitted_at"]
+    reviews = ["review_id,annotation_id,reviewer_id,stage,verdict,corrected_label,reviewed_at"]
+    for week, day in enumerate(("2026-01-05", "2026-01-12", "2026-01-19")):
+        for k, label in enumerate(("A", "B")):
+            aid = f"a{week}{k}"
+            rows.append(f"{aid},i1,g1,{label},{day}T10:00:00Z")
+            reviews.append(f"r{week}{k},{aid},s1,final,accept,,{day}T12:00:00Z")
+    tables = {
+        "items": "item_id,domain,difficulty,risk_class,gold_label\ni1,medicine,hard,high,A",
+        "annotators": "annotator_id,tier\ng1,generalist\ns1,specialist",
+        "annotations": "\n".join(rows),
+        "reviews": "\n".join(reviews),
+    }
+    root = write_dataset(tmp_path / "data", tables)
+    for min_known, promoted in ((2, True), (3, False)):
+        targets = tmp_path / f"targets{min_known}.toml"
+        targets.write_text(f"[promotion]\nweeks = 3\nmin_known = {min_known}\n")
+        code, out, _ = run_report(capsys, str(root), "--targets", str(targets))
+        assert code == 0
+        result = json.loads(out)["promoted_slices"]
+        assert bool(result) is promoted
+        if promoted:
+            assert result[0]["domain"] == "medicine"
+            assert [w["week"] for w in result[0]["weeks"]] == ["2026-W02", "2026-W03", "2026-W04"]
+            assert all(w["accepted_label_error_rate"] == 0.5 for w in result[0]["weeks"])
+
+
+def test_as_of_moves_the_backlog(tiny_dir, capsys):
+    code, out, _ = run_report(capsys, str(tiny_dir), "--as-of", "2026-01-05T12:30:00+00:00")
+    assert code == 0
+    report = json.loads(out)
+    assert report["as_of"] == "2026-01-05T12:30:00Z"
+    assert report["overall"]["review_backlog"] == 1
+
+
+def test_bad_as_of_is_one_line_without_traceback(tiny_dir, capsys):
+    code, out, err = run_report(capsys, str(tiny_dir), "--as-of", "yesterday")
+    assert code == 1
+    assert err.strip() == "--as-of: not a valid ISO 8601 timestamp: 'yesterday'"
+
+
+def test_invalid_data_is_reported_not_computed(tmp_path, capsys):
+    tables = dict(TINY)
+    tables["reviews"] = TINY["reviews"].replace("r2,a1,s1,final,accept", "r2,a1,s1,final,acept")
+    code, out, err = run_report(capsys, str(write_dataset(tmp_path, tables)))
+    assert code == 1 and out == ""
+    assert "reviews.csv: row 2, column verdict" in err
+    assert "Traceback" not in err
+
+
+def test_markdown_and_html(tiny_dir, tmp_path, capsys):
+    code, out, _ = run_report(capsys, str(tiny_dir), "--format", "markdown")
+    assert code == 0
+    assert "| Accepted-label error rate | 66.7% |" in out
+    html_file = tmp_path / "report.html"
+    code, _, err = run_report(capsys, str(tiny_dir), "--format", "html", "--out", str(html_file))
+    assert code == 0 and "wrote html report" in err
+    html = html_file.read_text()
+    assert "<script" in html and "cdn.plot.ly" not in html.split("</head>")[0]
+    for kpi in KPIS.values():
+        assert kpi.title.replace("'", "&#x27;") in html or kpi.title in html
+
+
+def test_levels_other_than_nominal_need_numeric_labels(tiny_dir, capsys):
+    code, _, err = run_report(capsys, str(tiny_dir), "--level", "ordinal")
+    assert code == 1
+    assert "level ordinal reads labels as numbers" in err
