@@ -50,11 +50,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from kpi_core.loading import open_dataset
-    from kpi_core.queries import QUERIES_DIR, check, query_paths
+    from kpi_core.queries import QUERIES_DIR, check, query_paths, run
 
     data = Path(args.data) if args.data else BUNDLED_SAMPLE
     dataset = open_dataset(data)
-    failures = check(dataset.con)
+    try:
+        as_of = run(dataset.con, "data_as_of").item(0, "as_of")
+    except QueryError:
+        as_of = None  # check() reports the broken file itself
+    failures = check(dataset.con, as_of=as_of)
     for failure in failures:
         print(failure, file=sys.stderr)
     total = len(query_paths())

@@ -173,6 +173,10 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
     Returns one message per failing file (empty when all pass).
     """
     failures = []
+    try:
+        register_models(con, root)
+    except QueryError as error:
+        failures.append(str(error))
     for path in query_paths(root):
         try:
             query = parse_file(path)

@@ -1,0 +1,115 @@
+"""The query layer: every file in queries/ runs and matches its header; a broken
+file is named with its line and DuckDB's message."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from datasets import TINY, write_dataset
+from kpi_core import queries
+from kpi_core.cli import BUNDLED_SAMPLE, main
+from kpi_core.loading import open_dataset
+from kpi_core.problems import QueryError
+
+
+@pytest.fixture
+def tiny_dir(tmp_path):
+    return write_dataset(tmp_path / "data", TINY)
+
+
+@pytest.fixture
+def query_copy(tmp_path, monkeypatch):
+    copy = tmp_path / "queries"
+    shutil.copytree(queries.QUERIES_DIR, copy)
+    monkeypatch.setattr(queries, "QUERIES_DIR", copy)
+    return copy
+
+
+@pytest.mark.parametrize("data", ["tiny", "sample"])
+def test_every_query_runs_and_matches_its_header(data, tiny_dir, capsys):
+    target = tiny_dir if data == "tiny" else BUNDLED_SAMPLE
+    assert main(["check", "--data", str(target)]) == 0, capsys.readouterr().err
+    assert "match their headers" in capsys.readouterr().err
+
+
+def test_every_query_file_has_a_full_header():
+    for path in queries.query_paths():
+        query = queries.parse_file(path)
+        assert query.purpose, path
+        assert query.outputs, path
+        assert "Grain:" in query.doc, path
+        for parameter in query.parameters:
+            assert parameter in query.doc.split("Grain:")[0] + query.doc, (path, parameter)
+
+
+def test_parameters_are_bound_not_formatted(tiny_dir):
+    dataset = open_dataset(tiny_dir)
+    queries.register_models(dataset.con)
+    hostile = "2026-01-14'); drop table items; --"
+    with pytest.raises(QueryError):
+        queries.run(dataset.con, "review_backlog", as_of=hostile)
+    assert dataset.con.execute("select count(*) from items").fetchall() == [(4,)]
+
+
+def test_a_syntax_error_names_the_file_and_line(tiny_dir, query_copy, capsys):
+    path = query_copy / "model_lift.sql"
+    lines = path.read_text().splitlines()
+    broken_at = next(i for i, line in enumerate(lines) if line.startswith("select")) + 1
+    lines[broken_at - 1] = "selec"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:{broken_at}: Parser Error" in err
+    assert "1 of" in err
+
+
+def test_an_unknown_column_names_the_line_it_is_on(tiny_dir, query_copy):
+    path = query_copy / "model_lift.sql"
+    text = path.read_text().replace(
+        "        score,\n        lag(model_version)", "        scor,\n        lag(model_version)"
+    )
+    path.write_text(text)
+    dataset = open_dataset(tiny_dir)
+    with pytest.raises(QueryError) as caught:
+        queries.run(dataset.con, "model_lift")
+    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if text_line.strip() == "scor,")
+    assert caught.value.line == line
+    assert str(caught.value).startswith(f"{path}:{line}: Binder Error")
+
+
+def test_a_header_that_lies_about_its_columns_fails_check(tiny_dir, query_copy, capsys):
+    path = query_copy / "data_as_of.sql"
+    path.write_text(
+        path.read_text().replace("-- Output: as_of timestamp", "-- Output: as_of_at timestamp")
+    )
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    assert (
+        "declared but not returned: as_of_at; returned but not declared: as_of"
+        in capsys.readouterr().err
+    )
+
+
+def test_an_edit_is_picked_up_on_the_next_run(tiny_dir, query_copy):
+    dataset = open_dataset(tiny_dir)
+    assert queries.run(dataset.con, "model_lift").height == 2
+    path = query_copy / "model_lift.sql"
+    path.write_text(
+        path.read_text().replace(
+            "    from benchmarks\n", "    from benchmarks where score > 0.62\n"
+        )
+    )
+    import os
+
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    assert queries.run(dataset.con, "model_lift").height == 1
+
+
+def test_a_file_named_unlike_its_query_is_refused(query_copy):
+    path = query_copy / "oops.sql"
+    path.write_text(
+        "-- name: something_else()\n-- x\n-- Grain: x\n-- Output: a int\nselect 1 as a\n"
+    )
+    with pytest.raises(QueryError, match="named 'something_else' but the file is 'oops.sql'"):
+        queries.parse_file(path)
