@@ -1,0 +1,1140 @@
+"""The weekly calibration meeting, computed: who agrees, who drifts, what is disputed.
+
+Everything here is polars over frames the SQL layer delivers (``queries/calibration_*.sql``,
+``item_label_counts``, ``annotation_kpi_counts``); :func:`build_view` fetches them once and
+returns a :class:`CalibrationView`, the frames the Calibration page and the exported pack
+show. :func:`record_decisions` appends what the meeting agreed to ``calibration_decisions``.
+
+Definitions (the meeting's week ``W`` is an ISO week, Monday start, UTC):
+
+Reliability
+    Krippendorff's alpha over the human labels of the items whose week is ``W`` (an
+    item's week is that of its latest human annotation, as for every item-level KPI),
+    with a 95% Poisson-bootstrap interval over items (:func:`kpi_core.reliability.bootstrap_alpha`),
+    and the same for each of the :data:`TREND_WEEKS` weeks ending with ``W``.
+
+Agreement and drift, per human annotator with an annotation submitted in ``W``
+    Every annotator counts once per item, with their latest label (the item-level rule).
+    *Consensus agreement*: the share of their labels equal to the leave-one-out majority
+    of the other annotators on the item (items without a majority among the others do
+    not count). *Gold agreement*: the share of their labels equal to the gold label that
+    judges the annotation (``items.gold_label``, else an agreed calibration label recorded
+    at or before the annotation). Both are computed for ``W`` (annotations submitted in
+    ``W``) and for the annotator's own previous :data:`BASELINE_WEEKS` weeks.
+
+    *Drift test*: for each measure, a one-sided Fisher's exact test on the 2x2 table
+    (agree, disagree) x (this week, baseline), alternative "agreement is lower this
+    week": p = P(X <= a) for X hypergeometric (N = all labels of both periods, K = all
+    agreeing ones, n = this week's labels) and ``a`` the agreeing labels this week. The
+    p-values of all tests of the meeting (every annotator, both measures) are adjusted
+    with Holm's step-down method, and an annotator is *drifting* when an adjusted p is
+    below :data:`DRIFT_ALPHA` (0.05): a family-wise error rate of 5% per meeting, so a
+    stable annotator is named in the room by chance in at most 1 meeting in 20.
+    *New*: the annotator's first annotation in scope is in ``W`` (no history to compare).
+
+Disputed items (items whose week is ``W``, with >= 2 human annotators)
+    *Spread* = 1 - the share of the modal label among the item's annotators (the
+    variation ratio: 0 when all agree, 0.5 when two annotators differ, up to 1 - 1/m).
+    *Score* = spread x the risk weight of the item's risk class (:data:`RISK_WEIGHTS`:
+    low 1, medium 2, high 3; an unknown risk class counts as medium). Ranked by score,
+    then by the number of annotators (more people, stronger evidence), then item_id;
+    items with spread 0 are not disputed.
+
+Confusion matrices
+    Human labels submitted in ``W``, per domain, against the gold label that judges them
+    and against the specialist's final decision (the latest ``final`` review: its
+    corrected_label for a fix, the label itself for an accept; rejected annotations have
+    no final label).
+
+Promoted slices
+    :func:`kpi_core.promotion.promoted_slices` as of the last day of ``W``, flagged new
+    when the slice was not promoted as of the week before.
+
+Pseudonyms
+    :class:`Pseudonyms` replaces the id of every human (annotator or reviewer) by
+    ``Annotator-`` and a short keyed hash (HMAC-SHA256 of the id under the pack's key), so
+    the same person has the same pseudonym throughout a pack; programmatic labellers keep
+    their ids (they are programs, not people).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import hashlib
+import hmac
+import io
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from kpi_core import queries
+from kpi_core.grouping import SLICE, finish_keys, iso_week_label, week_start
+from kpi_core.loading import Dataset, csv_header, discover, open_dataset
+from kpi_core.ops import annotation_kpis
+from kpi_core.problems import DataError, Problem
+from kpi_core.promotion import promoted_slices
+from kpi_core.reliability import bootstrap_alpha
+from kpi_core.targets import Promotion
+
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
+
+#: Weight of an item's risk class in the disputed-item score; unknown counts as medium.
+RISK_WEIGHTS: dict[str, float] = {"low": 1.0, "medium": 2.0, "high": 3.0, "unknown": 2.0}
+#: Family-wise significance level of the drift test (Holm-adjusted, one-sided Fisher).
+DRIFT_ALPHA = 0.05
+#: Weeks before the meeting's week that an annotator's agreement is compared with.
+BASELINE_WEEKS = 4
+#: Weeks of the alpha trend, ending with the meeting's week.
+TREND_WEEKS = 8
+#: Disputed items shown by default.
+TOP_DISPUTED = 20
+#: The statuses of an annotator in the agreement table.
+STATUSES = ("drifting", "new", "no baseline", "stable")
+
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+_MEASURES = ("consensus", "gold")
+
+
+# ------------------------------------------------------------------------------- weeks
+
+
+def parse_week(text: str, *, what: str = "--week") -> date:
+    """The Monday of ISO week ``YYYY-Www``; a one-line :class:`DataError` when malformed."""
+    match = _WEEK_RE.match(str(text).strip())
+    if not match:
+        raise DataError(
+            [
+                Problem(
+                    file=what,
+                    reason=f"{text!r} is not an ISO week written YYYY-Www (e.g. 2026-W07)",
+                )
+            ]
+        )
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        return date.fromisocalendar(year, week, 1)
+    except ValueError:
+        n_weeks = date(year, 12, 28).isocalendar().week
+        raise DataError(
+            [
+                Problem(
+                    file=what,
+                    reason=f"week {text!r} does not exist: {year} has {n_weeks} ISO weeks",
+                )
+            ]
+        ) from None
+
+
+def last_complete_week(as_of: datetime | date) -> date:
+    """The Monday of the latest ISO week that ended at or before ``as_of``.
+
+    The week holding ``as_of`` is never complete (it ends at the next Monday 00:00),
+    so this is always the week before it.
+    """
+    day = as_of.date() if isinstance(as_of, datetime) else as_of
+    return week_start(day) - timedelta(weeks=1)
+
+
+# -------------------------------------------------------------------------- the inputs
+
+
+@dataclass(frozen=True)
+class CalibrationInputs:
+    """What leaves DuckDB for one meeting: the query results, filtered to its scope."""
+
+    week_start: date
+    domain: str | None
+    annotations: pl.DataFrame  # calibration_item_annotations over the baseline + week
+    reviews: pl.DataFrame  # calibration_item_reviews over the week
+    decisions: pl.DataFrame  # calibration_decisions_log
+    item_labels: pl.DataFrame  # item_label_counts over the trend weeks
+    kpi_counts: pl.DataFrame  # annotation_kpi_counts (for promotion)
+    has_reviews: bool
+    domains: tuple[str, ...]  # every domain with annotations, whatever the scope
+
+
+def fetch_inputs(dataset: Dataset, week: date, domain: str | None = None) -> CalibrationInputs:
+    """Run the calibration queries for the meeting of ``week`` (a Monday) once."""
+    queries.register_models(dataset.con, materialize=True)
+    week_end = week + timedelta(weeks=1)
+    baseline_start = week - timedelta(weeks=BASELINE_WEEKS)
+    trend_start = week - timedelta(weeks=TREND_WEEKS - 1)
+    con = dataset.con
+    in_scope = pl.lit(True) if domain is None else pl.col("domain") == domain
+    item_labels = queries.run(con, "item_label_counts").filter(
+        in_scope & pl.col("week_start").is_between(trend_start, week)
+    )
+    kpi_counts = queries.run(con, "annotation_kpi_counts")
+    domains = tuple(sorted(kpi_counts.get_column("domain").drop_nulls().unique().to_list()))
+    if domain is not None and domain not in domains:
+        raise DataError(
+            [
+                Problem(
+                    file="--domain",
+                    reason=f"no annotation is in domain {domain!r}; "
+                    f"the domains are {', '.join(domains) or '(none)'}",
+                )
+            ]
+        )
+    return CalibrationInputs(
+        week_start=week,
+        domain=domain,
+        annotations=queries.run(
+            con,
+            "calibration_item_annotations",
+            window_start=baseline_start,
+            window_end=week_end,
+            domain=domain,
+        ),
+        reviews=queries.run(
+            con,
+            "calibration_item_reviews",
+            window_start=week,
+            window_end=week_end,
+            domain=domain,
+        ),
+        decisions=queries.run(con, "calibration_decisions_log", domain=domain),
+        item_labels=item_labels,
+        kpi_counts=kpi_counts.filter(in_scope),
+        has_reviews=dataset.has("reviews"),
+        domains=domains,
+    )
+
+
+# ------------------------------------------------------------------------- reliability
+
+
+def alpha_trend(
+    item_labels: pl.DataFrame,
+    week: date,
+    *,
+    level: Level = "nominal",
+    weeks: int = TREND_WEEKS,
+    draws: int = 1000,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Alpha with its bootstrap interval for each of the ``weeks`` ISO weeks ending with ``week``.
+
+    ``item_labels`` has the columns of ``queries/item_label_counts.sql``. Every week of
+    the window has a row; alpha is null in a week without two pairable labels.
+    """
+    starts = [week - timedelta(weeks=k) for k in reversed(range(weeks))]
+    frame = pl.DataFrame({"week_start": starts}, schema={"week_start": pl.Date})
+    counts = item_labels.filter(pl.col("week_start").is_in(starts))
+    alphas = bootstrap_alpha(
+        counts.select("week_start", "item_id", "label", "n_annotators"),
+        by=["week_start"],
+        count="n_annotators",
+        level=level,
+        draws=draws,
+        seed=seed,
+    )
+    return (
+        frame.join(alphas, on="week_start", how="left")
+        .with_columns(
+            pl.col("n_pairable", "n_units").fill_null(0),
+            pl.col("week_start").dt.strftime("%G-W%V").alias("week"),
+        )
+        .select(
+            "week",
+            "week_start",
+            "krippendorff_alpha",
+            "krippendorff_alpha_ci_low",
+            "krippendorff_alpha_ci_high",
+            "n_units",
+            "n_pairable",
+        )
+    )
+
+
+# --------------------------------------------------------------------- agreement & drift
+
+
+def consensus_labels(item_labels: pl.DataFrame) -> pl.DataFrame:
+    """Each item label with the leave-one-out majority of the other annotators on its item.
+
+    ``item_labels`` holds one row per (item, annotator) with ``item_id`` and ``label``.
+    Adds ``consensus_label``: the label most of the *other* annotators gave, null when
+    nobody else labelled the item or the others tie for the most common label.
+    """
+    counts = item_labels.group_by("item_id", "label").agg(pl.len().alias("n"))
+    others = (
+        item_labels.select("item_id", pl.col("label").alias("own"))
+        .unique()
+        .join(counts, on="item_id")
+        .with_columns((pl.col("n") - (pl.col("label") == pl.col("own"))).alias("n"))
+        .filter(pl.col("n") > 0)
+        .with_columns(pl.col("n").max().over("item_id", "own").alias("top"))
+        .filter(pl.col("n") == pl.col("top"))
+        .group_by("item_id", "own")
+        .agg(pl.col("label").first(), (pl.len() == 1).alias("is_unique"))
+        .select(
+            "item_id",
+            pl.col("own").alias("label"),
+            pl.when("is_unique").then(pl.col("label")).alias("consensus_label"),
+        )
+    )
+    return item_labels.join(others, on=["item_id", "label"], how="left")
+
+
+def fisher_less(a_week: pl.Expr, n_week: pl.Expr, a_base: pl.Expr, n_base: pl.Expr) -> pl.Expr:
+    """One-sided Fisher's exact p-value that the week's agreement rate is lower than baseline.
+
+    The 2x2 table is (agree, disagree) x (week, baseline); given its margins, the
+    week's agreeing count X is hypergeometric(N = n_week + n_base, K = a_week + a_base,
+    n = n_week), and p = P(X <= a_week). Null when either period has no labels.
+    """
+
+    def p_values(columns: pl.Series) -> pl.Series:
+        s = columns.struct
+        a, n = s.field("a").to_numpy(), s.field("n").to_numpy()
+        ab, nb = s.field("ab").to_numpy(), s.field("nb").to_numpy()
+        p = stats.hypergeom.cdf(a, n + nb, a + ab, n)
+        return pl.Series(np.where((n > 0) & (nb > 0), p, np.nan)).fill_nan(None)
+
+    return pl.struct(
+        a=a_week.cast(pl.Int64),
+        n=n_week.cast(pl.Int64),
+        ab=a_base.cast(pl.Int64),
+        nb=n_base.cast(pl.Int64),
+    ).map_batches(p_values, return_dtype=pl.Float64)
+
+
+def holm_adjust(p: pl.Series) -> pl.Series:
+    """Holm's step-down adjusted p-values (nulls stay null and do not count as tests)."""
+    values = p.to_numpy(allow_copy=True).astype(np.float64)
+    present = ~np.isnan(values)
+    m = int(present.sum())
+    adjusted = np.full(values.shape, np.nan)
+    if m:
+        order = np.argsort(values[present], kind="stable")
+        ranked = values[present][order] * (m - np.arange(m))
+        ranked = np.minimum(np.maximum.accumulate(ranked), 1.0)
+        out = np.empty(m)
+        out[order] = ranked
+        adjusted[present] = out
+    return pl.Series(p.name, adjusted).fill_nan(None)
+
+
+def agreement_drift(
+    annotations: pl.DataFrame, week: date, by: Literal["annotator_id", "vendor"] = "annotator_id"
+) -> pl.DataFrame:
+    """Agreement with consensus and gold this week vs the previous weeks, per annotator or vendor.
+
+    ``annotations`` has the columns of ``queries/calibration_item_annotations.sql`` and
+    covers the :data:`BASELINE_WEEKS` weeks before ``week`` and ``week`` itself. One row
+    per annotator (``by="annotator_id"``, with their tier and vendor) or vendor with a
+    human annotation submitted in ``week``: for each measure (``consensus``, ``gold``)
+    the labels and agreement rate this week (``_week``) and in the baseline
+    (``_base``), the change, the one-sided Fisher p-value and its Holm adjustment over
+    all rows and both measures; ``status`` is one of :data:`STATUSES` (see the module
+    docstring), and drifting rows sort first.
+    """
+    baseline_start = week - timedelta(weeks=BASELINE_WEEKS)
+    labels = consensus_labels(annotations.filter(pl.col("is_item_label")))
+    labels = labels.filter(pl.col("week_start").is_between(baseline_start, week)).with_columns(
+        (pl.col("week_start") == week).alias("is_week"),
+        pl.when(pl.col("consensus_label").is_not_null())
+        .then(pl.col("label") == pl.col("consensus_label"))
+        .alias("agrees_consensus"),
+        pl.when(pl.col("gold_label").is_not_null())
+        .then(pl.col("label") == pl.col("gold_label"))
+        .alias("agrees_gold"),
+    )
+    keys = ["annotator_id", "tier", "vendor"] if by == "annotator_id" else ["vendor"]
+    who = (
+        [pl.col("tier", "vendor").first()]
+        if by == "annotator_id"
+        else [
+            pl.col("annotator_id")
+            .filter("is_week")
+            .n_unique()
+            .cast(pl.Int64)
+            .alias("n_annotators_week")
+        ]
+    )
+    counts = []
+    for measure in _MEASURES:
+        agree = pl.col(f"agrees_{measure}")
+        for period, in_period in (("week", pl.col("is_week")), ("base", ~pl.col("is_week"))):
+            counts += [
+                (agree.is_not_null() & in_period)
+                .sum()
+                .cast(pl.Int64)
+                .alias(f"n_{measure}_{period}"),
+                (agree.fill_null(False) & in_period)
+                .sum()
+                .cast(pl.Int64)
+                .alias(f"n_{measure}_agree_{period}"),
+            ]
+    per = (
+        labels.group_by(by)
+        .agg(
+            *who,
+            pl.col("annotator_first_at").min(),
+            pl.col("is_week").sum().cast(pl.Int64).alias("n_labels_week"),
+            *counts,
+        )
+        .filter(pl.col("n_labels_week") > 0)
+    )
+    rates = []
+    for measure in _MEASURES:
+        for period in ("week", "base"):
+            n, a = pl.col(f"n_{measure}_{period}"), pl.col(f"n_{measure}_agree_{period}")
+            rates.append(pl.when(n > 0).then(a / n).alias(f"{measure}_agreement_{period}"))
+    per = per.with_columns(rates).with_columns(
+        *(
+            (pl.col(f"{m}_agreement_week") - pl.col(f"{m}_agreement_base")).alias(f"{m}_change")
+            for m in _MEASURES
+        ),
+        *(
+            fisher_less(
+                pl.col(f"n_{m}_agree_week"),
+                pl.col(f"n_{m}_week"),
+                pl.col(f"n_{m}_agree_base"),
+                pl.col(f"n_{m}_base"),
+            ).alias(f"{m}_p_value")
+            for m in _MEASURES
+        ),
+        (pl.col("annotator_first_at") >= datetime.combine(week, datetime.min.time())).alias(
+            "is_new"
+        ),
+    )
+    # Holm over every test of the meeting: both measures of every row.
+    adjusted = holm_adjust(pl.concat([per.get_column(f"{m}_p_value") for m in _MEASURES]))
+    per = per.with_columns(
+        adjusted.slice(i * per.height, per.height).alias(f"{m}_p_adjusted")
+        for i, m in enumerate(_MEASURES)
+    )
+    significant = pl.any_horizontal(
+        (pl.col(f"{m}_p_adjusted") < DRIFT_ALPHA).fill_null(False) for m in _MEASURES
+    )
+    has_baseline = pl.any_horizontal(pl.col(f"n_{m}_base") > 0 for m in _MEASURES)
+    status = (
+        pl.when("is_new")
+        .then(pl.lit("new"))
+        .when(significant)
+        .then(pl.lit("drifting"))
+        .when(~has_baseline)
+        .then(pl.lit("no baseline"))
+        .otherwise(pl.lit("stable"))
+    )
+    return (
+        per.with_columns(status.alias("status"))
+        .with_columns(
+            (pl.col("status") == "drifting").alias("is_drifting"),
+            pl.min_horizontal(pl.col(f"{m}_p_adjusted") for m in _MEASURES).alias("p_adjusted"),
+        )
+        .select(
+            *keys,
+            *([] if by == "annotator_id" else ["n_annotators_week"]),
+            "status",
+            "is_drifting",
+            "is_new",
+            "n_labels_week",
+            *(
+                c
+                for m in _MEASURES
+                for c in (
+                    f"n_{m}_week",
+                    f"{m}_agreement_week",
+                    f"n_{m}_base",
+                    f"{m}_agreement_base",
+                    f"{m}_change",
+                    f"{m}_p_value",
+                    f"{m}_p_adjusted",
+                )
+            ),
+            "p_adjusted",
+        )
+        .sort(
+            pl.col("is_drifting"),
+            pl.col("p_adjusted"),
+            pl.col(by),
+            descending=[True, False, False],
+            nulls_last=True,
+        )
+    )
+
+
+# --------------------------------------------------------------------- confusion matrices
+
+
+def confusion_matrices(annotations: pl.DataFrame, week: date) -> pl.DataFrame:
+    """Human labels submitted in ``week`` against gold and against the final decision.
+
+    One row per (reference, domain, label, reference_label) with ``n`` labels;
+    ``reference`` is ``gold`` or ``final decision``.
+    """
+    human = annotations.filter(pl.col("is_human") & (pl.col("week_start") == week))
+    parts = [
+        human.filter(pl.col(column).is_not_null())
+        .group_by("domain", "label", pl.col(column).alias("reference_label"))
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .with_columns(pl.lit(name).alias("reference"))
+        for name, column in (("gold", "gold_label"), ("final decision", "final_label"))
+    ]
+    return (
+        pl.concat(parts)
+        .select("reference", "domain", "label", "reference_label", "n")
+        .sort(
+            "reference",
+            "domain",
+            "label",
+            "reference_label",
+            descending=[True, False, False, False],
+        )
+    )
+
+
+# ------------------------------------------------------------------------ disputed items
+
+
+def _label_order(labels: pl.Expr) -> pl.Expr:
+    """Sort key for labels: numerically when they read as numbers, else as text."""
+    return labels.cast(pl.Float64, strict=False)
+
+
+def disputed_items(
+    annotations: pl.DataFrame,
+    decisions: pl.DataFrame,
+    week: date,
+    *,
+    top: int | None = TOP_DISPUTED,
+    risk_weights: Mapping[str, float] = RISK_WEIGHTS,
+) -> pl.DataFrame:
+    """The week's most disputed items, ranked (see the module docstring for the score).
+
+    One row per item with ``rank``, the slice, ``n_annotators``, ``label_counts`` (e.g.
+    ``"4 ×2 · 3 ×1"``), ``modal_label`` (ties joined by " / "), ``spread``,
+    ``risk_weight``, ``score``, the gold label with its source, and the item's latest
+    calibration decision (``is_decided``, ``decided_label``, ``decided_week``,
+    ``decided_note``, ``decided_at``).
+    """
+    labels = annotations.filter(pl.col("is_item_label") & (pl.col("item_week_start") == week))
+    counts = (
+        labels.group_by("item_id", "label")
+        .agg(pl.len().alias("n"))
+        .sort(
+            pl.col("item_id"),
+            pl.col("n"),
+            _label_order(pl.col("label")),
+            pl.col("label"),
+            descending=[False, True, False, False],
+            nulls_last=True,
+        )
+    )
+    per_item = (
+        counts.group_by("item_id", maintain_order=True)
+        .agg(
+            pl.col("n").sum().alias("n_annotators"),
+            pl.col("n").max().alias("n_modal"),
+            pl.col("label")
+            .filter(pl.col("n") == pl.col("n").max())
+            .str.join(" / ")
+            .alias("modal_label"),
+            pl.format("{} ×{}", "label", "n").str.join(" · ").alias("label_counts"),
+        )
+        .with_columns((1 - pl.col("n_modal") / pl.col("n_annotators")).alias("spread"))
+        .filter((pl.col("n_annotators") >= 2) & (pl.col("spread") > 0))
+    )
+    item_info = labels.group_by("item_id").agg(
+        pl.col("domain", "difficulty", "risk_class", "item_gold_label").first()
+    )
+    latest = decisions.filter(pl.col("is_latest")).select(
+        "item_id",
+        pl.col("agreed_label").alias("decided_label"),
+        pl.col("week").alias("decided_week"),
+        pl.col("note").alias("decided_note"),
+        pl.col("recorded_at").alias("decided_at"),
+    )
+    weight = pl.col("risk_class").replace_strict(
+        dict(risk_weights), default=risk_weights.get("unknown", 1.0), return_dtype=pl.Float64
+    )
+    ranked = (
+        per_item.join(item_info, on="item_id")
+        .join(latest, on="item_id", how="left")
+        .with_columns(weight.alias("risk_weight"))
+        .with_columns((pl.col("spread") * pl.col("risk_weight")).alias("score"))
+        .sort(["score", "n_annotators", "item_id"], descending=[True, True, False])
+        .with_row_index("rank", offset=1)
+        .with_columns(
+            pl.col("rank").cast(pl.Int64),
+            pl.coalesce("item_gold_label", "decided_label").alias("gold_label"),
+            pl.when(pl.col("item_gold_label").is_not_null())
+            .then(pl.lit("items"))
+            .when(pl.col("decided_label").is_not_null())
+            .then(pl.format("calibration {}", "decided_week"))
+            .alias("gold_source"),
+            pl.col("decided_label").is_not_null().alias("is_decided"),
+        )
+    )
+    if top is not None:
+        ranked = ranked.head(top)
+    return ranked.select(
+        "rank",
+        "item_id",
+        *SLICE,
+        "n_annotators",
+        "label_counts",
+        "modal_label",
+        "spread",
+        "risk_weight",
+        "score",
+        "gold_label",
+        "gold_source",
+        "is_decided",
+        "decided_label",
+        "decided_week",
+        "decided_note",
+        "decided_at",
+    )
+
+
+def disputed_labels(annotations: pl.DataFrame, disputed: pl.DataFrame) -> pl.DataFrame:
+    """Every label given on the disputed items (human and programmatic), by whom."""
+    return (
+        disputed.select("rank", "item_id")
+        .join(annotations, on="item_id")
+        .sort("rank", "submitted_at", "annotation_id")
+        .select(
+            "rank",
+            "item_id",
+            "annotation_id",
+            "annotator_id",
+            "tier",
+            "vendor",
+            "label",
+            "submitted_at",
+            "is_item_label",
+            "decision_verdict",
+            "final_label",
+            "gold_label",
+        )
+    )
+
+
+def disputed_reviews(reviews: pl.DataFrame, disputed: pl.DataFrame) -> pl.DataFrame:
+    """Every review decision on the annotations of the disputed items."""
+    return (
+        disputed.select("rank", "item_id")
+        .join(reviews, on="item_id")
+        .sort("rank", "reviewed_at", "review_id")
+        .select(
+            "rank",
+            "item_id",
+            "annotation_id",
+            "annotator_id",
+            "review_id",
+            "reviewer_id",
+            "reviewer_tier",
+            "stage",
+            "verdict",
+            "corrected_label",
+            "reviewed_at",
+            "is_decision",
+        )
+    )
+
+
+# ----------------------------------------------------------------------- promoted slices
+
+
+def _slice_weeks(kpi_counts: pl.DataFrame) -> pl.DataFrame:
+    by = [*SLICE, "week"]
+    return finish_keys(annotation_kpis(kpi_counts.lazy(), by), by).collect()
+
+
+def promoted_this_week(
+    kpi_counts: pl.DataFrame, week: date, rule: Promotion | None = None
+) -> pl.DataFrame:
+    """Slices promoted as of the last day of ``week``, one row per slice and evidence week.
+
+    ``is_newly_promoted``: the slice was not promoted as of the week before.
+    """
+    rule = rule or Promotion()
+    slice_weeks = _slice_weeks(kpi_counts)
+    now = promoted_slices(slice_weeks, week + timedelta(days=6), rule)
+    before = promoted_slices(slice_weeks, week - timedelta(days=1), rule).select(SLICE)
+    schema = {
+        **dict.fromkeys(SLICE, pl.String),
+        "is_newly_promoted": pl.Boolean,
+        "week": pl.String,
+        "accepted_label_error_rate": pl.Float64,
+        "accepted_label_error_rate_ci_low": pl.Float64,
+        "accepted_label_error_rate_ci_high": pl.Float64,
+        "n_accepted_known": pl.Int64,
+        "n_accepted_wrong": pl.Int64,
+    }
+    if now.is_empty():
+        return pl.DataFrame(schema=schema)
+    return (
+        now.join(
+            before.with_columns(pl.lit(False).alias("is_newly_promoted")),
+            on=list(SLICE),
+            how="left",
+            nulls_equal=True,
+        )
+        .with_columns(pl.col("is_newly_promoted").fill_null(True))
+        .explode("weeks")
+        .unnest("weeks")
+        .select(list(schema))
+        .cast(schema)
+    )
+
+
+# --------------------------------------------------------------------------- pseudonyms
+
+
+class Pseudonyms:
+    """Stable pseudonyms for people: ``Annotator-`` + a short keyed hash of the id.
+
+    The hash is HMAC-SHA256 under ``key`` (random when not given, so two packs cannot
+    be linked unless they share a key), cut to 8 hex digits, lengthened for everyone
+    when two ids of one mapping would collide. The same key and ids give the same
+    pseudonyms.
+    """
+
+    prefix = "Annotator-"
+
+    def __init__(self, key: bytes | str | None = None):
+        if key is None:
+            key = secrets.token_bytes(16)
+        self.key = key.encode() if isinstance(key, str) else key
+
+    def mapping(self, ids: Iterable[str]) -> dict[str, str]:
+        unique = sorted({i for i in ids if i is not None})
+        digests = {
+            i: hmac.new(self.key, i.encode(), hashlib.sha256).hexdigest().upper() for i in unique
+        }
+        for width in range(8, 65, 2):
+            names = {i: f"{self.prefix}{d[:width]}" for i, d in digests.items()}
+            if len(set(names.values())) == len(names):
+                return names
+        raise AssertionError("SHA-256 collision")  # pragma: no cover
+
+
+# ----------------------------------------------------------------------------- the view
+
+
+@dataclass(frozen=True)
+class CalibrationView:
+    """Everything one calibration meeting looks at, as frames (see the module docstring)."""
+
+    week: str
+    week_start: date
+    domain: str | None
+    level: str
+    alpha_trend: pl.DataFrame
+    annotators: pl.DataFrame
+    vendors: pl.DataFrame
+    confusion: pl.DataFrame
+    disputed: pl.DataFrame
+    disputed_labels: pl.DataFrame
+    disputed_reviews: pl.DataFrame
+    promoted: pl.DataFrame
+    decisions: pl.DataFrame
+    is_pseudonymised: bool = False
+
+    @property
+    def alpha(self) -> dict:
+        """This week's row of the alpha trend."""
+        return self.alpha_trend.filter(pl.col("week_start") == self.week_start).to_dicts()[0]
+
+    @property
+    def drifting(self) -> pl.DataFrame:
+        return self.annotators.filter(pl.col("is_drifting"))
+
+    @property
+    def week_decisions(self) -> pl.DataFrame:
+        """Decisions recorded for this meeting's week."""
+        return self.decisions.filter(pl.col("week") == self.week)
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """The tables behind the view, by file stem (the pack's CSVs)."""
+        return {
+            "alpha_trend": self.alpha_trend,
+            "annotator_agreement": self.annotators,
+            "vendor_agreement": self.vendors,
+            "confusion_matrices": self.confusion,
+            "disputed_items": self.disputed,
+            "disputed_labels": self.disputed_labels,
+            "disputed_reviews": self.disputed_reviews,
+            "promoted_slices": self.promoted,
+            "decisions": self.decisions,
+        }
+
+    def pseudonymised(self, pseudonyms: Pseudonyms) -> CalibrationView:
+        """The same view with every human id replaced by its pseudonym."""
+        people = _people(self)
+        names = pseudonyms.mapping(people)
+        out = {}
+        for f in fields(self):
+            frame = getattr(self, f.name)
+            if isinstance(frame, pl.DataFrame):
+                out[f.name] = frame.with_columns(
+                    pl.col(c).replace_strict(names, default=pl.col(c), return_dtype=pl.String)
+                    for c in _PERSON_COLUMNS
+                    if c in frame.columns
+                )
+        return replace(self, **out, is_pseudonymised=True)
+
+
+_PERSON_COLUMNS = ("annotator_id", "reviewer_id")
+
+
+def _people(view: CalibrationView) -> set[str]:
+    """Human ids in the view: annotators of a human tier and reviewers (never programs)."""
+    ids: set[str] = set()
+    for frame in view.tables().values():
+        if "annotator_id" in frame.columns and "tier" in frame.columns:
+            ids |= set(
+                frame.filter(pl.col("tier") != "programmatic").get_column("annotator_id").to_list()
+            )
+        if "reviewer_id" in frame.columns:
+            ids |= set(frame.get_column("reviewer_id").to_list())
+    if not view.disputed_reviews.is_empty():
+        # the labeller of a reviewed annotation: a person unless a program labelled it
+        programs = set(
+            view.disputed_labels.filter(pl.col("tier") == "programmatic")
+            .get_column("annotator_id")
+            .to_list()
+        )
+        ids |= set(view.disputed_reviews.get_column("annotator_id").to_list()) - programs
+    return {i for i in ids if i is not None}
+
+
+def compute_view(
+    inputs: CalibrationInputs,
+    *,
+    level: Level = "nominal",
+    top: int | None = TOP_DISPUTED,
+    rule: Promotion | None = None,
+    draws: int = 1000,
+    seed: int = 0,
+) -> CalibrationView:
+    """The meeting's frames from the fetched query results (no database access)."""
+    week = inputs.week_start
+    disputed = disputed_items(inputs.annotations, inputs.decisions, week, top=top)
+    promoted = (
+        promoted_this_week(inputs.kpi_counts, week, rule)
+        if inputs.has_reviews
+        else promoted_this_week(inputs.kpi_counts.clear(), week, rule)
+    )
+    return CalibrationView(
+        week=iso_week_label(week),
+        week_start=week,
+        domain=inputs.domain,
+        level=level,
+        alpha_trend=alpha_trend(inputs.item_labels, week, level=level, draws=draws, seed=seed),
+        annotators=agreement_drift(inputs.annotations, week, "annotator_id"),
+        vendors=agreement_drift(inputs.annotations, week, "vendor"),
+        confusion=confusion_matrices(inputs.annotations, week),
+        disputed=disputed,
+        disputed_labels=disputed_labels(inputs.annotations, disputed),
+        disputed_reviews=disputed_reviews(inputs.reviews, disputed),
+        promoted=promoted,
+        decisions=inputs.decisions,
+    )
+
+
+def build_view(
+    dataset: Dataset,
+    week: str | date,
+    *,
+    domain: str | None = None,
+    level: Level = "nominal",
+    top: int | None = TOP_DISPUTED,
+    rule: Promotion | None = None,
+    draws: int = 1000,
+    seed: int = 0,
+) -> CalibrationView:
+    """Fetch and compute the view of the meeting of ``week`` (``YYYY-Www`` or its Monday)."""
+    monday = parse_week(week) if isinstance(week, str) else week_start(week)
+    inputs = fetch_inputs(dataset, monday, domain)
+    return compute_view(inputs, level=level, top=top, rule=rule, draws=draws, seed=seed)
+
+
+# ---------------------------------------------------------------------------- decisions
+
+DECISION_COLUMNS = ("decision_id", "week", "item_id", "agreed_label", "note", "recorded_at")
+_LOCK_NAME = ".calibration_decisions.lock"
+
+
+def _format_timestamp(moment: datetime) -> str:
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    return text + "Z"
+
+
+def _utc(moment: datetime | str) -> datetime:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.strip())
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _decision_rows(
+    rows: Iterable[Mapping[str, object]] | pl.DataFrame, now: datetime
+) -> list[dict[str, object]]:
+    """The rows to append, checked and completed (id, recorded_at as aware UTC)."""
+    records = rows.to_dicts() if isinstance(rows, pl.DataFrame) else [dict(r) for r in rows]
+    problems: list[Problem] = []
+    out = []
+    for number, row in enumerate(records, start=1):
+        where = "calibration decision"
+        for column in ("week", "item_id", "agreed_label"):
+            if row.get(column) is None or not str(row[column]).strip():
+                problems.append(
+                    Problem(file=where, row=number, column=column, reason="required value is empty")
+                )
+        week = str(row.get("week") or "").strip()
+        if week:
+            try:
+                parse_week(week, what=where)
+            except DataError as error:
+                problems += [replace(p, row=number, column="week") for p in error.problems]
+        try:
+            recorded = _utc(row.get("recorded_at") or now)
+        except (TypeError, ValueError):
+            problems.append(
+                Problem(
+                    file=where,
+                    row=number,
+                    column="recorded_at",
+                    reason=f"not an ISO 8601 timestamp: {row['recorded_at']!r}",
+                )
+            )
+            continue
+        note = row.get("note")
+        out.append(
+            {
+                "decision_id": str(
+                    row.get("decision_id") or f"dec-{recorded:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+                ),
+                "week": week,
+                "item_id": str(row.get("item_id") or "").strip(),
+                "agreed_label": str(row.get("agreed_label") or "").strip(),
+                "note": None if note is None or not str(note).strip() else str(note),
+                "recorded_at": recorded,
+            }
+        )
+    if problems:
+        raise DataError(problems)
+    return out
+
+
+def _check_items(data_dir: Path, rows: list[dict[str, object]]) -> None:
+    dataset = open_dataset(data_dir)
+    try:
+        wanted = sorted({str(r["item_id"]) for r in rows})
+        known = set(
+            dataset.con.execute(
+                "select item_id from items where item_id in (select unnest($ids))", {"ids": wanted}
+            )
+            .pl()
+            .get_column("item_id")
+            .to_list()
+        )
+    finally:
+        dataset.con.close()
+    problems = [
+        Problem(
+            file="calibration decision",
+            row=n,
+            column="item_id",
+            reason=f"item {r['item_id']!r} is not in items",
+        )
+        for n, r in enumerate(rows, start=1)
+        if r["item_id"] not in known
+    ]
+    if problems:
+        raise DataError(problems)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a hidden temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _append_text(path: Path, lines: str) -> None:
+    existing = path.read_bytes()
+    if existing.strip() and not existing.endswith((b"\n", b"\r")):
+        existing += b"\n"
+    _atomic_write(path, existing + lines.encode("utf-8"))
+
+
+def _csv_lines(path: Path, rows: list[dict[str, object]]) -> str:
+    header = csv_header(path)
+    missing = [
+        c
+        for c in ("decision_id", "week", "item_id", "agreed_label", "recorded_at")
+        if c not in header
+    ]
+    if missing:
+        raise DataError(
+            [
+                Problem(
+                    file=str(path),
+                    column=", ".join(missing),
+                    reason="required column missing from the header",
+                )
+            ]
+        )
+    newline = "\r\n" if b"\r\n" in path.read_bytes()[:65536] else "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=newline)
+    for row in rows:
+        writer.writerow([_text(row.get(c)) for c in header])
+    return buffer.getvalue()
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return _format_timestamp(value)
+    return str(value)
+
+
+def _jsonl_lines(rows: list[dict[str, object]]) -> str:
+    return "".join(
+        json.dumps(
+            {k: (_text(v) if isinstance(v, datetime) else v) for k, v in row.items()},
+            ensure_ascii=False,
+        )
+        + "\n"
+        for row in rows
+    )
+
+
+def _parquet_frame(rows: list[dict[str, object]], schema: pl.Schema | None) -> pl.DataFrame:
+    """The new rows, typed like the existing Parquet data when there is some."""
+    frame = pl.DataFrame(
+        [{**r, "recorded_at": r["recorded_at"]} for r in rows],
+        schema={c: pl.String for c in DECISION_COLUMNS[:-1]}
+        | {"recorded_at": pl.Datetime("us", "UTC")},
+    )
+    if schema is None:
+        return frame
+    casts = []
+    for name, dtype in schema.items():
+        if name not in frame.columns:
+            casts.append(pl.lit(None, dtype).alias(name))
+        elif name == "recorded_at" and dtype == pl.String:
+            casts.append(pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ"))
+        elif name == "recorded_at" and isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+            casts.append(pl.col(name).dt.replace_time_zone(None).cast(dtype))
+        else:
+            casts.append(pl.col(name).cast(dtype))
+    return frame.select(casts)
+
+
+def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    _atomic_write(path, buffer.getvalue())
+
+
+def _part_name(now: datetime) -> str:
+    return f"part-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.parquet"
+
+
+def record_decisions(
+    data_dir: Path | str,
+    rows: Iterable[Mapping[str, object]] | pl.DataFrame,
+    *,
+    now: datetime | None = None,
+    check_items: bool = True,
+) -> pl.DataFrame:
+    """Append calibration decisions to ``data_dir``'s ``calibration_decisions`` table.
+
+    Each row needs ``week`` (``YYYY-Www``), ``item_id`` and ``agreed_label``; ``note`` is
+    optional, ``recorded_at`` defaults to ``now`` (the current time, to the second) and
+    ``decision_id`` to a fresh unique id. Earlier rows are never rewritten or lost:
+
+    - a CSV or JSONL file gets the new lines appended to its bytes, written to a
+      hidden temporary file and renamed over the old one (atomic: a reader sees the
+      old or the new file, never half of one);
+    - a Parquet file is replaced, the same way, by the union of its rows and the new ones;
+    - a Parquet folder gets one new part file (earlier parts are not touched);
+    - with no table yet, one is created in the format of ``items``: a ``.csv`` or
+      ``.jsonl`` file, or, for Parquet, a ``calibration_decisions/`` folder of parts.
+
+    Writers of one directory are serialised by a lock file (``.calibration_decisions.lock``).
+    Raises :class:`DataError` (one line per problem) for an empty required value, a
+    malformed week, or an item that is not in ``items``; nothing is written then.
+
+    Returns the rows written, with ``decision_id`` and ``recorded_at`` (UTC).
+    """
+    data_dir = Path(data_dir)
+    now = _utc(now or datetime.now(UTC).replace(microsecond=0))
+    new = _decision_rows(rows, now)
+    if not new:
+        return _parquet_frame([], None)
+    if check_items:
+        _check_items(data_dir, new)
+    with (data_dir / _LOCK_NAME).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sources = discover(data_dir)
+        source = sources.get("calibration_decisions")
+        if source is None:
+            fmt = sources["items"].format
+            if fmt == "csv":
+                path = data_dir / "calibration_decisions.csv"
+                _atomic_write(path, (",".join(DECISION_COLUMNS) + "\n").encode())
+                _append_text(path, _csv_lines(path, new))
+            elif fmt == "jsonl":
+                _atomic_write(data_dir / "calibration_decisions.jsonl", _jsonl_lines(new).encode())
+            else:
+                folder = data_dir / "calibration_decisions"
+                folder.mkdir(exist_ok=True)
+                _write_parquet(_parquet_frame(new, None), folder / _part_name(now))
+        elif source.format == "csv":
+            _append_text(source.path, _csv_lines(source.path, new))
+        elif source.format == "jsonl":
+            _append_text(source.path, _jsonl_lines(new))
+        elif source.format == "parquet":
+            old = pl.read_parquet(source.path)
+            _write_parquet(
+                pl.concat([old, _parquet_frame(new, old.schema)], how="vertical"), source.path
+            )
+        else:  # a Parquet folder: one new part (per hive partition), earlier parts untouched
+            parts = sorted(source.path.rglob("*.parquet"))
+            schema = pl.read_parquet_schema(parts[0]) if parts else None
+            keys = [
+                p.split("=", 1)[0]
+                for p in (parts[0].relative_to(source.path).parent.parts if parts else ())
+                if "=" in p
+            ]
+            groups: dict[Path, list[dict[str, object]]] = {}
+            for row in new:
+                folder = source.path.joinpath(*(f"{k}={_text(row.get(k))}" for k in keys))
+                groups.setdefault(folder, []).append(row)
+            for folder, part in groups.items():
+                folder.mkdir(parents=True, exist_ok=True)
+                _write_parquet(_parquet_frame(part, schema), folder / _part_name(now))
+    return _parquet_frame(new, None)
