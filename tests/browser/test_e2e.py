@@ -1,0 +1,230 @@
+"""End to end: ``kpi serve`` on the bundled sample, driven in headless Chromium.
+
+Every page of the sidebar is opened by its URL path, must finish its Streamlit run with
+no exception box, show a plotly chart where the page has one, and is saved as a
+full-page screenshot in ``tests/artifacts/``. Then a global filter (one domain) is
+picked in the sidebar: the URL must carry it, the Overview's headline figures must
+change, and the filtered view must survive a page change, a reload and a fresh browser
+opening the same link.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from harness import (
+    EXCEPTION,
+    MAIN,
+    NAV_LINK,
+    PLOTLY,
+    SIDEBAR,
+    VIEWPORT,
+    full_page_screenshot,
+    metric_values,
+    nav_links,
+    wait_for_run,
+    wait_until_idle,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    name: str  # also the screenshot name
+    nav: re.Pattern  # matches the sidebar link text
+    title: re.Pattern  # matches the page's heading in the main area
+    chart: bool  # the page shows at least one plotly chart
+    required: bool = True  # False: skipped (not failed) while it is not in the sidebar
+
+
+def _spec(name: str, words: str, chart: bool = True, required: bool = True) -> PageSpec:
+    pattern = re.compile(words, re.IGNORECASE)
+    return PageSpec(name, pattern, pattern, chart, required)
+
+
+PAGES = [
+    _spec("overview", r"overview"),
+    _spec("slices", r"slices?"),
+    _spec("quality", r"quality"),
+    _spec("reliability", r"reliability"),
+    _spec("cost", r"cost"),
+    _spec("backlog", r"backlog"),
+    _spec("defects", r"defects"),
+    _spec("queries", r"quer(y|ies)", chart=False),
+    _spec("calibration", r"calibration", required=False),
+]
+
+#: The domain picked by the filter test (in the bundled sample; the promoted slice's).
+FILTER_DOMAIN = "medicine"
+
+
+@pytest.fixture(scope="session")
+def nav(browser, server) -> dict[str, str]:
+    """Sidebar link text -> URL path, read once from the app's landing page."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        wait_for_run(page)
+        return nav_links(page)
+    finally:
+        context.close()
+
+
+def _find(nav: dict[str, str], spec: PageSpec) -> tuple[str, str] | None:
+    for text, href in nav.items():
+        if spec.nav.search(text):
+            return text, href
+    return None
+
+
+def _path(href: str) -> str:
+    """A nav href (absolute or relative) as a path on the server."""
+    parts = urlsplit(href)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _assert_clean(page, where: str) -> None:
+    boxes = page.locator(EXCEPTION)
+    if boxes.count():
+        texts = "\n---\n".join(t[:1500] for t in boxes.all_inner_texts())
+        pytest.fail(f"{where}: {boxes.count()} exception box(es) shown:\n{texts}", pytrace=False)
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
+def test_page_renders(page, nav, spec, artifacts):
+    found = _find(nav, spec)
+    if found is None:
+        message = f"no sidebar link matches {spec.nav.pattern!r}; the sidebar has {list(nav)}"
+        if spec.required:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    text, href = found
+
+    page.goto(_path(href))
+    wait_for_run(page, title=spec.title)
+    _assert_clean(page, f"page {text!r} ({href})")
+
+    if spec.chart:
+        charts = page.locator(f"{MAIN} {PLOTLY}")
+        charts.first.wait_for(state="attached")
+        assert charts.count() >= 1, f"page {text!r} shows no plotly chart"
+        # The chart actually drew (plotly's SVG), not just its empty container.
+        page.locator(f"{MAIN} {PLOTLY} .main-svg").first.wait_for(state="attached")
+
+    full_page_screenshot(page, artifacts / f"page-{spec.name}.png")
+    assert not page.js_errors, f"JavaScript errors on {text!r}: {page.js_errors}"
+
+
+def test_every_sidebar_page_is_covered(nav):
+    """A page added to the sidebar gets a spec (and so a screenshot) in PAGES."""
+    unknown = [text for text in nav if not any(spec.nav.search(text) for spec in PAGES)]
+    assert not unknown, f"sidebar pages with no entry in PAGES: {unknown}"
+
+
+# --- global filters ---------------------------------------------------------------------
+
+
+def _domain_filter(page):
+    widget = page.locator(f'{SIDEBAR} [data-testid="stMultiSelect"]').filter(
+        has_text=re.compile(r"domain", re.IGNORECASE)
+    )
+    widget.first.wait_for(state="visible")
+    return widget.first
+
+
+def _selected(widget) -> list[str]:
+    """The chips of a multiselect (its chosen values)."""
+    chips = widget.locator('[data-testid="stMultiSelectTagsContainer"] [data-tag]')
+    return [(chip.get_attribute("aria-label") or chip.inner_text()).strip()
+            for chip in chips.all()]
+
+
+def _pick_only(page, widget, value: str) -> None:
+    """Make ``value`` the multiselect's only choice."""
+    if _selected(widget):
+        widget.get_by_role("button", name=re.compile(r"clear all", re.IGNORECASE)).click()
+        wait_until_idle(page)
+    widget.get_by_role("combobox").click()
+    listbox = page.get_by_role("listbox")
+    listbox.get_by_role("option", name=value, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def _query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def _has_domain(url: str, value: str) -> bool:
+    values = _query(url).get("domain", [])
+    return any(value in v.split(",") for v in values)
+
+
+def _goto_via_nav(page, nav_pattern: re.Pattern) -> None:
+    link = page.locator(NAV_LINK).filter(has_text=nav_pattern).first
+    link.click()
+    wait_for_run(page, title=nav_pattern)
+
+
+def test_filter_lives_in_url_and_survives(page, nav, browser, server, artifacts):
+    overview, slices = PAGES[0], PAGES[1]
+    if _find(nav, slices) is None:
+        slices = next(s for s in PAGES[2:] if _find(nav, s))  # any second page will do
+
+    page.goto("/")
+    wait_for_run(page, title=overview.title)
+    _assert_clean(page, "Overview, unfiltered")
+    before = metric_values(page)
+    assert before, "the Overview shows no st.metric headline figures"
+
+    widget = _domain_filter(page)
+    _pick_only(page, widget, FILTER_DOMAIN)
+    page.wait_for_function(
+        "d => new URLSearchParams(location.search).getAll('domain')"
+        ".some(v => v.split(',').includes(d))",
+        arg=FILTER_DOMAIN,
+    )
+    wait_until_idle(page)
+    _assert_clean(page, f"Overview, domain={FILTER_DOMAIN}")
+    assert _selected(_domain_filter(page)) == [FILTER_DOMAIN]
+    filtered = metric_values(page)
+    filtered_url = page.url
+    assert filtered != before, (
+        f"picking domain {FILTER_DOMAIN} changed no headline figure on the Overview: {before}"
+    )
+    full_page_screenshot(page, artifacts / f"filter-overview-{FILTER_DOMAIN}.png")
+
+    # A page change keeps the filter (sidebar and URL), and coming back shows the same view.
+    _goto_via_nav(page, slices.nav)
+    _assert_clean(page, f"{slices.name}, domain={FILTER_DOMAIN}")
+    assert _has_domain(page.url, FILTER_DOMAIN), f"filter lost from the URL: {page.url}"
+    assert _selected(_domain_filter(page)) == [FILTER_DOMAIN]
+    full_page_screenshot(page, artifacts / f"filter-{slices.name}-{FILTER_DOMAIN}.png")
+
+    _goto_via_nav(page, overview.nav)
+    assert _has_domain(page.url, FILTER_DOMAIN), f"filter lost from the URL: {page.url}"
+    assert metric_values(page) == filtered
+
+    # A reload reproduces the filtered view from the URL alone.
+    page.reload()
+    wait_for_run(page, title=overview.title)
+    _assert_clean(page, f"Overview reloaded with domain={FILTER_DOMAIN}")
+    assert _has_domain(page.url, FILTER_DOMAIN)
+    assert _selected(_domain_filter(page)) == [FILTER_DOMAIN]
+    assert metric_values(page) == filtered
+
+    # So does the same link in a new browser session.
+    context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
+    try:
+        other = context.new_page()
+        other.goto(filtered_url)
+        wait_for_run(other, title=overview.title)
+        _assert_clean(other, f"shared link {filtered_url}")
+        assert _selected(_domain_filter(other)) == [FILTER_DOMAIN]
+        assert metric_values(other) == filtered
+    finally:
+        context.close()
