@@ -1,0 +1,111 @@
+"""Slices: a domain x difficulty x risk-class heatmap, one slice in detail, promoted slices."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from kpi_app import data, filters, shell, widgets
+from kpi_core import views
+from kpi_core.catalog import KPIS
+from kpi_core.grouping import SLICE
+
+CHOICES = [k for k in KPIS if k not in ("review_backlog_oldest_h",)]
+
+ctx = shell.context()
+ctx.header("Slices", "Which domain × difficulty × risk class slices are off, and why?")
+widgets.query_errors(ctx.aggs, ["annotation_kpi_counts", "item_label_counts", "review_backlog",
+                                "turnaround_hours", "specialist_review_times"])
+
+kpi = filters.page_choice("slices_kpi", "kpi", CHOICES, "accepted_label_error_rate")
+st.selectbox("KPI", CHOICES, key="slices_kpi", format_func=widgets.title)
+filters.remember_choice("slices_kpi", "kpi")
+
+slices = ctx.table(*SLICE)
+grid = views.slice_grid(slices, kpi)
+risks = [c for c in grid.columns if c not in ("row", "domain", "difficulty")]
+better = widgets.higher_is_better(kpi)
+scale = "RdYlGn" if better else "RdYlGn_r" if better is False else "Blues"
+z = [list(r) for r in grid.select(risks).rows()]
+counts = views.slice_grid(slices, "n_annotations").select(risks).rows()
+text = [[widgets.fmt(kpi, v) for v in row] for row in z]
+hover = [
+    [f"{widgets.title(kpi)}: {widgets.fmt(kpi, v)}<br>Annotations: {widgets.fmt('n_annotations', n)}"
+     for v, n in zip(row, nrow, strict=True)]
+    for row, nrow in zip(z, counts, strict=True)
+]
+figure = go.Figure(go.Heatmap(
+    z=z, x=risks, y=grid["row"].to_list(), text=text, texttemplate="%{text}",
+    customdata=hover, hovertemplate="<b>%{y} / %{x}</b><br>%{customdata}<extra></extra>",
+    colorscale=scale, colorbar=dict(title=dict(text=widgets.axis_title(kpi))),
+    xgap=2, ygap=2,
+))
+figure.update_yaxes(autorange="reversed")
+widgets.style(figure, x="Risk class", y="Domain / difficulty", height=max(320, 34 * grid.height + 120))
+if widgets.unit(kpi) == "rate":
+    figure.update_traces(colorbar_tickformat=".0%")
+selection = widgets.chart(
+    figure,
+    slices.select(*SLICE, kpi, *[c for c in (f"{kpi}_ci_low", f"{kpi}_ci_high") if c in slices.columns],
+                  "n_annotations", "accepted"),
+    f"{widgets.title(kpi)} by slice",
+    on_select="rerun",
+    selection_mode="points",
+)
+st.caption("Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items.")
+
+labels = [views.slice_label(*row) for row in slices.select(SLICE).rows()]
+points = (selection or {}).get("selection", {}).get("points", []) if selection else []
+if points:
+    clicked = f"{points[0].get('y')} / {points[0].get('x')}"
+    if clicked in labels and clicked != st.session_state.get("_slices_clicked"):
+        st.session_state["_slices_clicked"] = clicked
+        st.session_state["slices_pick"] = clicked
+
+st.subheader("One slice")
+if not labels:
+    widgets.empty("No slice has data in this selection.")
+else:
+    filters.page_choice("slices_pick", "slice", labels, labels[0])
+    chosen_label = st.selectbox("Slice (domain / difficulty / risk class)", labels, key="slices_pick")
+    filters.remember_choice("slices_pick", "slice")
+    chosen = views.parse_slice(chosen_label)
+    left, right = st.columns(2)
+    with left:
+        weekly = views.select_slice(ctx.table(*SLICE, "week"), chosen).sort("week")
+        if weekly.height:
+            widgets.chart(widgets.weekly_figure(weekly, kpi, ctx.targets), views.trend(weekly, kpi, 52),
+                          f"{widgets.title(kpi)} of {chosen_label} by ISO week")
+        else:
+            widgets.empty("No weekly data for this slice.")
+    with right:
+        st.markdown(f"**Annotators in {chosen_label}**")
+        annotators = views.select_slice(ctx.table(*SLICE, "vendor", "tier", "annotator_id"), chosen)
+        widgets.table(
+            annotators.select(
+                "annotator_id", "vendor", "tier", "n_annotations", "accepted",
+                "accepted_label_error_rate", "rework_rate", "gold_accuracy", "cost_per_accepted_label",
+            ).sort("n_annotations", descending=True),
+            f"annotators of {chosen_label}",
+            height=360,
+        )
+    st.markdown(f"**Items annotators agree on least in {chosen_label}**")
+    worst = data.worst_items(ctx.source, tuple(chosen.items()), ctx.filters)
+    if worst.height:
+        widgets.table(worst.drop(*SLICE), f"worst items of {chosen_label}")
+    else:
+        widgets.empty("No item in this slice has two or more human annotators.")
+
+st.subheader("Slices promoted to specialist review")
+rule = ctx.targets.promotion
+st.caption(
+    f"Promoted: accepted-label error rate above {widgets.fmt('accepted_label_error_rate', rule.max_error_rate)} "
+    f"in each of the last {rule.weeks} ISO weeks, with at least {rule.min_known} accepted "
+    "annotations of known truth each week."
+)
+promoted = data.promoted(ctx.source, ctx.filters)
+if promoted is None:
+    widgets.empty("Promotion needs reviews and an as-of time; this data has none.")
+elif promoted.height == 0:
+    st.success("No slice is promoted.", icon=":material/check_circle:")
+else:
+    evidence = views.promotion_evidence(promoted)
+    widgets.table(evidence, "promoted slices")

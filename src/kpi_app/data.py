@@ -1,0 +1,306 @@
+"""Where the dashboard's numbers come from, and the caches around them.
+
+Every Streamlit cache of the dashboard lives here:
+
+- :func:`load` (``st.cache_resource``): validate the data directory, open it in
+  DuckDB and run every KPI query once. It is keyed by a :class:`Source`, whose
+  ``fingerprint`` hashes the size and modification time of every data file,
+  every query file and the targets file, so an edit to any of them makes the
+  next rerun load afresh (and releases the old connection).
+- the ``st.cache_data`` wrappers below: the KPI tables and views a page shows,
+  keyed by the source, the grouping and the sidebar filters. They are
+  polars-fast, but on a million annotations a grouping costs up to a few
+  seconds, so a page switch with unchanged filters only reads caches.
+
+The data directory is ``$KPI_DATA_DIR`` (default: the repository's
+``sample_data/``); the targets file ``$KPI_TARGETS`` (optional).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from kpi_core import aggregates, metrics, queries, views
+from kpi_core.agreement import Level
+from kpi_core.backlog import backlog_by_stage
+from kpi_core.coverage import coverage_overall
+from kpi_core.defects import defect_turnaround
+from kpi_core.grouping import SLICE, Filters
+from kpi_core.loading import Dataset, open_dataset
+from kpi_core.problems import DataError, Problem, QueryError
+from kpi_core.promotion import promoted_slices
+from kpi_core.targets import Targets
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = REPO / "sample_data"
+
+
+def data_dir() -> Path:
+    """The data directory: ``$KPI_DATA_DIR``, else the bundled sample."""
+    return Path(os.environ.get("KPI_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def targets_file() -> Path | None:
+    """The user's targets file, ``$KPI_TARGETS``, when set."""
+    value = os.environ.get("KPI_TARGETS")
+    return Path(value) if value else None
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the dashboard shows: a data directory, a targets file, and a
+    fingerprint of everything on disk the numbers depend on."""
+
+    data_dir: str
+    targets: str | None
+    fingerprint: str
+
+
+def _stamp(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError:
+        return f"{path}:missing"
+    return f"{path}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def fingerprint(root: Path, targets: Path | None) -> str:
+    """A hash of the size and mtime of every file under ``root``, every query file
+    and the targets file: it changes when any of them is edited."""
+    stamps = [_stamp(root)]
+    if root.is_dir():
+        stamps += [_stamp(p) for p in sorted(root.rglob("*")) if p.is_file()]
+    stamps += [_stamp(p) for p in queries.query_paths()]
+    if targets is not None:
+        stamps.append(_stamp(targets))
+    return hashlib.sha1("\n".join(stamps).encode()).hexdigest()
+
+
+def current_source() -> Source:
+    """The source as it is on disk now (cheap: a directory listing)."""
+    root, targets = data_dir(), targets_file()
+    return Source(str(root), str(targets) if targets else None, fingerprint(root, targets))
+
+
+@dataclass
+class Loaded:
+    """A validated, opened data directory and its aggregates; or why not."""
+
+    source: Source
+    problems: list[Problem]
+    dataset: Dataset | None = None
+    aggs: aggregates.Aggregates | None = None
+    targets: Targets = field(default_factory=Targets.load)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.aggs is not None
+
+
+def _release(loaded: Loaded) -> None:
+    if loaded.dataset is not None:
+        loaded.dataset.con.close()
+
+
+@st.cache_resource(max_entries=2, show_spinner=False, on_release=_release)
+def _load(source: Source) -> Loaded:
+    from kpi_core.validation import validate
+
+    root = Path(source.data_dir)
+    try:
+        targets = Targets.load(Path(source.targets) if source.targets else None)
+    except DataError as error:
+        return Loaded(source, error.problems)
+    problems = validate(root)
+    if problems:
+        return Loaded(source, problems, targets=targets)
+    try:
+        dataset = open_dataset(root)
+    except DataError as error:
+        return Loaded(source, error.problems, targets=targets)
+    aggs = aggregates.fetch(dataset)
+    return Loaded(source, [], dataset, aggs, targets)
+
+
+def load(source: Source | None = None) -> Loaded:
+    """The loaded data of ``source`` (default: the data on disk now), from cache when warm."""
+    source = source or current_source()
+    with st.spinner("Validating the data and computing the aggregates (first load only)…"):
+        return _load(source)
+
+
+# ------------------------------------------------------------------ cached views
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def kpi_table(source: Source, by: tuple[str, ...], filters: Filters, level: Level = "nominal") -> pl.DataFrame:
+    """``kpi_core.metrics.kpi_table`` of the source's aggregates, cached."""
+    return metrics.kpi_table(_load(source).aggs, list(by), filters, level=level)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def promoted(source: Source, filters: Filters) -> pl.DataFrame | None:
+    """The promoted slices at the as-of time (or the end of the date filter, if
+    earlier) with their evidence; None when there are no reviews to judge by."""
+    loaded = _load(source)
+    aggs = loaded.aggs
+    if aggs.as_of is None or not aggs.has("reviews") or not aggs.ok("annotation_kpi_counts"):
+        return None
+    as_of = aggs.as_of.date()
+    if filters.date_to is not None and filters.date_to < as_of:
+        as_of = filters.date_to
+    slice_weeks = kpi_table(source, (*SLICE, "week"), filters)
+    return promoted_slices(slice_weeks, as_of, loaded.targets.promotion)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def alpha(source: Source, by: tuple[str, ...], filters: Filters, level: Level = "nominal") -> pl.DataFrame:
+    """Krippendorff's alpha per group with its bootstrap interval."""
+    return views.alpha_with_interval(
+        _load(source).aggs["item_label_counts"], by, filters, level=level
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def worst_items(source: Source, chosen: tuple[tuple[str, str], ...], filters: Filters) -> pl.DataFrame:
+    return views.worst_items(_load(source).aggs["item_label_counts"], dict(chosen), filters)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def backlog_stages(source: Source, by: tuple[str, ...], filters: Filters) -> pl.DataFrame:
+    frame = _load(source).aggs["review_backlog"]
+    frame = frame.filter(filters.predicate(frame.collect_schema().names()))
+    return backlog_by_stage(frame, by).collect()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def oldest_waiting(source: Source, filters: Filters) -> pl.DataFrame:
+    return views.oldest_waiting(_load(source).aggs["review_backlog"], filters)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def review_time_histogram(source: Source, filters: Filters) -> pl.DataFrame:
+    frame = _load(source).aggs["specialist_review_times"]
+    frame = frame.filter(filters.predicate(frame.collect_schema().names()))
+    return views.weighted_histogram(frame, "duration_s", "n_reviews")
+
+
+def filtered(source: Source, name: str, filters: Filters) -> pl.DataFrame:
+    """One aggregate frame with the filters applied (small frames only)."""
+    frame = _load(source).aggs[name]
+    return frame.filter(filters.predicate(frame.collect_schema().names())).collect()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def defects(source: Source, filters: Filters) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(turnaround per severity, the defects themselves), filtered."""
+    frame = filtered(source, "defect_durations", filters)
+    return defect_turnaround(frame.lazy()), frame
+
+
+def coverage(source: Source, filters: Filters) -> tuple[float | None, pl.DataFrame]:
+    """Domain coverage overall (share of target slices at 1) and per target slice."""
+    loaded = _load(source)
+    if not loaded.aggs.has("targets") or not loaded.aggs.ok("domain_coverage"):
+        return None, pl.DataFrame()
+    frame = loaded.aggs.frames["domain_coverage"]
+    if filters.domains:
+        frame = frame.filter(pl.col("domain").is_in(list(filters.domains)))
+    return coverage_overall(frame), frame
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def options(source: Source) -> dict[str, list]:
+    """The values each sidebar filter offers, and the data's date range."""
+    aggs = _load(source).aggs
+    frames = [aggs.frames[n] for n in ("annotation_kpi_counts", "item_label_counts") if aggs.ok(n)]
+    result: dict[str, list] = {}
+    for column in ("domain", "vendor", "tier", "dataset_version"):
+        values = set()
+        for frame in frames:
+            if column in frame.columns:
+                values.update(v for v in frame[column].unique().to_list() if v is not None)
+        result[column] = sorted(values)
+    weeks = [f["week_start"].min() for f in frames if f.height] or []
+    first: date | None = min(weeks) if weeks else None
+    last: date | None = aggs.as_of.date() if isinstance(aggs.as_of, datetime) else None
+    if last is None:
+        ends = [f["week_start"].max() for f in frames if f.height]
+        last = max(ends) if ends else None
+    result["dates"] = [first, last]
+    return result
+
+
+def preview_query(source: Source, query: queries.QueryFile) -> tuple[pl.DataFrame, int]:
+    """A query's first rows on the current data; :class:`QueryError` when it fails.
+
+    Not cached here (the Queries page caches by file stamp): a query runs on the
+    shared connection, one at a time.
+    """
+    loaded = _load(source)
+    with loaded.lock:
+        return views.preview_query(loaded.dataset.con, query, as_of=loaded.aggs.as_of)
+
+
+@dataclass(frozen=True)
+class QueryFailure:
+    """Why a query file failed: its file, the line where known, and DuckDB's message."""
+
+    file: str
+    line: int | None
+    reason: str
+
+    @classmethod
+    def of(cls, error: QueryError) -> QueryFailure:
+        return cls(error.file, error.line, error.reason)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def query_result(
+    source: Source, path: str, stamp: str
+) -> tuple[pl.DataFrame | None, int, QueryFailure | None]:
+    """(first rows, row count, failure) of the query file at ``path`` on the current
+    data; ``stamp`` (the file's size and mtime) keys the cache so an edit reruns it."""
+    try:
+        query = queries.parse_file(Path(path))
+        frame, n = preview_query(source, query)
+    except QueryError as error:
+        return None, 0, QueryFailure.of(error)
+    return frame, n, None
+
+
+def file_stamp(path: Path) -> str:
+    return _stamp(path)
+
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "Loaded",
+    "QueryFailure",
+    "Source",
+    "alpha",
+    "backlog_stages",
+    "coverage",
+    "current_source",
+    "data_dir",
+    "defects",
+    "fingerprint",
+    "kpi_table",
+    "load",
+    "oldest_waiting",
+    "options",
+    "promoted",
+    "query_result",
+    "review_time_histogram",
+    "targets_file",
+    "worst_items",
+]

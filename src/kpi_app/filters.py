@@ -1,0 +1,213 @@
+"""The sidebar's global filters: kept in session state across pages, mirrored in the URL.
+
+The URL carries ``from`` and ``to`` (ISO dates) and repeated ``domain``,
+``vendor``, ``tier`` and ``version`` keys, so a link reproduces the view. The
+URL is read once, when a session starts; after that the widgets are the source
+of truth and every rerun writes them back to the URL (Streamlit clears the
+query string on a page switch, and this puts the filters back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import streamlit as st
+
+from kpi_app import data
+from kpi_core.grouping import Filters
+
+#: URL key -> (session-state key of its widget, sidebar label, Filters field).
+LISTS: dict[str, tuple[str, str, str]] = {
+    "domain": ("filter_domain", "Domain", "domains"),
+    "vendor": ("filter_vendor", "Vendor", "vendors"),
+    "tier": ("filter_tier", "Tier", "tiers"),
+    "version": ("filter_version", "Dataset version", "dataset_versions"),
+}
+_OPTION = {"domain": "domain", "vendor": "vendor", "tier": "tier", "version": "dataset_version"}
+DATES = "filter_dates"
+URL_KEYS = ("from", "to", *LISTS)
+_STATE = "kpi_filters"
+_READY = "_kpi_filters_from_url"
+_WRITTEN = "_kpi_filters_in_url"
+
+
+def _parse_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _clamp(day: date | None, low: date, high: date) -> date | None:
+    return None if day is None else min(max(day, low), high)
+
+
+def _seed_from_url(options: Mapping[str, list]) -> None:
+    """Put the URL's filters into the widgets' state (once per session)."""
+    first, last = options["dates"]
+    params = st.query_params
+    start = _parse_date(params.get("from"))
+    end = _parse_date(params.get("to"))
+    if first is not None and last is not None:
+        start = _clamp(start, first, last) or first
+        end = _clamp(end, first, last) or last
+        st.session_state[DATES] = (start, max(start, end))
+    for url_key, (state_key, _, _) in LISTS.items():
+        allowed = options[_OPTION[url_key]]
+        st.session_state[state_key] = [v for v in params.get_all(url_key) if v in allowed]
+
+
+def _sanitise(options: Mapping[str, list]) -> None:
+    """Drop selections the data no longer offers (e.g. after the data changed)."""
+    for url_key, (state_key, _, _) in LISTS.items():
+        allowed = options[_OPTION[url_key]]
+        chosen = st.session_state.get(state_key, [])
+        if any(v not in allowed for v in chosen):
+            st.session_state[state_key] = [v for v in chosen if v in allowed]
+    first, last = options["dates"]
+    dates = st.session_state.get(DATES)
+    if first is not None and last is not None and not dates:
+        st.session_state[DATES] = (first, last)
+    elif first is not None and last is not None:
+        clamped = tuple(_clamp(d, first, last) for d in dates)
+        if clamped != tuple(dates):
+            st.session_state[DATES] = clamped
+
+
+def _clear() -> None:
+    for state_key, _, _ in LISTS.values():
+        st.session_state[state_key] = []
+    st.session_state.pop(DATES, None)
+    st.session_state[_READY] = False  # re-seed the dates from the (now empty) URL
+    for key in URL_KEYS:
+        if key in st.query_params:
+            del st.query_params[key]
+
+
+def _current(options: Mapping[str, list]) -> Filters:
+    first, last = options["dates"]
+    dates = tuple(st.session_state.get(DATES) or ())
+    start = dates[0] if len(dates) > 0 else None
+    end = dates[1] if len(dates) > 1 else None
+    return Filters(
+        date_from=start if start is not None and first is not None and start > first else None,
+        date_to=end if end is not None and last is not None and end < last else None,
+        **{field: tuple(st.session_state.get(state_key) or ())
+           for state_key, _, field in LISTS.values()},
+    )
+
+
+def url_params(filters: Filters) -> dict[str, str | list[str]]:
+    """The URL query parameters of ``filters`` (keys absent where nothing is filtered)."""
+    params: dict[str, str | list[str]] = {}
+    if filters.date_from is not None:
+        params["from"] = filters.date_from.isoformat()
+    if filters.date_to is not None:
+        params["to"] = filters.date_to.isoformat()
+    for url_key, (_, _, field) in LISTS.items():
+        values = list(getattr(filters, field))
+        if values:
+            params[url_key] = values
+    return params
+
+
+def _url_filters() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in URL_KEYS if k in st.query_params}
+
+
+def _write_url(filters: Filters) -> None:
+    wanted = url_params(filters)
+    st.session_state[_WRITTEN] = {
+        k: v if isinstance(v, list) else [v] for k, v in wanted.items()
+    }
+    for key in URL_KEYS:
+        if key in wanted:
+            value = wanted[key]
+            if st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+                st.query_params[key] = value
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def sidebar(source: data.Source) -> Filters:
+    """Draw the global filters in the sidebar and return them (also in :func:`current`)."""
+    options = data.options(source)
+    in_url = _url_filters()
+    if not st.session_state.get(_READY) or (in_url and in_url != st.session_state.get(_WRITTEN)):
+        # A new session, or a link that carries filters (a page switch without
+        # them clears the query string, which keeps the session's filters).
+        _seed_from_url(options)
+        st.session_state[_READY] = True
+    _sanitise(options)
+    first, last = options["dates"]
+    with st.sidebar:
+        st.subheader("Filters")
+        if first is not None and last is not None:
+            st.date_input(
+                "Dates",
+                key=DATES,
+                min_value=first,
+                max_value=last,
+                format="YYYY-MM-DD",
+                help="Keeps the ISO weeks (Monday to Sunday, UTC) that overlap the range.",
+            )
+        for url_key, (state_key, label, _) in LISTS.items():
+            st.multiselect(
+                label,
+                options[_OPTION[url_key]],
+                key=state_key,
+                placeholder="All",
+            )
+        st.button("Clear filters", on_click=_clear, type="tertiary", icon=":material/filter_alt_off:")
+    filters = _current(options)
+    st.session_state[_STATE] = filters
+    _write_url(filters)
+    return filters
+
+
+def current() -> Filters:
+    """The filters the sidebar last drew (none before it has run)."""
+    return st.session_state.get(_STATE, Filters())
+
+
+def link_params(**extra: str | list[str]) -> dict[str, str | list[str]]:
+    """Query parameters for a link to another page: the current filters plus ``extra``."""
+    return {**url_params(current()), **extra}
+
+
+def describe(filters: Filters) -> str:
+    """The filters in words, for captions ("all data" when none)."""
+    parts = []
+    if filters.date_from or filters.date_to:
+        parts.append(
+            f"{filters.date_from.isoformat() if filters.date_from else 'start'} – "
+            f"{filters.date_to.isoformat() if filters.date_to else 'as-of'}"
+        )
+    for _, (_, label, field) in LISTS.items():
+        values = getattr(filters, field)
+        if values:
+            parts.append(f"{label.lower()}: {', '.join(values)}")
+    return "; ".join(parts) if parts else "all data"
+
+
+# ------------------------------------------------------------ page-specific choices
+
+
+def page_choice(state_key: str, url_key: str, options: list, default):
+    """Seed a page widget (``state_key``) from the URL's ``url_key`` when the page opens.
+
+    Returns the value the widget will show. A value the options do not hold
+    falls back to ``default``.
+    """
+    if state_key not in st.session_state or st.session_state[state_key] not in options:
+        wanted = st.query_params.get(url_key)
+        st.session_state[state_key] = wanted if wanted in options else default
+    return st.session_state[state_key]
+
+
+def remember_choice(state_key: str, url_key: str) -> None:
+    """Mirror a page widget's value in the URL, so a link reproduces the view."""
+    value = st.session_state.get(state_key)
+    if value is not None and st.query_params.get(url_key) != str(value):
+        st.query_params[url_key] = str(value)

@@ -1,0 +1,440 @@
+"""The dashboard's building blocks: KPI tiles, charts with their data as CSV,
+tables formatted for people, and banners for what could not be computed.
+
+Numbers are formatted by :mod:`kpi_core.formatting` (percent with one decimal,
+currency, seconds, hours); a null is "n/a" with the reason on hover, never 0.
+A status is a colour and a word, never a colour alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from kpi_app.data import REPO, Loaded
+from kpi_core import views
+from kpi_core.aggregates import Aggregates
+from kpi_core.catalog import KPIS, Unit
+from kpi_core.formatting import NOT_AVAILABLE, format_value
+from kpi_core.problems import Problem
+from kpi_core.targets import Targets
+
+#: Extra "KPIs" the dashboard shows that the catalog does not list.
+EXTRA: dict[str, tuple[str, Unit, bool | None, str]] = {
+    "domain_coverage": (
+        "Domain coverage",
+        "rate",
+        True,
+        "target slices whose distinct accepted items reach target_accepted_items / target slices",
+    ),
+}
+
+STATUS = {
+    "ok": ("green", ":material/check_circle:", "ok"),
+    "warn": ("orange", ":material/warning:", "warn"),
+    "breach": ("red", ":material/error:", "breach"),
+    None: ("gray", ":material/remove:", "no target"),
+}
+
+#: Readable titles of the count columns tables show.
+COLUMN_TITLES = {
+    "n_annotations": "Annotations",
+    "n_accepted": "Accepted",
+    "n_accepted_known": "Accepted, truth known",
+    "n_accepted_wrong": "Accepted, wrong",
+    "n_decided": "Decided",
+    "n_gold": "On gold items",
+    "n_items_multi": "Items with ≥ 2 annotators",
+    "n_backlog": "Waiting",
+    "oldest_age_h": "Oldest waiting",
+    "annotator_id": "Annotator",
+    "dataset_version": "Dataset version",
+    "risk_class": "Risk class",
+    "majority_share": "Majority share",
+    "majority_label": "Majority label",
+    "n_annotators": "Annotators",
+    "n_labels": "Distinct labels",
+}
+
+
+#: Units of plain columns tables show (besides n_* counts, *_h hours, *_s seconds).
+COLUMN_UNITS: dict[str, Unit] = {
+    "cost": "currency",
+    "score": "coefficient",
+    "lift": "coefficient",
+    "krippendorff_alpha_ci_low": "coefficient",
+    "krippendorff_alpha_ci_high": "coefficient",
+    "ci_low": "rate",
+    "ci_high": "rate",
+    "age_h": "hours",
+    "resolution_h": "hours",
+}
+
+
+def title(kpi: str) -> str:
+    if kpi in KPIS:
+        return KPIS[kpi].title
+    if kpi in EXTRA:
+        return EXTRA[kpi][0]
+    return COLUMN_TITLES.get(kpi, kpi.replace("_", " ").capitalize())
+
+
+def unit(kpi: str) -> Unit | None:
+    if kpi in KPIS:
+        return KPIS[kpi].unit
+    if kpi in EXTRA:
+        return EXTRA[kpi][1]
+    if kpi in COLUMN_UNITS:
+        return COLUMN_UNITS[kpi]
+    if kpi.endswith("_rate") or kpi.endswith("_share") or kpi.endswith("_accuracy"):
+        return "rate"
+    if kpi.endswith("_h"):
+        return "hours"
+    if kpi.endswith("_s"):
+        return "seconds"
+    if kpi.startswith("n_"):
+        return "count"
+    return None
+
+
+_PLAIN = {
+    "rate": "{:.1%}",
+    "count": "{:,.0f}",
+    "currency": "{:,.2f}",
+    "seconds": "{:,.0f} s",
+    "hours": "{:,.1f} h",
+    "coefficient": "{:.3f}",
+}
+
+
+def fmt(kpi: str, value: float | None) -> str:
+    """``value`` of ``kpi`` as people read it; "n/a" for null."""
+    if kpi in KPIS:
+        return format_value(kpi, value)
+    if value is None or value != value:
+        return NOT_AVAILABLE
+    kind = unit(kpi)
+    return _PLAIN[kind].format(value) if kind else str(value)
+
+
+def fmt_change(kpi: str, change: float | None) -> str | None:
+    """A week-over-week change: percentage points for rates, the unit otherwise."""
+    if change is None:
+        return None
+    kind = unit(kpi)
+    if kind == "rate":
+        return f"{change * 100:+.1f} pp"
+    return {
+        "count": f"{change:+,.0f}",
+        "currency": f"{change:+,.2f}",
+        "seconds": f"{change:+,.0f} s",
+        "hours": f"{change:+,.1f} h",
+    }.get(kind, f"{change:+.3f}")
+
+
+def higher_is_better(kpi: str) -> bool | None:
+    if kpi in KPIS:
+        return KPIS[kpi].higher_is_better
+    return EXTRA[kpi][2] if kpi in EXTRA else None
+
+
+def definition(kpi: str) -> str:
+    if kpi in KPIS:
+        return KPIS[kpi].definition
+    return EXTRA[kpi][3] if kpi in EXTRA else ""
+
+
+def target_text(targets: Targets, kpi: str, domain: str | None = None) -> str:
+    rule = targets.rule(kpi, domain)
+    if rule is None:
+        return "No target set."
+    word = "at most" if rule["direction"] == "max" else "at least"
+    return (f"Target: {word} {fmt(kpi, rule['target'])} (breach beyond it); "
+            f"warn beyond {fmt(kpi, rule['warn'])}.")
+
+
+# ----------------------------------------------------------------------------- status
+
+
+def badge(status: str | None) -> None:
+    """The status as a coloured badge with its word (ok / warn / breach / no target)."""
+    color, icon, word = STATUS.get(status, STATUS[None])
+    st.badge(word, color=color, icon=icon)
+
+
+def status_word(status: str | None) -> str:
+    """The status as coloured markdown text with an icon and its word."""
+    color, icon, word = STATUS.get(status, STATUS[None])
+    return f":{color}-badge[{icon} {word}]"
+
+
+# ------------------------------------------------------------------------------ tiles
+
+
+def tile(
+    aggs: Aggregates,
+    targets: Targets,
+    kpi: str,
+    value: float | None,
+    weeks: pl.DataFrame | None = None,
+) -> None:
+    """One KPI tile: its value, the change between the last two ISO weeks of
+    ``weeks`` with a sparkline, and its status against its target."""
+    status = targets.status(kpi, value)
+    lines = [definition(kpi), target_text(targets, kpi)]
+    if value is None or value != value:
+        lines.insert(0, views.unavailable_reason(aggs, kpi))
+    delta = chart = description = None
+    if weeks is not None and kpi in weeks.columns and weeks.height:
+        change = views.week_over_week(weeks, kpi)
+        delta = fmt_change(kpi, change.change)
+        if change.previous_week:
+            description = f"{change.last_week} vs {change.previous_week}"
+        elif change.last_week:
+            description = f"{change.last_week}: no earlier week"
+        chart = [v for v in views.trend(weeks, kpi)[kpi].to_list() if v is not None] or None
+        if delta is None and change.last_week:
+            lines.append("No week-over-week change: the KPI is n/a in one of the last two weeks.")
+    better = higher_is_better(kpi)
+    with st.container(border=True):
+        st.metric(
+            title(kpi),
+            fmt(kpi, value),
+            delta=delta,
+            delta_color="off" if better is None else ("normal" if better else "inverse"),
+            delta_description=description,
+            help="\n\n".join(lines),
+            chart_data=chart if chart and len(chart) > 1 else None,
+        )
+        badge(status)
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def style(
+    figure: go.Figure,
+    *,
+    x: str,
+    y: str,
+    y_unit: Unit | None = None,
+    height: int = 360,
+    legend: str | None = None,
+) -> go.Figure:
+    """Axis titles (with units), readable ticks, a compact layout."""
+    figure.update_layout(
+        xaxis_title=x,
+        yaxis_title=y,
+        height=height,
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, title=legend),
+        hoverlabel=dict(namelength=-1),
+    )
+    if y_unit == "rate":
+        figure.update_yaxes(tickformat=".0%")
+    elif y_unit == "currency":
+        figure.update_yaxes(tickformat=",.2f")
+    return figure
+
+
+def hover_text(
+    frame: pl.DataFrame, columns: Mapping[str, str], formats: Mapping[str, str] | None = None
+) -> list[str]:
+    """One hover text per row: "label: value" for each of ``columns`` (column -> label),
+    each value formatted as its column's KPI (or as ``formats[column]``'s)."""
+    formats = formats or {}
+    names = list(columns.items())
+    rows = frame.select(list(columns)).rows()
+
+    def show(column: str, value) -> str:
+        kind = formats.get(column, column)
+        return fmt(kind, value) if unit(kind) else (NOT_AVAILABLE if value is None else str(value))
+
+    return [
+        "<br>".join(f"{label}: {show(name, v)}" for (name, label), v in zip(names, row, strict=True))
+        for row in rows
+    ]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "data"
+
+
+def download(frame: pl.DataFrame, name: str, label: str = "Download data (CSV)") -> None:
+    """A button that downloads ``frame`` (raw numbers, nulls empty) as ``name``.csv."""
+    slug = _slug(name)
+    st.download_button(
+        label,
+        data=frame.write_csv(),
+        file_name=f"{slug}.csv",
+        mime="text/csv",
+        key=f"download-{slug}",
+        on_click="ignore",
+        type="tertiary",
+        icon=":material/download:",
+    )
+
+
+def chart(figure: go.Figure, frame: pl.DataFrame, name: str, **kwargs) -> object:
+    """A plotly chart and, under it, the CSV of the data behind it."""
+    figure.update_layout(title=dict(text=name, x=0, font=dict(size=15)))
+    state = st.plotly_chart(figure, key=f"chart-{_slug(name)}", config={"displaylogo": False},
+                            **kwargs)
+    download(frame, name)
+    return state
+
+
+def table(
+    frame: pl.DataFrame,
+    name: str,
+    *,
+    height: int | str = "auto",
+    download_frame: pl.DataFrame | None = None,
+) -> None:
+    """A table formatted for people (KPI columns as %, currency, hours; null as
+    n/a) with the raw data as CSV."""
+    shown = frame
+    for column in frame.columns:
+        if unit(column) and frame[column].dtype.is_numeric():
+            shown = shown.with_columns(
+                pl.col(column).map_elements(lambda v, c=column: fmt(c, v), return_dtype=pl.String)
+                .fill_null(NOT_AVAILABLE)
+            )
+    shown = shown.rename({c: title(c) for c in frame.columns})
+    st.dataframe(shown, hide_index=True, height=height, width="stretch")
+    download(download_frame if download_frame is not None else frame, name)
+
+
+def empty(message: str) -> None:
+    st.info(message, icon=":material/info:")
+
+
+# --------------------------------------------------------------------- problem banners
+
+
+def relative(file: str) -> str:
+    try:
+        return str(Path(file).resolve().relative_to(REPO))
+    except ValueError:
+        return file
+
+
+def query_errors(aggs: Aggregates, names: Sequence[str] | None = None) -> None:
+    """A banner for each failed query file this page needs (all when ``names`` is None),
+    naming the file, the line and DuckDB's message."""
+    seen = set()
+    for name, error in aggs.errors.items():
+        if names is not None and name not in names and name != "data_as_of":
+            continue
+        where = relative(error.file) + (f":{error.line}" if error.line is not None else "")
+        if where + error.reason in seen:
+            continue
+        seen.add(where + error.reason)
+        st.error(
+            f"**Query file `{where}` failed:** {error.reason}\n\n"
+            "The numbers that need it show n/a; every other number on this page is "
+            "unaffected. Fix the file and the dashboard picks it up on the next rerun "
+            "(see the Queries page).",
+            icon=":material/error:",
+        )
+
+
+_HINTS = (
+    ("data directory not found",
+     "Point the dashboard at the folder holding the tables: `kpi serve DATA_DIR` or "
+     "`KPI_DATA_DIR=DATA_DIR`. To try it out, make one with `kpi sample DATA_DIR`."),
+    ("required table",
+     "Add the missing table as `<table>.csv`, `<table>.parquet`, `<table>.jsonl` or a "
+     "folder `<table>/` of Parquet files."),
+    ("two files for one table", "Keep exactly one file per table; move the other away."),
+    ("unknown table format", "Save the table as CSV, Parquet or JSONL."),
+    ("column missing", "Add the column to the file's header (see annotation-log.md)."),
+    ("targets", "Fix the targets file (`KPI_TARGETS`): it must be valid TOML."),
+)
+
+
+def problems_page(loaded: Loaded) -> None:
+    """The page shown instead of the dashboard when the data cannot be used."""
+    problems: list[Problem] = loaded.problems
+    st.title("The data cannot be shown yet")
+    root = loaded.source.data_dir
+    st.error(
+        f"**{len(problems)} problem{'s' if len(problems) != 1 else ''}** in the data "
+        f"directory `{root}`. The dashboard opens once they are fixed: edit the files "
+        "and reload this page.",
+        icon=":material/report:",
+    )
+    hints = {hint for key, hint in _HINTS if any(key in p.reason for p in problems)}
+    if any(p.row is not None for p in problems):
+        hints.add("Each row problem names the file, the data row (from 1, header not counted) "
+                  "and the column: correct the value or remove the row.")
+    st.subheader("How to fix it")
+    for hint in sorted(hints) or ["Correct each problem below."]:
+        st.markdown(f"- {hint}")
+    st.markdown(f"- Check again from a terminal with `kpi validate {root}` (exit 0 when clean).")
+    st.subheader("Validation report")
+    frame = pl.DataFrame(
+        [(relative(p.file), p.row, p.column, p.reason) for p in problems],
+        schema={"file": pl.String, "row": pl.Int64, "column": pl.String, "reason": pl.String},
+        orient="row",
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+    download(frame, "validation-report")
+
+
+# ------------------------------------------------------------------------ trend lines
+
+
+def weekly_figure(
+    weeks: pl.DataFrame,
+    kpi: str,
+    targets: Targets | None = None,
+    *,
+    low: str | None = None,
+    high: str | None = None,
+    interval_name: str = "95% Wilson interval",
+    height: int = 320,
+) -> go.Figure:
+    """``kpi`` per ISO week as a line, its interval as a band, its target as a dashed line."""
+    low = low or f"{kpi}_ci_low"
+    high = high or f"{kpi}_ci_high"
+    x = weeks["week"].to_list()
+    figure = go.Figure()
+    if low in weeks.columns and high in weeks.columns:
+        figure.add_trace(go.Scatter(
+            x=x + x[::-1],
+            y=weeks[high].to_list() + weeks[low].to_list()[::-1],
+            fill="toself", line=dict(width=0), fillcolor="rgba(31,119,180,0.15)",
+            hoverinfo="skip", name=interval_name, showlegend=True,
+        ))
+    hover_columns = {kpi: title(kpi)}
+    if low in weeks.columns:
+        hover_columns |= {low: "interval low", high: "interval high"}
+    for extra in ("n_accepted_known", "accepted", "n_items_multi", "n_units"):
+        if extra in weeks.columns:
+            hover_columns[extra] = title(extra)
+    figure.add_trace(go.Scatter(
+        x=x, y=weeks[kpi].to_list(), mode="lines+markers", name=title(kpi),
+        line=dict(color="#1f77b4"), text=hover_text(weeks, hover_columns),
+        hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>",
+    ))
+    rule = targets.rule(kpi) if targets is not None else None
+    if rule is not None:
+        figure.add_hline(y=rule["target"], line=dict(color="#c62828", dash="dash", width=1),
+                         annotation_text=f"target {fmt(kpi, rule['target'])}",
+                         annotation_position="top left")
+    return style(figure, x="ISO week", y=_axis_title(kpi), y_unit=unit(kpi), height=height)
+
+
+def _axis_title(kpi: str) -> str:
+    suffix = {"rate": " (%)", "currency": " (currency units)", "seconds": " (s)",
+              "hours": " (h)", "count": " (count)"}.get(unit(kpi) or "", "")
+    return title(kpi) + suffix
+
+
+axis_title = _axis_title
