@@ -25,11 +25,14 @@ Agreement and drift, per human annotator with an annotation submitted in ``W``
     *Drift test*: for each measure, a one-sided Fisher's exact test on the 2x2 table
     (agree, disagree) x (this week, baseline), alternative "agreement is lower this
     week": p = P(X <= a) for X hypergeometric (N = all labels of both periods, K = all
-    agreeing ones, n = this week's labels) and ``a`` the agreeing labels this week. The
-    p-values of all tests of the meeting (every annotator, both measures) are adjusted
-    with Holm's step-down method, and an annotator is *drifting* when an adjusted p is
-    below :data:`DRIFT_ALPHA` (0.05): a family-wise error rate of 5% per meeting, so a
-    stable annotator is named in the room by chance in at most 1 meeting in 20.
+    agreeing ones, n = this week's labels) and ``a`` the agreeing labels this week. An
+    annotator's two tests are combined by Bonferroni (``p_adjusted`` = the smaller p
+    times the number of measures tested, at most 1), and the annotator is *drifting*
+    when ``p_adjusted`` is below :data:`DRIFT_ALPHA` (0.05): each stable annotator is
+    flagged by chance in at most 1 week in 20. With many annotators some of those
+    flags are chance, so ``p_meeting`` adjusts ``p_adjusted`` with Holm's step-down
+    method over every annotator of the meeting, and ``is_drifting_meeting_wide`` marks
+    the drops that stay significant after it (strong evidence, 5% family-wise).
     *New*: the annotator's first annotation in scope is in ``W`` (no history to compare).
 
 Disputed items (items whose week is ``W``, with >= 2 human annotators)
@@ -92,7 +95,7 @@ Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
 #: Weight of an item's risk class in the disputed-item score; unknown counts as medium.
 RISK_WEIGHTS: dict[str, float] = {"low": 1.0, "medium": 2.0, "high": 3.0, "unknown": 2.0}
-#: Family-wise significance level of the drift test (Holm-adjusted, one-sided Fisher).
+#: Significance level of the drift test (one-sided Fisher, Bonferroni over the two measures).
 DRIFT_ALPHA = 0.05
 #: Weeks before the meeting's week that an annotator's agreement is compared with.
 BASELINE_WEEKS = 4
@@ -338,9 +341,9 @@ def agreement_drift(
     per annotator (``by="annotator_id"``, with their tier and vendor) or vendor with a
     human annotation submitted in ``week``: for each measure (``consensus``, ``gold``)
     the labels and agreement rate this week (``_week``) and in the baseline
-    (``_base``), the change, the one-sided Fisher p-value and its Holm adjustment over
-    all rows and both measures; ``status`` is one of :data:`STATUSES` (see the module
-    docstring), and drifting rows sort first.
+    (``_base``), the change and the one-sided Fisher p-value; ``p_adjusted`` (both
+    measures), ``p_meeting`` (Holm over all rows); ``status`` is one of
+    :data:`STATUSES` (see the module docstring), and drifting rows sort first.
     """
     baseline_start = week - timedelta(weeks=BASELINE_WEEKS)
     labels = consensus_labels(annotations.filter(pl.col("is_item_label")))
@@ -412,15 +415,14 @@ def agreement_drift(
             "is_new"
         ),
     )
-    # Holm over every test of the meeting: both measures of every row.
-    adjusted = holm_adjust(pl.concat([per.get_column(f"{m}_p_value") for m in _MEASURES]))
+    # Bonferroni over the measures each row was tested on; then Holm over the rows.
+    tested = pl.sum_horizontal(pl.col(f"{m}_p_value").is_not_null() for m in _MEASURES)
+    smallest = pl.min_horizontal(pl.col(f"{m}_p_value") for m in _MEASURES)
     per = per.with_columns(
-        adjusted.slice(i * per.height, per.height).alias(f"{m}_p_adjusted")
-        for i, m in enumerate(_MEASURES)
+        pl.when(tested > 0).then(pl.min_horizontal(smallest * tested, 1.0)).alias("p_adjusted")
     )
-    significant = pl.any_horizontal(
-        (pl.col(f"{m}_p_adjusted") < DRIFT_ALPHA).fill_null(False) for m in _MEASURES
-    )
+    per = per.with_columns(holm_adjust(per.get_column("p_adjusted")).alias("p_meeting"))
+    significant = (pl.col("p_adjusted") < DRIFT_ALPHA).fill_null(False)
     has_baseline = pl.any_horizontal(pl.col(f"n_{m}_base") > 0 for m in _MEASURES)
     status = (
         pl.when("is_new")
@@ -435,7 +437,9 @@ def agreement_drift(
         per.with_columns(status.alias("status"))
         .with_columns(
             (pl.col("status") == "drifting").alias("is_drifting"),
-            pl.min_horizontal(pl.col(f"{m}_p_adjusted") for m in _MEASURES).alias("p_adjusted"),
+            ((pl.col("status") == "drifting") & (pl.col("p_meeting") < DRIFT_ALPHA)).alias(
+                "is_drifting_meeting_wide"
+            ),
         )
         .select(
             *keys,
@@ -454,10 +458,11 @@ def agreement_drift(
                     f"{m}_agreement_base",
                     f"{m}_change",
                     f"{m}_p_value",
-                    f"{m}_p_adjusted",
                 )
             ),
             "p_adjusted",
+            "p_meeting",
+            "is_drifting_meeting_wide",
         )
         .sort(
             pl.col("is_drifting"),
@@ -576,7 +581,13 @@ def disputed_items(
             pl.when(pl.col("item_gold_label").is_not_null())
             .then(pl.lit("items"))
             .when(pl.col("decided_label").is_not_null())
-            .then(pl.format("calibration {}", "decided_week"))
+            .then(
+                pl.format(
+                    "agreed in {}, gold from {} UTC",
+                    "decided_week",
+                    pl.col("decided_at").dt.strftime("%Y-%m-%d %H:%M"),
+                )
+            )
             .alias("gold_source"),
             pl.col("decided_label").is_not_null().alias("is_decided"),
         )
@@ -943,8 +954,9 @@ def _check_items(data_dir: Path, rows: list[dict[str, object]]) -> None:
     try:
         wanted = sorted({str(r["item_id"]) for r in rows})
         known = set(
-            dataset.con.execute(
-                "select item_id from items where item_id in (select unnest($ids))", {"ids": wanted}
+            dataset.con.sql(
+                "select item_id from items where item_id in (select unnest($ids))",
+                params={"ids": wanted},
             )
             .pl()
             .get_column("item_id")

@@ -232,8 +232,8 @@ def agreement_figure(view: CalibrationView, measure: str = "consensus") -> go.Fi
                 mode="markers",
                 name=f"{view.week}: {status}",
                 marker=dict(size=10, color=colour),
-                customdata=part.select(f"n_{measure}_week", f"{measure}_p_adjusted").rows(),
-                hovertemplate="%{y}: %{x:.1%} of %{customdata[0]} labels, adjusted p "
+                customdata=part.select(f"n_{measure}_week", f"{measure}_p_value").rows(),
+                hovertemplate="%{y}: %{x:.1%} of %{customdata[0]} labels, one-sided p "
                 "%{customdata[1]:.3g}<extra>" + status + "</extra>",
             )
         )
@@ -345,11 +345,20 @@ def _drift_line(row: Mapping, who: str) -> str:
     parts = [
         f"{m} agreement {_rate_with_n(row[f'{m}_agreement_week'], row[f'n_{m}_week'])} vs "
         f"{_rate_with_n(row[f'{m}_agreement_base'], row[f'n_{m}_base'])} before "
-        f"(adjusted p {_p_value(row[f'{m}_p_adjusted'])})"
+        f"(p {_p_value(row[f'{m}_p_value'])})"
         for m in ("consensus", "gold")
         if row[f"n_{m}_week"]
     ]
-    return f"- [ ] **{who}**: " + "; ".join(parts)
+    strength = (
+        "significant across the meeting too"
+        if row["is_drifting_meeting_wide"]
+        else "not significant after correcting for all annotators"
+    )
+    return (
+        f"- [ ] **{who}**: "
+        + "; ".join(parts)
+        + f"; adjusted p {_p_value(row['p_adjusted'])} ({strength}, p {_p_value(row['p_meeting'])})"
+    )
 
 
 def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = None) -> str:
@@ -407,8 +416,9 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
         "Spread = 1 − share of the modal label among the item's annotators; score = spread × "
         "risk weight (" + ", ".join(f"{k} {v:g}" for k, v in RISK_WEIGHTS.items()) + "). "
         f"Drift: one-sided Fisher's exact test of this week's agreement against the "
-        f"{BASELINE_WEEKS} weeks before, Holm-adjusted over all annotators and both measures, "
-        f"at {DRIFT_ALPHA}.",
+        f"annotator's own {BASELINE_WEEKS} weeks before, for consensus and gold, "
+        f"Bonferroni-adjusted over the two, at {DRIFT_ALPHA}; the meeting-wide p is "
+        "Holm-adjusted over all annotators.",
         "",
     ]
     return "\n".join(lines)
@@ -477,6 +487,7 @@ def _annotator_rows(frame: pl.DataFrame) -> pl.DataFrame:
             shown[f"{m}_base"] = _rate_with_n(row[f"{m}_agreement_base"], row[f"n_{m}_base"])
             shown[f"{m}_change"] = _change(row[f"{m}_change"])
         shown["p_adjusted"] = _p_value(row["p_adjusted"])
+        shown["p_meeting"] = _p_value(row["p_meeting"])
         shown["row_class"] = f"status-{row['status'].replace(' ', '-')}"
         out.append(shown)
     return pl.DataFrame(out, infer_schema_length=None) if out else pl.DataFrame()
@@ -490,7 +501,8 @@ _AGREEMENT_COLUMNS = {
     "gold_week": "gold, this week (n)",
     "gold_base": f"gold, {BASELINE_WEEKS} weeks before (n)",
     "gold_change": "change",
-    "p_adjusted": "adjusted p (lowest)",
+    "p_adjusted": "adjusted p",
+    "p_meeting": "meeting-wide p",
 }
 
 
@@ -638,8 +650,10 @@ generated {generated_at:%Y-%m-%d %H:%M} UTC · {html.escape(privacy)}</p>
 
 <h2 class="page-break">Annotators: agreement and drift</h2>
 <p>Drifting: a significant drop against the annotator's own {BASELINE_WEEKS} previous weeks
-(one-sided Fisher's exact test, Holm-adjusted over all annotators and both measures, at
-{DRIFT_ALPHA}). New: first label in scope this week.</p>
+(one-sided Fisher's exact test on agreement with consensus and with gold, Bonferroni-adjusted
+over the two, at {DRIFT_ALPHA}). Meeting-wide p: the same, Holm-adjusted over all annotators
+(what stays below {DRIFT_ALPHA} is unlikely to be chance even among many people). New: first
+label in scope this week.</p>
 <div class="chart">{charts["consensus_agreement"]}</div>
 <div class="chart">{charts["gold_agreement"]}</div>
 {
