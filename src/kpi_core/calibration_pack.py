@@ -458,10 +458,14 @@ td:first-child { white-space: nowrap; }
 
 
 def _html_table(
-    frame: pl.DataFrame, columns: Mapping[str, str], *, row_class: str | None = None
+    frame: pl.DataFrame,
+    columns: Mapping[str, str],
+    *,
+    row_class: str | None = None,
+    empty: str = "None.",
 ) -> str:
     if frame.is_empty():
-        return "<p>None.</p>"
+        return f"<p>{html.escape(empty)}</p>"
     head = "".join(f"<th>{html.escape(title)}</th>" for title in columns.values())
     rows = []
     for row in frame.to_dicts():
@@ -561,6 +565,7 @@ def _disputed_html(view: CalibrationView) -> str:
                     "reviewed_at": "reviewed (UTC)",
                     "is_decision": "is the decision",
                 },
+                empty="No review yet.",
             )
             + "</div>"
         )

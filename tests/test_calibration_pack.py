@@ -1,0 +1,294 @@
+"""``kpi calibration-pack``: the files, their privacy, the CLI, and the HTML in a real browser."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import textwrap
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from test_calibration import DISPUTE, DRIFT
+
+from datasets import write_dataset
+from kpi_core import calibration as cal
+from kpi_core import calibration_pack as pack
+from kpi_core.cli import main
+from kpi_core.loading import open_dataset
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: Human ids of DISPUTE and DRIFT; none may appear in a pseudonymised pack.
+PEOPLE = ("g1", "g2", "g3", "g4", "s1", "n1")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """DISPUTE's items and labels plus DRIFT's: disputed items and a drifting annotator."""
+    root = tmp_path_factory.mktemp("meeting")
+    tables = {name: textwrap.dedent(text).strip() for name, text in DISPUTE.items()}
+    drift_items = [f"{row}," for row in DRIFT["items"].strip().splitlines()[1:]]  # no gold
+    tables["items"] += "\n" + "\n".join(drift_items)
+    drift_labels = DRIFT["annotations"].strip().splitlines()[1:]
+    tables["annotations"] += "\n" + "\n".join(drift_labels)
+    drift_people = [
+        row
+        for row in textwrap.dedent(DRIFT["annotators"]).strip().splitlines()[1:]
+        if not row.startswith(("g1,", "g2,"))
+    ]
+    tables["annotators"] += "\n" + "\n".join(drift_people)
+    return write_dataset(root, tables)
+
+
+@pytest.fixture(scope="module")
+def written(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pack")
+    files = pack.write_pack(data_dir, week="2026-W07", out=out, pseudonym_key="test")
+    return out, files
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z0-9_-]+", text))
+
+
+def test_pack_holds_the_page_the_agenda_and_every_table(written):
+    out, files = written
+    assert set(files) == {
+        "calibration-2026-W07.html",
+        "agenda-2026-W07.md",
+        *(
+            f"{name}.csv"
+            for name in (
+                "alpha_trend",
+                "annotator_agreement",
+                "vendor_agreement",
+                "confusion_matrices",
+                "disputed_items",
+                "disputed_labels",
+                "disputed_reviews",
+                "promoted_slices",
+                "decisions",
+            )
+        ),
+    }
+    disputed = pl.read_csv(out / "disputed_items.csv")
+    assert disputed["item_id"].to_list()[:4] == ["d1", "d3", "d4", "d2"]
+    agreement = pl.read_csv(out / "annotator_agreement.csv")
+    assert agreement.filter(pl.col("is_drifting")).height == 1
+
+
+def test_agenda_has_one_line_per_disputed_item_and_drifting_annotator(written, data_dir):
+    out, _ = written
+    agenda = (out / "agenda-2026-W07.md").read_text(encoding="utf-8")
+    view = cal.build_view(open_dataset(data_dir), "2026-W07", draws=50)
+    item_lines = [line for line in agenda.splitlines() if re.match(r"^\d+\. \[ \] \*\*", line)]
+    assert len(item_lines) == view.disputed.height
+    assert [re.search(r"\*\*(.+?)\*\*", line).group(1) for line in item_lines] == (
+        view.disputed["item_id"].to_list()
+    )
+    drift_section = agenda.split("## Drifting annotators")[1].split("##")[0]
+    drift_lines = [line for line in drift_section.splitlines() if line.startswith("- [ ]")]
+    assert len(drift_lines) == view.drifting.height == 1
+    # g1: 2 of 11 labels with the consensus this week (0 of 6 on w0..w5), 6 of 6 before
+    assert drift_lines[0].startswith(f"- [ ] **{cal.Pseudonyms('test').mapping(['g1'])['g1']} ")
+    assert "consensus agreement 18.2% (11) vs 100.0% (6) before" in drift_lines[0]
+    assert "already decided in 2026-W06: B" in agenda  # d3
+
+
+def test_pack_is_pseudonymised_by_default(written):
+    out, files = written
+    names = cal.Pseudonyms("test").mapping(PEOPLE)
+    g1 = names["g1"]
+    for name, path in files.items():
+        text = path.read_text(encoding="utf-8")
+        if name.endswith(".html"):
+            text = text.split("</script>", 1)[1]  # plotly.js itself is not ours to check
+        assert not _words(text) & set(PEOPLE), name
+    # the same person has the same pseudonym in every file
+    agreement = pl.read_csv(out / "annotator_agreement.csv")
+    assert agreement.filter(pl.col("is_drifting"))["annotator_id"].to_list() == [g1]
+    labels = pl.read_csv(out / "disputed_labels.csv")
+    assert g1 in labels["annotator_id"].to_list()
+    assert "p1" in labels["annotator_id"].to_list()  # a program keeps its id
+    assert g1 in (out / "agenda-2026-W07.md").read_text(encoding="utf-8")
+    assert g1 in (out / "calibration-2026-W07.html").read_text(encoding="utf-8")
+
+
+def test_real_names_on_request(data_dir, tmp_path):
+    files = pack.write_pack(data_dir, week="2026-W07", out=tmp_path, pseudonymise=False)
+    agreement = pl.read_csv(files["annotator_agreement.csv"])
+    assert "g1" in agreement["annotator_id"].to_list()
+
+
+def test_html_is_self_contained_and_prints_on_a4(written):
+    out, _ = written
+    text = (out / "calibration-2026-W07.html").read_text(encoding="utf-8")
+    assert "<script src" not in text.lower()
+    ours = text.split("</script>", 1)[1]  # after the inlined plotly.js
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", ours)
+    assert "Plotly" in text and len(text) > 3_000_000  # plotly.js is inline
+    assert "@media print" in text and "size: A4" in text
+    assert text.count('class="plotly-graph-div"') == 5  # every figure of pack.figures
+
+
+def test_zip_holds_the_same_files(written):
+    out, files = written
+    blob = pack.zip_pack({name: path.read_bytes() for name, path in files.items()}, "pack")
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        assert sorted(archive.namelist()) == sorted(f"pack/{n}" for n in files)
+        assert archive.read("pack/disputed_items.csv") == (out / "disputed_items.csv").read_bytes()
+
+
+def test_a_quiet_week_still_makes_a_pack(data_dir, tmp_path):
+    files = pack.write_pack(data_dir, week="2025-W40", out=tmp_path)
+    agenda = files["agenda-2025-W40.md"].read_text(encoding="utf-8")
+    assert "## Disputed items (0)" in agenda and "None this week." in agenda
+    html = files["calibration-2025-W40.html"].read_text(encoding="utf-8")
+    assert html.count('class="plotly-graph-div"') == 5
+
+
+# -------------------------------------------------------------------------------- CLI
+
+
+def test_cli_writes_the_pack(data_dir, tmp_path, capsys):
+    out = tmp_path / "pack"
+    assert (
+        main(
+            [
+                "calibration-pack",
+                str(data_dir),
+                "--week",
+                "2026-W07",
+                "--domain",
+                "coding",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert (out / "calibration-2026-W07-coding.html").is_file()
+    assert (out / "agenda-2026-W07-coding.md").is_file()
+    assert pl.read_csv(out / "disputed_items.csv")["item_id"].to_list() == ["d3", "d4"]
+
+
+@pytest.mark.parametrize("week", ["2026-7", "W07", "2026-W99", "2025-W53"])
+def test_cli_malformed_week_is_one_line(data_dir, tmp_path, capsys, week):
+    code = main(["calibration-pack", str(data_dir), "--week", week, "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("--week: ") and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_unknown_domain_and_missing_directory_are_one_line(data_dir, tmp_path, capsys):
+    assert (
+        main(
+            [
+                "calibration-pack",
+                str(data_dir),
+                "--week",
+                "2026-W07",
+                "--domain",
+                "law",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "law" in err
+    assert (
+        main(
+            [
+                "calibration-pack",
+                str(tmp_path / "nope"),
+                "--week",
+                "2026-W07",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "not found" in err
+
+
+# ---------------------------------------------------------------------------- browser
+
+
+def _chromium() -> Path:
+    """Debian's Chromium; the test skips without it unless KPI_REQUIRE_BROWSER=1."""
+    if not CHROMIUM.exists():
+        if os.environ.get("KPI_REQUIRE_BROWSER") == "1":
+            pytest.fail("KPI_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
+        pytest.skip("no /usr/bin/chromium")
+    return CHROMIUM
+
+
+def test_html_opens_offline_in_headless_chromium_and_shows_every_chart(written, tmp_path):
+    chromium = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    out, _ = written
+    html_file = out / "calibration-2026-W07.html"
+    expected = html_file.read_text(encoding="utf-8").count('class="plotly-graph-div"')
+    outside, errors = [], []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1000, "height": 1400}, offline=True)
+            page = context.new_page()
+
+            def block(route):
+                if route.request.url.startswith("file:"):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", block)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(html_file.as_uri())
+            page.wait_for_function(
+                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {2 * expected}",
+                timeout=30_000,
+            )
+            charts = page.evaluate(
+                """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => ({
+                    id: d.id,
+                    svg: d.querySelectorAll('.main-svg').length,
+                    marks: d.querySelectorAll('.scatterlayer .trace, .heatmaplayer image, '
+                                               + '.heatmaplayer .hm, .annotation').length,
+                    width: d.getBoundingClientRect().width,
+                    height: d.getBoundingClientRect().height}))"""
+            )
+            shot = tmp_path / "calibration-pack.png"
+            page.screenshot(path=str(shot), full_page=True)
+            page.emulate_media(media="print")
+            print_widths = page.evaluate(
+                "() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
+                ".map(d => d.getBoundingClientRect().width)"
+            )
+            pdf = page.pdf(format="A4", print_background=True)
+        finally:
+            browser.close()
+    assert outside == [] and errors == []
+    assert len(charts) == expected == 5
+    for chart in charts:
+        assert chart["svg"] >= 2 and chart["marks"] >= 1, chart  # drawn, with something in it
+        assert chart["height"] > 100, chart
+    # A4 portrait with 12 mm margins leaves 186 mm ~ 703 CSS px: every chart fits
+    assert max(print_widths) <= 703
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 3
+    assert shot.stat().st_size > 50_000
+    artifacts = Path(__file__).parent / "artifacts"
+    if artifacts.is_dir():
+        shutil.copy(shot, artifacts / "calibration-pack.png")
