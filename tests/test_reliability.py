@@ -112,13 +112,9 @@ def test_example_counts_and_columns():
 
 def general_alpha(counts: pl.DataFrame, level: str) -> float | None:
     """The long-form coincidence-matrix path, which serves every level."""
-    rows, groups, keys = reliability._prepare(
-        counts, [], "item_id", "label", "n", level, summed=False
-    )
-    frame = reliability._alpha_frame(
-        rows, groups, keys, [], level, reliability._coincidence_sums
-    ).collect()
-    return frame.item(0, "krippendorff_alpha")
+    rows, groups = reliability._rows_from_counts(counts, [], "item_id", "label", "n", level)
+    frame = reliability._alpha_frame(rows, groups, [], level, reliability._coincidence_sums)
+    return frame.collect().item(0, "krippendorff_alpha")
 
 
 # ------------------------------------------------------- agreement with the package

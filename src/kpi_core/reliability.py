@@ -50,7 +50,6 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
 
 __all__ = [
     "Level",
@@ -93,16 +92,56 @@ def _like(result: pl.LazyFrame, frame: Frame) -> Frame:
     return result.collect() if isinstance(frame, pl.DataFrame) else result
 
 
-def _check_level(level: str) -> None:
-    if level not in _DISTANCES:
-        raise ValueError(f"level must be one of {sorted(_DISTANCES)}, not {level!r}")
+def _columns(lf: pl.LazyFrame, needed: Sequence[str], what: str) -> pl.Schema:
+    schema = lf.collect_schema()
+    missing = [c for c in needed if c not in schema]
+    if missing:
+        raise ValueError(f"{what} lack column(s) {missing}; they have {schema.names()}")
+    return schema
 
 
 def _values(column: str, dtype: pl.DataType, level: str) -> pl.Expr:
     """The value column as alpha reads it: NaN is missing; non-nominal levels as Float64."""
+    if level not in _DISTANCES:
+        raise ValueError(f"level must be one of {sorted(_DISTANCES)}, not {level!r}")
     numeric = level != "nominal"
     expr = pl.col(column).cast(pl.Float64, strict=True) if numeric else pl.col(column)
-    return expr.fill_nan(None) if numeric or dtype.is_float() else expr
+    return (expr.fill_nan(None) if numeric or dtype.is_float() else expr).alias(_V)
+
+
+def _groups(lf: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """Every group in the input, even one without a pairable unit; one group in all without by."""
+    return lf.select(by).unique() if by else pl.LazyFrame({_ALL: [0]}, schema={_ALL: pl.Int8})
+
+
+def _rows_from_labels(
+    frame: Frame, by: Sequence[str], unit: str, coder: str, value: str, level: str
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Long-form labels -> value counts ``[*by, _U, _V, _N]`` (one row per unit and value)."""
+    lf = _lazy(frame)
+    schema = _columns(lf, [*by, unit, coder, value], "labels")
+    rows = (
+        lf.select(*by, pl.col(unit).alias(_U), _values(value, schema[value], level))
+        .filter(pl.col(_V).is_not_null())
+        .group_by([*by, _U, _V])
+        .agg(pl.len().cast(pl.Int64).alias(_N))
+    )
+    return rows, _groups(lf, by)
+
+
+def _rows_from_counts(
+    counts: Frame, by: Sequence[str], unit: str, value: str, count: str, level: str
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Value counts, normalised to ``[*by, _U, _V, _N]``; rows repeating a (unit, value) summed."""
+    lf = _lazy(counts)
+    schema = _columns(lf, [*by, unit, value, count], "value counts")
+    rows = (
+        lf.select(*by, pl.col(unit).alias(_U), _values(value, schema[value], level), count)
+        .filter(pl.col(_V).is_not_null() & (pl.col(count) > 0))
+        .group_by([*by, _U, _V])
+        .agg(pl.col(count).sum().cast(pl.Int64).alias(_N))
+    )
+    return rows, _groups(lf, by)
 
 
 def value_counts(
@@ -134,66 +173,62 @@ def value_counts(
     return _like(out, frame)
 
 
-def _prepare(
-    counts: Frame, by: Sequence[str], unit: str, value: str, count: str, level: str, *, summed: bool
-) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
-    """Normalised counts ``[*keys, _U, _V, _N]`` (missing values and n <= 0 dropped) and the groups.
-
-    ``keys`` is ``by`` or a constant stand-in column, so every later step groups
-    by at least one key.
-    """
-    _check_level(level)
-    lf = _lazy(counts)
-    schema = lf.collect_schema()
-    missing = [c for c in [*by, unit, value, count] if c not in schema]
-    if missing:
-        raise ValueError(f"value counts lack column(s) {missing}; they have {schema.names()}")
-    keys = list(by) or [_ALL]
-    if not by:
-        lf = lf.with_columns(pl.lit(0, pl.Int8).alias(_ALL))
-    # every group in the input, even one with no pairable unit; one group in all without `by`
-    groups = lf.select(keys).unique() if by else pl.LazyFrame({_ALL: [0]}, schema={_ALL: pl.Int8})
-    rows = lf.select(
-        *keys,
-        pl.col(unit).alias(_U),
-        _values(value, schema[value], level).alias(_V),
-        pl.col(count).cast(pl.Int64).alias(_N),
-    ).filter(pl.col(_V).is_not_null() & (pl.col(_N) > 0))
-    if not summed:  # rows split by other columns (e.g. vendor, tier) are summed
-        rows = rows.group_by([*keys, _U, _V]).agg(pl.col(_N).sum())
-    return rows, groups, keys
-
-
-def _with_m(rows: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """Pairable rows only, with ``_M`` = m_u, the number of values of the row's unit."""
-    return rows.with_columns(pl.col(_N).sum().over([*keys, _U]).alias(_M)).filter(pl.col(_M) >= 2)
-
-
 # ---------------------------------------------------------------- per-level sums
 #
-# Each returns one row per group with n_pairable, n_units, observed
-# (= sum_ck o_ck delta_ck), expected (= sum_ck n_c n_k delta_ck) and is_constant
-# (all pairable values equal); alpha = 1 - (n - 1) * observed / expected.
+# Each takes the value counts ``[*by, _U, _V, _N]`` (unique per unit and value)
+# and returns one row per group (keys: `by`, or the stand-in `_ALL`) with
+# n_pairable, n_units, observed (= sum_ck o_ck delta_ck), expected
+# (= sum_ck n_c n_k delta_ck) and is_constant (all pairable values equal);
+# alpha = 1 - (n - 1) * observed / expected. Unit-level quantities are windows
+# over the unit, so no step groups by the unit but the counting itself.
 
 
-def _nominal_sums(rows: pl.LazyFrame, keys: list[str], level: str) -> pl.LazyFrame:
-    pairable = _with_m(rows, keys)
-    n, m = pl.col(_N), pl.col(_M)
-    per_group = pairable.group_by(keys).agg(
-        n.sum().alias(_N_PAIRABLE),
-        (n / m).sum().round().cast(pl.Int64).alias(_N_UNITS),  # each unit's rows add up to 1
-        (n * (n - 1) / (m - 1)).sum().alias("agreeing"),  # sum_c o_cc
-        (pl.col(_V).min() == pl.col(_V).max()).alias("is_constant"),
+def _per_group(lf: pl.LazyFrame, by: Sequence[str], *aggs: pl.Expr) -> pl.LazyFrame:
+    if by:
+        return lf.group_by(by).agg(*aggs)
+    return lf.select(*aggs).with_columns(pl.lit(0, pl.Int8).alias(_ALL))
+
+
+def _pairable(rows: pl.LazyFrame, by: Sequence[str], **per_unit: pl.Expr) -> pl.LazyFrame:
+    """Rows of pairable units only, with ``_M`` = m_u and other per-unit windows."""
+    unit = [*by, _U]
+    windows = {name: expr.over(unit) for name, expr in per_unit.items()}
+    return rows.with_columns(pl.col(_N).sum().over(unit).alias(_M), **windows).filter(
+        pl.col(_M) >= 2
     )
-    marginals = (
-        pairable.group_by([*keys, _V])
-        .agg(n.sum().alias("n_c"))
-        .group_by(keys)
-        .agg((pl.col("n_c").cast(pl.Float64) ** 2).sum().alias("sum_n_c2"))
+
+
+def _keys(by: Sequence[str]) -> list[str]:
+    return list(by) or [_ALL]
+
+
+_N_VALUES = pl.col(_N).sum().alias(_N_PAIRABLE)
+_N_UNITS_EXPR = (pl.col(_N) / pl.col(_M)).sum().round().cast(pl.Int64).alias(_N_UNITS)  # 1 a unit
+_CONSTANT = (pl.col(_V).min() == pl.col(_V).max()).alias("is_constant")
+
+
+def _sum_of_squared_marginals(pairable: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    marginals = pairable.group_by([*by, _V]).agg(pl.col(_N).sum().cast(pl.Float64).alias("n_c"))
+    return _per_group(marginals, by, (pl.col("n_c") ** 2).sum().alias("sum_n_c2"))
+
+
+def _nominal_sums(rows: pl.LazyFrame, by: Sequence[str], level: str) -> pl.LazyFrame:
+    """Nominal from row-level sums: sum_c o_cc = sum_u (sum_c n_uc**2 - m_u) / (m_u - 1)."""
+    pairable = _pairable(rows, by)
+    n, m = pl.col(_N), pl.col(_M)
+    per_group = _per_group(
+        pairable,
+        by,
+        _N_VALUES,
+        _N_UNITS_EXPR,
+        (n * (n - 1) / (m - 1)).sum().alias("agreeing"),
+        _CONSTANT,
     )
     total = pl.col(_N_PAIRABLE).cast(pl.Float64)
-    return per_group.join(marginals, on=keys).select(
-        *keys,
+    return per_group.join(
+        _sum_of_squared_marginals(pairable, by), on=_keys(by), nulls_equal=True
+    ).select(
+        *_keys(by),
         _N_PAIRABLE,
         _N_UNITS,
         (total - pl.col("agreeing")).alias("observed"),
@@ -202,33 +237,26 @@ def _nominal_sums(rows: pl.LazyFrame, keys: list[str], level: str) -> pl.LazyFra
     )
 
 
-def _identity_coordinates(rows: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    return rows.with_columns(pl.col(_V).alias(_X))
+def _identity_coordinates(pairable: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    return pairable.with_columns(pl.col(_V).alias(_X))
 
 
-def _midrank_coordinates(rows: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """``_X`` = the value's mid-rank among the group's pairable values, centred on n / 2.
-
-    Only pairable rows may be given (the ranks use pairable marginals).
-    """
+def _midrank_coordinates(pairable: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """``_X`` = the value's mid-rank among its group's pairable values, centred on n / 2."""
+    n_c = pl.col("n_c")
+    within = (lambda e: e.over(by)) if by else (lambda e: e)
     ranks = (
-        rows.group_by([*keys, _V])
+        pairable.group_by([*by, _V])
         .agg(pl.col(_N).sum().alias("n_c"))
-        .sort([*keys, _V])
-        .with_columns(
-            (
-                pl.col("n_c").cum_sum().over(keys)
-                - pl.col("n_c") / 2
-                - pl.col("n_c").sum().over(keys) / 2
-            ).alias(_X)
-        )
-        .select(*keys, _V, _X)
+        .sort([*by, _V])
+        .with_columns((within(n_c.cum_sum()) - n_c / 2 - within(n_c.sum()) / 2).alias(_X))
+        .select(*by, _V, _X)
     )
-    return rows.join(ranks, on=[*keys, _V])
+    return pairable.join(ranks, on=[*by, _V], nulls_equal=True)
 
 
 # How a level places its values on a line before distances are taken.
-_COORDINATES: dict[str, Callable[[pl.LazyFrame, list[str]], pl.LazyFrame]] = {
+_COORDINATES: dict[str, Callable[[pl.LazyFrame, Sequence[str]], pl.LazyFrame]] = {
     "nominal": _identity_coordinates,
     "ordinal": _midrank_coordinates,
     "interval": _identity_coordinates,
@@ -236,36 +264,30 @@ _COORDINATES: dict[str, Callable[[pl.LazyFrame, list[str]], pl.LazyFrame]] = {
 }
 
 
-def _centre(rows: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """Shift a column by its rounded weighted mean: fewer cancelled digits; integers stay exact."""
-    mean = (pl.col(column) * pl.col(_N)).sum() / pl.col(_N).sum()
-    return rows.with_columns((pl.col(column) - mean.round().fill_null(0.0)).alias(column))
+def _moment_sums(rows: pl.LazyFrame, by: Sequence[str], level: str) -> pl.LazyFrame:
+    """Squared differences (interval; ordinal on mid-ranks) from per-unit moments.
 
-
-def _moment_sums(rows: pl.LazyFrame, keys: list[str], level: str) -> pl.LazyFrame:
-    """Squared-difference distances (interval; ordinal on mid-ranks) from per-unit moments."""
-    pairable = _COORDINATES[level](_with_m(rows, keys), keys)
-    pairable = _centre(pairable, _X)
-    n, x = pl.col(_N), pl.col(_X)
-    units = pairable.group_by([*keys, _U]).agg(
-        n.sum().alias(_M),
-        (n * x).sum().alias("s1"),
-        (n * x * x).sum().alias("s2"),
-        pl.col(_V).min().alias("v_min"),
-        pl.col(_V).max().alias("v_max"),
-    )
-    m = pl.col(_M)
-    per_group = units.group_by(keys).agg(
-        m.sum().alias(_N_PAIRABLE),
-        pl.len().cast(pl.Int64).alias(_N_UNITS),
-        (2 * (m * pl.col("s2") - pl.col("s1") ** 2) / (m - 1)).sum().alias("observed"),
-        pl.col("s1").sum().alias("t1"),
-        pl.col("s2").sum().alias("t2"),
-        (pl.col("v_min").min() == pl.col("v_max").max()).alias("is_constant"),
-    )
+    Per unit, ``sum_ck n_c n_k (x_c - x_k)**2 = 2 sum_c n_c x_c (m x_c - S1)``
+    with ``S1 = sum_c n_c x_c``: a sum of rows, each exact for integer x.
+    """
+    pairable = _COORDINATES[level](_pairable(rows, by), by)
+    # shift by the rounded mean: fewer cancelled digits, and integers stay integers
+    shift = ((pl.col(_X) * pl.col(_N)).sum() / pl.col(_N).sum()).round().fill_null(0.0)
+    pairable = pairable.with_columns(pl.col(_X) - shift)
+    n, m, x = pl.col(_N), pl.col(_M), pl.col(_X)
+    pairable = pairable.with_columns((n * x).sum().over([*by, _U]).alias("s1_u"))
     total = pl.col(_N_PAIRABLE).cast(pl.Float64)
-    return per_group.select(
-        *keys,
+    return _per_group(
+        pairable,
+        by,
+        _N_VALUES,
+        _N_UNITS_EXPR,
+        (2 * n * x * (m * x - pl.col("s1_u")) / (m - 1)).sum().alias("observed"),
+        (n * x).sum().alias("t1"),
+        (n * x * x).sum().alias("t2"),
+        _CONSTANT,
+    ).select(
+        *_keys(by),
         _N_PAIRABLE,
         _N_UNITS,
         "observed",
@@ -274,47 +296,61 @@ def _moment_sums(rows: pl.LazyFrame, keys: list[str], level: str) -> pl.LazyFram
     )
 
 
-def _coincidence_sums(rows: pl.LazyFrame, keys: list[str], level: str) -> pl.LazyFrame:
-    """Any level, from the coincidence matrix in long form ``[*keys, c, k, o_ck]``."""
-    pairable = _with_m(rows, keys)
+def _join_within(left: pl.LazyFrame, right: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """Every pair of rows of one group (all pairs without ``by``)."""
+    return left.join(right, on=by, nulls_equal=True) if by else left.join(right, how="cross")
+
+
+def _coincidence_sums(rows: pl.LazyFrame, by: Sequence[str], level: str) -> pl.LazyFrame:
+    """Any level, from the coincidence matrix in long form ``[*by, c, k, o_ck]``.
+
+    Only the off-diagonal coincidences (c != k) are built, by a self-join of
+    the units that got two or more different values; the diagonal carries no
+    distance. Expected disagreement pairs the group's marginals.
+    """
+    keys = _keys(by)
+    pairable = _pairable(rows, by, n_distinct=pl.len())
     n, m = pl.col(_N), pl.col(_M)
-    other = pairable.select(*keys, _U, pl.col(_V).alias("k"), n.alias("n_k"))
+    disagreeing = pairable.filter(pl.col("n_distinct") >= 2).select(*by, _U, _V, _N, _M)
+    right = disagreeing.select(*by, _U, pl.col(_V).alias("k"), n.alias("n_k"))
     coincidences = (
-        pairable.join(other, on=[*keys, _U])
-        .group_by([*keys, pl.col(_V).alias("c"), "k"])
-        .agg((n * (pl.col("n_k") - (pl.col(_V) == pl.col("k"))) / (m - 1)).sum().alias("o"))
+        disagreeing.join(right, on=[*by, _U], nulls_equal=True)
+        .filter(pl.col(_V) != pl.col("k"))
+        .group_by([*by, pl.col(_V).alias("c"), "k"])
+        .agg((n * pl.col("n_k") / (m - 1)).sum().alias("o"))
     )
-    marginals = coincidences.group_by([*keys, "c"]).agg(pl.col("o").sum().alias("n_c"))
-    # the coordinates of each value (mid-ranks for ordinal) from the marginals
-    coords = _COORDINATES[level](
-        marginals.select(*keys, pl.col("c").alias(_V), pl.col("n_c").alias(_N)), keys
-    ).select(*keys, _V, _X)
+    marginals = pairable.group_by([*by, _V]).agg(n.sum().cast(pl.Float64))
+    coords = _COORDINATES[level](marginals, by).select(*by, _V, _X)
     at_c = coords.rename({_V: "c", _X: "x_c"})
     at_k = coords.rename({_V: "k", _X: "x_k"})
     delta = _DISTANCES[level](pl.col("x_c"), pl.col("x_k"))
-    observed = (
-        coincidences.join(at_c, on=[*keys, "c"])
-        .join(at_k, on=[*keys, "k"])
-        .group_by(keys)
-        .agg((pl.col("o") * delta).sum().alias("observed"))
+    observed = _per_group(
+        coincidences.join(at_c, on=[*by, "c"], nulls_equal=True).join(
+            at_k, on=[*by, "k"], nulls_equal=True
+        ),
+        by,
+        (pl.col("o") * delta).sum().alias("observed"),
     )
-    expected = (
-        marginals.join(marginals.rename({"c": "k", "n_c": "n_k"}), on=keys)
-        .join(at_c, on=[*keys, "c"])
-        .join(at_k, on=[*keys, "k"])
-        .group_by(keys)
-        .agg((pl.col("n_c") * pl.col("n_k") * delta).sum().alias("expected"))
+    value_pairs = (
+        marginals.rename({_V: "c", _N: "n_c"})
+        .pipe(_join_within, marginals.rename({_V: "k", _N: "n_k"}), by)
+        .filter(pl.col("c") != pl.col("k"))
+        .join(at_c, on=[*by, "c"], nulls_equal=True)
+        .join(at_k, on=[*by, "k"], nulls_equal=True)
     )
-    units = pairable.group_by(keys).agg(
-        n.sum().alias(_N_PAIRABLE),
-        (n / m).sum().round().cast(pl.Int64).alias(_N_UNITS),
-        (pl.col(_V).min() == pl.col(_V).max()).alias("is_constant"),
+    expected = _per_group(
+        value_pairs, by, (pl.col("n_c") * pl.col("n_k") * delta).sum().alias("expected")
     )
-    return units.join(observed, on=keys).join(expected, on=keys)
+    return (
+        _per_group(pairable, by, _N_VALUES, _N_UNITS_EXPR, _CONSTANT)
+        .join(observed, on=keys, how="left", nulls_equal=True)
+        .join(expected, on=keys, how="left", nulls_equal=True)
+        .with_columns(pl.col("observed", "expected").fill_null(0.0))
+    )
 
 
 # The fastest exact path per level; `_coincidence_sums` serves every level.
-_SUMS: dict[str, Callable[[pl.LazyFrame, list[str], str], pl.LazyFrame]] = {
+_SUMS: dict[str, Callable[[pl.LazyFrame, Sequence[str], str], pl.LazyFrame]] = {
     "nominal": _nominal_sums,
     "ordinal": _moment_sums,
     "interval": _moment_sums,
@@ -325,24 +361,21 @@ _SUMS: dict[str, Callable[[pl.LazyFrame, list[str], str], pl.LazyFrame]] = {
 def _alpha_frame(
     rows: pl.LazyFrame,
     groups: pl.LazyFrame,
-    keys: list[str],
     by: Sequence[str],
     level: str,
-    sums: Callable[[pl.LazyFrame, list[str], str], pl.LazyFrame],
+    sums: Callable[[pl.LazyFrame, Sequence[str], str], pl.LazyFrame] | None = None,
 ) -> pl.LazyFrame:
     n = pl.col(_N_PAIRABLE)
     defined = (n > 0) & ~pl.col("is_constant") & (pl.col("expected") > 0)
     alpha = 1.0 - (n - 1).cast(pl.Float64) * pl.col("observed") / pl.col("expected")
-    return (
-        groups.join(sums(rows, keys, level), on=keys, how="left", nulls_equal=True)
-        .select(
-            *by,
-            pl.when(defined).then(alpha).otherwise(None).alias(_ALPHA),
-            n.fill_null(0).cast(pl.Int64).alias(_N_PAIRABLE),
-            pl.col(_N_UNITS).fill_null(0).cast(pl.Int64),
-        )
-        .pipe(lambda lf: lf.sort(by) if by else lf)
+    sums = sums or _SUMS[level]
+    out = groups.join(sums(rows, by, level), on=_keys(by), how="left", nulls_equal=True).select(
+        *by,
+        pl.when(defined).then(alpha).otherwise(None).alias(_ALPHA),
+        n.fill_null(0).cast(pl.Int64).alias(_N_PAIRABLE),
+        pl.col(_N_UNITS).fill_null(0).cast(pl.Int64),
     )
+    return out.sort(by) if by else out
 
 
 # ---------------------------------------------------------------------- public
@@ -371,6 +404,8 @@ def alpha_from_value_counts(
     by : sequence of str
         Group columns. A unit is a unit within its group: a unit whose rows
         carry two different groups counts as two units, one in each.
+    unit, value, count : str
+        Column names.
     level : {"nominal", "ordinal", "interval", "ratio"}
         Level of measurement, choosing the distance (module docstring).
 
@@ -383,8 +418,8 @@ def alpha_from_value_counts(
         ``n_pairable`` (Int64, the n of the formula: values in units with >= 2
         values) and ``n_units`` (Int64, units with >= 2 values).
     """
-    rows, groups, keys = _prepare(counts, by, unit, value, count, level, summed=False)
-    return _like(_alpha_frame(rows, groups, keys, by, level, _SUMS[level]), counts)
+    rows, groups = _rows_from_counts(counts, by, unit, value, count, level)
+    return _like(_alpha_frame(rows, groups, by, level), counts)
 
 
 def grouped_krippendorff_alpha(
@@ -405,8 +440,8 @@ def grouped_krippendorff_alpha(
         coder, value]``. Expects one row per (unit, coder): deduplicate first
         (the metrics layer keeps each annotator's latest label). Repeated rows
         are *not* merged: each row counts as one more value of the unit, as if
-        from another coder. ``coder`` names the column for the record; alpha
-        itself only needs the values per unit.
+        from another coder. ``coder`` must exist but alpha needs only the
+        values per unit.
     by : sequence of str
         Group columns, normally constant on a unit's rows (a unit belongs to
         one group); a unit split over groups counts as one unit in each.
@@ -415,12 +450,10 @@ def grouped_krippendorff_alpha(
     -------
     DataFrame or LazyFrame (as given)
         As :func:`alpha_from_value_counts`: ``*by``, ``krippendorff_alpha``,
-        ``n_pairable``, ``n_units``.
+        ``n_pairable``, ``n_units``; one row per group, sorted by ``by``.
     """
-    lf = _lazy(frame)
-    counts = value_counts(lf, by, unit=unit, value=value, count=_N)
-    rows, groups, keys = _prepare(counts, by, unit, value, _N, level, summed=True)
-    return _like(_alpha_frame(rows, groups, keys, by, level, _SUMS[level]), frame)
+    rows, groups = _rows_from_labels(frame, by, unit, coder, value, level)
+    return _like(_alpha_frame(rows, groups, by, level), frame)
 
 
 def krippendorff_alpha(
@@ -454,10 +487,8 @@ def krippendorff_alpha(
         values are equal (no expected disagreement). Agrees with
         ``krippendorff.alpha`` to 1e-9 on data both accept.
     """
-    result = grouped_krippendorff_alpha(
-        _lazy(frame), [], unit=unit, coder=coder, value=value, level=level
-    ).collect()
-    return result.item(0, _ALPHA)
+    rows, groups = _rows_from_labels(frame, [], unit, coder, value, level)
+    return _alpha_frame(rows, groups, [], level).collect().item(0, _ALPHA)
 
 
 # ------------------------------------------------------------------- bootstrap
@@ -474,20 +505,19 @@ def krippendorff_alpha(
 def _pattern_table(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Collapse units into patterns.
 
-    ``rows``: pairable ``[gid, unit, j, n, m]`` (j: the code of a (group, value)).
-    Returns patterns ``[p, gid, K, m]`` and their entries ``[p, j, n]``,
-    deterministic in order.
+    ``rows``: pairable ``[gid, unit, j, n, m]`` (j: the code of a (group, value),
+    consecutive within a group). Returns patterns ``[p, gid, K, m]`` and their
+    entries ``[p, j, n]``, both in a deterministic order.
     """
-    n_values = rows.group_by("gid").agg(pl.col("j").n_unique()).get_column("j").max()
+    first_j = rows.group_by("gid").agg(pl.col("j").min().alias("j0"), pl.col("j").max().alias("j1"))
+    width = int((first_j.get_column("j1") - first_j.get_column("j0")).max()) + 1
     base = int(rows.get_column("m").max()) + 1
-    lo = rows.group_by("gid").agg(pl.col("j").min().alias("j0"))
-    rows = rows.join(lo, on="gid").with_columns(r=pl.col("j") - pl.col("j0"))
-    if n_values * np.log2(base) < 62:  # exact integer key: the count vector in base `base`
+    rows = rows.join(first_j, on="gid").with_columns(r=pl.col("j") - pl.col("j0"))
+    if width * np.log2(base) < 62:  # exact integer key: the count vector written in base `base`
         digit = pl.col("n") * pl.lit(base, pl.Int64).pow(pl.col("r").cast(pl.Int64))
         units = rows.group_by(["gid", "unit"]).agg(digit.sum().alias("key"))
-    else:  # exact but slower: the sorted (value, count) lists
+    else:  # exact but slower: [r..., n...], two lists of equal length
         units = rows.sort(["gid", "unit", "r"]).group_by(["gid", "unit"]).agg("r", "n")
-        # [r..., n...]: the two lists have equal length, so equal keys mean equal vectors
         units = units.select("gid", "unit", pl.concat_list("r", "n").alias("key"))
     patterns = (
         units.group_by(["gid", "key"])
@@ -500,30 +530,41 @@ def _pattern_table(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .select("p", "j", "n", "m")
         .sort(["p", "j"])
     )
-    pm = entries.group_by("p").agg(pl.col("m").first()).sort("p")
-    return patterns.select("p", "gid", "K").with_columns(m=pm.get_column("m")), entries
+    m = entries.group_by("p").agg(pl.col("m").first()).sort("p").get_column("m")
+    return patterns.select("p", "gid", "K").with_columns(m=m), entries
 
 
-def _sparse(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]):
-    return sp.csr_matrix((vals.astype(np.float64), (rows, cols)), shape=shape)
+class _Linear:
+    """A sparse (patterns x columns) statistic; ``sums(W)`` is ``W @ S`` for weights W."""
+
+    def __init__(self, p: np.ndarray, col: np.ndarray, val: np.ndarray, n_cols: int):
+        order = np.argsort(col, kind="stable")
+        self.p, self.val = p[order], val[order].astype(np.float64)
+        self.cols, self.starts = np.unique(col[order], return_index=True)
+        self.n_cols = n_cols
+
+    def sums(self, weights: np.ndarray) -> np.ndarray:
+        out = np.zeros((weights.shape[0], self.n_cols))
+        if len(self.p):
+            out[:, self.cols] = np.add.reduceat(weights[:, self.p] * self.val, self.starts, axis=1)
+        return out
 
 
 def _group_sum(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Column sums by group: (draws, J) -> (draws, G)."""
-    indicator = _sparse(np.arange(len(group)), group, np.ones(len(group)), (len(group), n_groups))
-    return np.asarray((indicator.T @ values.T).T)
+    return _Linear(np.arange(len(group)), group, np.ones(len(group)), n_groups).sums(values)
 
 
 class _Stats:
-    """Per-pattern linear statistics and how alpha follows from their weighted sums.
+    """Per-pattern sufficient statistics of one level, and alpha from their weighted sums.
 
-    ``matrices`` are sparse (P x columns); a replicate with pattern weights ``w``
-    sums them as ``w @ M``; ``finish`` turns those sums (arrays of shape
-    (draws, columns)) into (n, observed, expected) per group, each (draws, G).
+    ``linear`` are the statistics summed over units (``W @ S``); ``_FINISHERS``
+    turn their sums (each (draws, columns)) into (n, observed, expected) per
+    group, each (draws, G).
     """
 
     def __init__(self, patterns, entries, values, n_groups, level):
-        self.P, self.G = patterns.height, n_groups
+        self.P, self.G, self.level = patterns.height, n_groups, level
         self.gid_p = patterns.get_column("gid").to_numpy()
         self.m_p = patterns.get_column("m").to_numpy().astype(np.float64)
         self.p = entries.get_column("p").to_numpy()
@@ -532,17 +573,24 @@ class _Stats:
         self.gid_j = values.get_column("gid").to_numpy()
         self.x_j = values.get_column("x").to_numpy()
         self.J = values.height
-        self.level = level
-        self.matrices = _STAT_BUILDERS[level](self)
+        self.linear = _STAT_BUILDERS[level](self)
 
-    def per_group(self, per_pattern: np.ndarray) -> sp.csr_matrix:
-        return _sparse(np.arange(self.P), self.gid_p, per_pattern, (self.P, self.G))
+    def per_group(self, per_pattern: np.ndarray) -> _Linear:
+        return _Linear(np.arange(self.P), self.gid_p, per_pattern, self.G)
 
-    def marginals(self) -> sp.csr_matrix:
-        return _sparse(self.p, self.j, self.n, (self.P, self.J))
+    def marginals(self) -> _Linear:
+        return _Linear(self.p, self.j, self.n, self.J)
+
+    def alphas(self, weights: np.ndarray) -> np.ndarray:
+        """Alpha per replicate and group, (draws, G); NaN where undefined."""
+        sums = [stat.sums(weights) for stat in self.linear]
+        n, observed, expected = _FINISHERS[self.level](self, sums)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alpha = 1.0 - (n - 1) * observed / expected
+        return np.where((n > 0) & (expected > 0), alpha, np.nan)
 
 
-def _nominal_stats(s: _Stats) -> list[sp.csr_matrix]:
+def _nominal_stats(s: _Stats) -> list[_Linear]:
     agreeing = np.bincount(s.p, s.n * (s.n - 1), minlength=s.P) / (s.m_p - 1)
     return [s.per_group(s.m_p), s.per_group(agreeing), s.marginals()]
 
@@ -552,18 +600,18 @@ def _nominal_finish(s: _Stats, sums: list[np.ndarray]):
     return n, n - agreeing, n**2 - _group_sum(n_c**2, s.gid_j, s.G)
 
 
-def _interval_stats(s: _Stats) -> list[sp.csr_matrix]:
+def _interval_stats(s: _Stats) -> list[_Linear]:
     x = s.x_j[s.j]
     s1 = np.bincount(s.p, s.n * x, minlength=s.P)
     s2 = np.bincount(s.p, s.n * x * x, minlength=s.P)
-    observed = 2 * (s.m_p * s2 - s1**2) / (s.m_p - 1)
-    return [s.per_group(v) for v in (s.m_p, observed, s1, s2)]
+    observed = np.bincount(s.p, 2 * s.n * x * (s.m_p[s.p] * x - s1[s.p]), minlength=s.P)
+    return [s.per_group(v) for v in (s.m_p, observed / (s.m_p - 1), s1, s2)]
 
 
 def _interval_finish(s: _Stats, sums: list[np.ndarray]):
     n, observed, t1, t2 = sums
     expected = 2 * n * t2 - 2 * t1**2
-    # equal values: the difference of two equal floats, up to rounding
+    # a replicate whose values are all equal: a difference of equal floats, up to rounding
     expected[expected <= 1e-12 * np.abs(2 * n * t2)] = 0.0
     return n, observed, expected
 
@@ -571,7 +619,11 @@ def _interval_finish(s: _Stats, sums: list[np.ndarray]):
 def _pair_entries(s: _Stats) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each pattern's off-diagonal coincidences: (p, j, k, o) with j != k."""
     e = pl.DataFrame({"p": s.p, "j": s.j, "n": s.n})
-    pairs = e.join(e.rename({"j": "k", "n": "n_k"}), on="p").filter(pl.col("j") != pl.col("k"))
+    pairs = (
+        e.join(e.rename({"j": "k", "n": "n_k"}), on="p")
+        .filter(pl.col("j") != pl.col("k"))
+        .sort("p", "j", "k")
+    )
     p = pairs.get_column("p").to_numpy()
     o = pairs.get_column("n").to_numpy() * pairs.get_column("n_k").to_numpy() / (s.m_p[p] - 1)
     return p, pairs.get_column("j").to_numpy(), pairs.get_column("k").to_numpy(), o
@@ -583,12 +635,12 @@ def _ratio_delta(c: np.ndarray, k: np.ndarray) -> np.ndarray:
     return np.where(total != 0, ((c - k) / safe) ** 2, 0.0)
 
 
-def _ratio_stats(s: _Stats) -> list[sp.csr_matrix]:
+def _ratio_stats(s: _Stats) -> list[_Linear]:
     p, j, k, o = _pair_entries(s)
     observed = np.bincount(p, o * _ratio_delta(s.x_j[j], s.x_j[k]), minlength=s.P)
-    # value pairs within each group, for the expected disagreement
+    # value pairs j < k within each group, for the expected disagreement
     v = pl.DataFrame({"gid": s.gid_j, "j": np.arange(s.J)})
-    pairs = v.join(v.rename({"j": "k"}), on="gid").filter(pl.col("j") < pl.col("k"))
+    pairs = v.join(v.rename({"j": "k"}), on="gid").filter(pl.col("j") < pl.col("k")).sort("j", "k")
     s.pj, s.pk = pairs.get_column("j").to_numpy(), pairs.get_column("k").to_numpy()
     s.pdelta = 2 * _ratio_delta(s.x_j[s.pj], s.x_j[s.pk])  # both orders
     return [s.per_group(s.m_p), s.per_group(observed), s.marginals()]
@@ -600,53 +652,39 @@ def _ratio_finish(s: _Stats, sums: list[np.ndarray]):
     return n, observed, expected
 
 
-def _ordinal_stats(s: _Stats) -> list[sp.csr_matrix]:
+def _ordinal_stats(s: _Stats) -> list[_Linear]:
     p, j, k, o = _pair_entries(s)
-    q = pl.DataFrame({"j": j, "k": k}).with_columns(
-        pl.struct("j", "k").rank("dense").cast(pl.Int64).alias("q") - 1
-    )
-    qi = q.get_column("q").to_numpy()
-    n_q = int(qi.max()) + 1 if len(qi) else 0
-    s.qj, s.qk = np.zeros(n_q, np.int64), np.zeros(n_q, np.int64)
-    s.qj[qi], s.qk[qi] = j, k
-    # where each group's values start, for cumulative sums within groups (values sorted)
-    s.first_j = np.searchsorted(s.gid_j, s.gid_j)
-    return [s.per_group(s.m_p), _sparse(p, qi, o, (s.P, n_q)), s.marginals()]
+    # q: one column per value pair (j, k) that coincides in some unit
+    pair_codes = j.astype(np.int64) * s.J + k
+    codes, q = np.unique(pair_codes, return_inverse=True)
+    s.qj, s.qk = codes // s.J, codes % s.J
+    s.first_j = np.searchsorted(s.gid_j, s.gid_j)  # where each group's values start
+    return [s.per_group(s.m_p), _Linear(p, q, o, len(codes)), s.marginals()]
 
 
 def _ordinal_finish(s: _Stats, sums: list[np.ndarray]):
     n, o_q, n_c = sums
     cum = np.cumsum(n_c, axis=1)
     before = np.where(s.first_j > 0, cum[:, np.maximum(s.first_j - 1, 0)], 0.0)
-    n_j = n[:, s.gid_j]
-    rank = cum - before - n_c / 2 - n_j / 2  # mid-ranks centred on n / 2
+    rank = cum - before - n_c / 2 - n[:, s.gid_j] / 2  # mid-ranks centred on n / 2
     observed = _group_sum(o_q * (rank[:, s.qj] - rank[:, s.qk]) ** 2, s.gid_j[s.qj], s.G)
     r1 = _group_sum(n_c * rank, s.gid_j, s.G)
     r2 = _group_sum(n_c * rank**2, s.gid_j, s.G)
     return n, observed, 2 * n * r2 - 2 * r1**2
 
 
-_STAT_BUILDERS: dict[str, Callable[[_Stats], list[sp.csr_matrix]]] = {
+_STAT_BUILDERS: dict[str, Callable[[_Stats], list[_Linear]]] = {
     "nominal": _nominal_stats,
     "ordinal": _ordinal_stats,
     "interval": _interval_stats,
     "ratio": _ratio_stats,
 }
-_FINISHERS: dict[str, Callable] = {
+_FINISHERS: dict[str, Callable[[_Stats, list[np.ndarray]], tuple[np.ndarray, ...]]] = {
     "nominal": _nominal_finish,
     "ordinal": _ordinal_finish,
     "interval": _interval_finish,
     "ratio": _ratio_finish,
 }
-
-
-def _alphas(s: _Stats, weights: np.ndarray) -> np.ndarray:
-    """Alpha per replicate and group, (draws, G); NaN where undefined."""
-    sums = [np.asarray((m.T @ weights.T).T) for m in s.matrices]
-    n, observed, expected = _FINISHERS[s.level](s, sums)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        alpha = 1.0 - (n - 1) * observed / expected
-    return np.where((n > 0) & (expected > 0), alpha, np.nan)
 
 
 def bootstrap_alpha(
@@ -680,13 +718,13 @@ def bootstrap_alpha(
     counts; ordinal: m, the within-unit coincidences (sparse) and value counts
     (mid-ranks are recomputed per replicate). The interval is the percentile
     interval of the replicates in which alpha is defined (numpy's linear
-    quantiles at (1 -/+ confidence) / 2). Groups are resampled independently
-    and all in the same pass.
+    quantiles at (1 -/+ confidence) / 2). Groups are resampled independently,
+    all in the same pass.
 
     Cost: one Poisson draw per pattern per replicate. Labels from a small set
-    give few patterns (1M items x 3 labels from 5 classes: 35 patterns); in
-    the worst case (continuous values, every unit distinct) it is one draw per
-    unit per replicate.
+    give few patterns (1M items x 3 labels from 5 classes: 35); in the worst
+    case (continuous values, every unit distinct) it is one draw per unit per
+    replicate.
 
     Parameters
     ----------
@@ -709,25 +747,27 @@ def bootstrap_alpha(
     """
     if draws < 1 or not 0 < confidence < 1:
         raise ValueError("draws must be >= 1 and confidence in (0, 1)")
-    rows, groups, keys = _prepare(counts, by, unit, value, count, level, summed=False)
-    pairable = _with_m(rows, keys)
+    rows, groups = _rows_from_counts(counts, by, unit, value, count, level)
+    pairable = _pairable(rows, by)
     groups_df, values_df, rows_df = pl.collect_all(
         [
-            groups.sort(keys).with_row_index("gid"),
-            pairable.select(*keys, _V).unique().sort([*keys, _V]),
-            pairable.select(*keys, _U, _V, _N, _M),
+            groups.sort(_keys(by)).with_row_index("gid"),
+            pairable.select(*by, _V).unique().sort([*by, _V]),
+            pairable.select(*by, _U, _V, _N, _M),
         ]
     )
     # j: one code per (group, value), in value order within each group
     values_df = (
-        values_df.join(groups_df, on=keys, maintain_order="left", nulls_equal=True)
-        .with_row_index("j")
-        .with_columns(x=pl.col(_V) if level != "nominal" else pl.lit(0.0))
-    )
-    if level == "interval" and values_df.height:  # fewer cancelled digits; integers stay exact
-        values_df = values_df.with_columns(pl.col("x") - pl.col("x").mean().round())
+        values_df.join(groups_df, on=list(by), maintain_order="left", nulls_equal=True)
+        if by
+        else values_df.with_columns(gid=pl.lit(0, pl.UInt32))
+    ).with_row_index("j")
+    # x: the value on its line (nominal: unused); interval shifts it by the rounded mean
+    # (fewer cancelled digits, integers stay integers), which only interval allows
+    x = {"nominal": pl.lit(0.0), "interval": pl.col(_V) - pl.col(_V).mean().round()}
+    values_df = values_df.with_columns(x.get(level, pl.col(_V)).alias("x"))
     rows_df = rows_df.join(
-        values_df.select(*keys, _V, "gid", "j"), on=[*keys, _V], nulls_equal=True
+        values_df.select(*by, _V, "gid", "j"), on=[*by, _V], nulls_equal=True
     ).select("gid", pl.col(_U).alias("unit"), "j", pl.col(_N).alias("n"), pl.col(_M).alias("m"))
 
     n_groups = groups_df.height
@@ -739,14 +779,14 @@ def bootstrap_alpha(
         multiplicity = patterns.get_column("K").to_numpy().astype(np.float64)
         n_units = np.bincount(stats.gid_p, multiplicity, minlength=n_groups).astype(np.int64)
         n_pairable = np.bincount(stats.gid_p, multiplicity * stats.m_p, minlength=n_groups)
-        alpha = _alphas(stats, multiplicity[np.newaxis, :])[0]
+        alpha = stats.alphas(multiplicity[np.newaxis, :])[0]
         rng = np.random.default_rng(seed)
-        chunk = max(1, min(draws, 2**24 // max(stats.P, stats.J, 1)))
+        chunk = max(1, min(draws, 2**22 // max(len(stats.p), stats.J, 1)))
         replicates = np.empty((draws, n_groups))
         for start in range(0, draws, chunk):
             size = min(chunk, draws - start)
             weights = rng.poisson(multiplicity, size=(size, stats.P)).astype(np.float64)
-            replicates[start : start + size] = _alphas(stats, weights)
+            replicates[start : start + size] = stats.alphas(weights)
         tail = (1 - confidence) / 2
         with warnings.catch_warnings():  # a group with no defined replicate: NaN
             warnings.simplefilter("ignore", RuntimeWarning)
