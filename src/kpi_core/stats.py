@@ -29,9 +29,13 @@ def wilson_bounds(successes: str, trials: str, name: str, z: float = Z95) -> lis
     center = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt()
     valid = pl.col(trials) > 0
+    # Clipped: at p = 0 or 1 rounding would otherwise put a bound a hair outside [0, 1].
     return [
-        pl.when(valid).then(center - half).otherwise(None).alias(f"{name}_ci_low"),
-        pl.when(valid).then(center + half).otherwise(None).alias(f"{name}_ci_high"),
+        pl.when(valid).then((center - half).clip(0.0, 1.0)).otherwise(None).alias(f"{name}_ci_low"),
+        pl.when(valid)
+        .then((center + half).clip(0.0, 1.0))
+        .otherwise(None)
+        .alias(f"{name}_ci_high"),
     ]
 
 
@@ -54,25 +58,14 @@ def weighted_quantiles(
     x[floor h] + (h - floor h) (x[ceil h] - x[floor h]). Works from frequency
     tables, so only aggregates need to leave the database.
     """
-    keys = list(by) or ["__all"]
-    if not by:
-        frame = frame.with_columns(pl.lit(0).alias("__all"))
-    ranked = (
+    values = (
         frame.filter(pl.col(value).is_not_null() & (pl.col(weight) > 0))
-        .group_by([*keys, value])
-        .agg(pl.col(weight).sum())
-        .sort([*keys, value])
-        .with_columns(
-            pl.col(weight).cum_sum().over(keys).alias("__cum"),
-            pl.col(weight).sum().over(keys).alias("__n"),
-        )
+        .select(*by, pl.col(value).repeat_by(weight))
+        .explode(value)
     )
-    aggs = []
-    for name, q in quantiles.items():
-        h = (pl.col("__n") - 1) * q
-        lo, hi = h.floor(), h.ceil()
-        x_lo = pl.col(value).filter(pl.col("__cum") > lo).first()
-        x_hi = pl.col(value).filter(pl.col("__cum") > hi).first()
-        aggs.append((x_lo + (h.first() - lo.first()) * (x_hi - x_lo)).alias(name))
-    out = ranked.group_by(keys).agg(aggs)
-    return out.drop("__all") if not by else out
+    aggs = [
+        pl.col(value).quantile(q, interpolation="linear").alias(n) for n, q in quantiles.items()
+    ]
+    if by:
+        return values.group_by(list(by)).agg(aggs)
+    return values.select(aggs)
