@@ -29,13 +29,12 @@ def wilson_bounds(successes: str, trials: str, name: str, z: float = Z95) -> lis
     center = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt()
     valid = pl.col(trials) > 0
-    # Clipped: at p = 0 or 1 rounding would otherwise put a bound a hair outside [0, 1].
+    # Rounding can put a bound a hair past p at p = 0 or 1; the exact interval contains p.
+    low = pl.min_horizontal(center - half, p).clip(0.0, 1.0)
+    high = pl.max_horizontal(center + half, p).clip(0.0, 1.0)
     return [
-        pl.when(valid).then((center - half).clip(0.0, 1.0)).otherwise(None).alias(f"{name}_ci_low"),
-        pl.when(valid)
-        .then((center + half).clip(0.0, 1.0))
-        .otherwise(None)
-        .alias(f"{name}_ci_high"),
+        pl.when(valid).then(low).otherwise(None).alias(f"{name}_ci_low"),
+        pl.when(valid).then(high).otherwise(None).alias(f"{name}_ci_high"),
     ]
 
 
