@@ -1,0 +1,61 @@
+"""Targets: defaults, a user's overrides, per-domain rules, and statuses."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from kpi_core.problems import DataError
+from kpi_core.targets import Promotion, Targets
+
+
+def test_defaults_follow_krippendorff_for_alpha():
+    targets = Targets.load()
+    assert targets.status("krippendorff_alpha", 0.85) == "ok"
+    assert targets.status("krippendorff_alpha", 0.70) == "warn"  # tentative
+    assert targets.status("krippendorff_alpha", 0.60) == "breach"
+    assert targets.promotion == Promotion(weeks=3, min_known=20, max_error_rate=0.05)
+
+
+def test_lower_is_better_kpis_breach_above_target():
+    targets = Targets.load()
+    assert targets.status("accepted_label_error_rate", 0.03) == "ok"
+    assert targets.status("accepted_label_error_rate", 0.045) == "warn"
+    assert targets.status("accepted_label_error_rate", 0.06) == "breach"
+    assert targets.status("accepted_label_error_rate", None) is None
+    assert targets.status("pairwise_agreement", 0.5) is None  # no target set
+
+
+def test_a_user_file_overrides_only_what_it_sets(tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_text("[promotion]\nweeks = 4\n\n[kpi.accepted_label_error_rate]\ntarget = 0.10\n")
+    targets = Targets.load(path)
+    assert targets.promotion == Promotion(weeks=4, min_known=20, max_error_rate=0.05)
+    assert targets.status("accepted_label_error_rate", 0.06) == "warn"  # warn 0.04 kept
+    assert targets.status("rework_rate", 0.5) == "breach"  # untouched default
+
+
+def test_domain_overrides_apply_to_that_domain_only():
+    targets = Targets.load()
+    assert targets.status("accepted_label_error_rate", 0.035, domain="medicine") == "breach"
+    assert targets.status("accepted_label_error_rate", 0.035, domain="coding") == "ok"
+
+
+def test_status_expression_agrees_with_status():
+    targets = Targets.load()
+    frame = pl.DataFrame(
+        {
+            "domain": ["medicine", "coding", "coding", "stem"],
+            "accepted_label_error_rate": [0.035, 0.035, 0.07, None],
+        }
+    )
+    got = frame.select(targets.status_expr("accepted_label_error_rate", "domain"))
+    expected = [targets.status("accepted_label_error_rate", v, d) for d, v in frame.iter_rows()]
+    assert got.to_series().to_list() == expected
+
+
+def test_an_unreadable_targets_file_is_one_clear_error(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[promotion\n")
+    with pytest.raises(DataError, match="bad.toml: cannot read targets"):
+        Targets.load(path)
