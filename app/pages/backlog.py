@@ -19,10 +19,11 @@ widgets.query_errors(ctx.aggs, ["review_backlog", "turnaround_hours", "specialis
 
 overall = ctx.overall()
 weeks = ctx.table("week")
-for column, kpi in zip(st.columns(len(TILES)), TILES, strict=True):
-    with column:
-        weekly = weeks if kpi.startswith(("turnaround", "specialist")) else None
-        widgets.tile(ctx.aggs, ctx.targets, kpi, overall.get(kpi), weekly)
+for start in (0, 3):
+    for column, kpi in zip(st.columns(3), TILES[start:start + 3], strict=True):
+        with column:
+            weekly = weeks if kpi.startswith(("turnaround", "specialist")) else None
+            widgets.tile(ctx.aggs, ctx.targets, kpi, overall.get(kpi), weekly)
 
 if not ctx.aggs.has("reviews"):
     widgets.empty("This data has no reviews table, so there is no backlog, turnaround or review "
@@ -32,6 +33,8 @@ if not ctx.aggs.has("reviews"):
 st.subheader("Aging of the backlog")
 stages = data.backlog_stages(ctx.source, ("domain",), ctx.filters)
 aging = views.aging(stages, "domain")
+aging = aging.sort(aging["stage"].replace_strict(list(STAGES), list(range(len(STAGES))),
+                                                 default=len(STAGES)), maintain_order=True)
 if aging.height == 0 or aging["n"].sum() == 0:
     st.success("Nothing is waiting for review at the as-of time.", icon=":material/check_circle:")
 else:
@@ -51,19 +54,6 @@ else:
 
 left, right = st.columns(2)
 with left:
-    st.markdown("**Oldest waiting work**")
-    oldest = data.oldest_waiting(ctx.source, ctx.filters)
-    if oldest.height:
-        widgets.table(
-            oldest.with_columns(oldest["stage"].replace(STAGES)),
-            "oldest waiting work",
-            height=380,
-        )
-        st.caption("One row per stage, slice, annotator and week of submission; age of its oldest "
-                   "waiting annotation at the as-of time.")
-    else:
-        widgets.empty("Nothing is waiting.")
-with right:
     histogram = data.review_time_histogram(ctx.source, ctx.filters)
     if histogram.height:
         mids = ((histogram["bin_start"] + histogram["bin_end"]) / 2).to_list()
@@ -79,26 +69,36 @@ with right:
                 figure.add_vline(x=overall[kpi], line=dict(color="#c62828", dash=dash, width=1),
                                  annotation_text=f"{'median' if 'median' in kpi else 'p90'} "
                                                  f"{widgets.fmt(kpi, overall[kpi])}")
-        widgets.style(figure, x="Final-review duration (s)", y="Final reviews (count)", height=380)
+        widgets.style(figure, x="Final-review duration (s)", y="Final reviews (count)", height=360)
         widgets.chart(figure, histogram, "Specialist review time distribution")
+        st.caption("The last bin holds everything above the 99th percentile.")
     else:
         widgets.empty("No final-stage review has a duration in this selection.")
+with right:
+    domains = ctx.table("domain")
+    figure = go.Figure()
+    for kpi, color in (("turnaround_median_h", "#1f77b4"), ("turnaround_p90_h", "#9ecae1")):
+        figure.add_trace(go.Bar(
+            name=widgets.title(kpi), x=domains["domain"].to_list(), y=domains[kpi].to_list(),
+            marker_color=color, customdata=[widgets.fmt(kpi, v) for v in domains[kpi].to_list()],
+            hovertemplate="<b>%{x}</b><br>%{customdata}<extra></extra>",
+        ))
+    rule = ctx.targets.rule("turnaround_median_h")
+    if rule is not None:
+        figure.add_hline(y=rule["target"], line=dict(color="#c62828", dash="dash", width=1),
+                         annotation_text="median target "
+                                         f"{widgets.fmt('turnaround_median_h', rule['target'])}")
+    figure.update_layout(barmode="group")
+    widgets.style(figure, x="Domain", y="Hours from submission to decision (h)", height=360)
+    widgets.chart(figure, domains.select("domain", "turnaround_median_h", "turnaround_p90_h",
+                                         "review_backlog", "review_backlog_oldest_h"),
+                  "Turnaround by domain")
 
-st.subheader("Turnaround by domain")
-domains = ctx.table("domain")
-figure = go.Figure()
-for kpi, color in (("turnaround_median_h", "#1f77b4"), ("turnaround_p90_h", "#9ecae1")):
-    figure.add_trace(go.Bar(
-        name=widgets.title(kpi), x=domains["domain"].to_list(), y=domains[kpi].to_list(),
-        marker_color=color, customdata=[widgets.fmt(kpi, v) for v in domains[kpi].to_list()],
-        hovertemplate="<b>%{x}</b><br>%{customdata}<extra></extra>",
-    ))
-rule = ctx.targets.rule("turnaround_median_h")
-if rule is not None:
-    figure.add_hline(y=rule["target"], line=dict(color="#c62828", dash="dash", width=1),
-                     annotation_text=f"median target {widgets.fmt('turnaround_median_h', rule['target'])}")
-figure.update_layout(barmode="group")
-widgets.style(figure, x="Domain", y="Hours from submission to decision (h)", height=340)
-widgets.chart(figure, domains.select("domain", "turnaround_median_h", "turnaround_p90_h",
-                                     "review_backlog", "review_backlog_oldest_h"),
-              "Turnaround by domain")
+st.subheader("Oldest waiting work")
+oldest = data.oldest_waiting(ctx.source, ctx.filters)
+if oldest.height:
+    widgets.table(oldest.with_columns(oldest["stage"].replace(STAGES)), "oldest waiting work")
+    st.caption("One row per stage, slice, annotator and week of submission, with the age of its "
+               "oldest waiting annotation at the as-of time; oldest first.")
+else:
+    widgets.empty("Nothing is waiting.")

@@ -72,23 +72,30 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
         if frame.height == 0:
             widgets.empty(f"No {widgets.title(dimension).lower()} has both a cost and an error rate.")
             continue
-        sizes = frame["accepted"].cast(float)
-        peak = max(sizes.max() or 1.0, 1.0)
-        figure = go.Figure(go.Scatter(
-            x=frame[KPI].to_list(), y=frame[QUALITY].to_list(), mode="markers",
-            marker=dict(size=(8 + 32 * (sizes / peak).sqrt()).to_list(), color="#1f77b4",
-                        opacity=0.7, line=dict(width=1, color="white")),
-            text=widgets.hover_text(
-                frame,
-                {dimension: widgets.title(dimension), KPI: "cost per accepted",
-                 QUALITY: "error rate", f"{QUALITY}_ci_low": "interval low",
-                 f"{QUALITY}_ci_high": "interval high", "accepted": "accepted"},
-                {f"{QUALITY}_ci_low": QUALITY, f"{QUALITY}_ci_high": QUALITY},
-            ),
-            hovertemplate="%{text}<extra></extra>",
-        ))
+        peak = max(frame["accepted"].max() or 1, 1)
+        figure = go.Figure()
+        for i, vendor in enumerate(frame["vendor"].unique(maintain_order=True).sort().to_list()):
+            part = frame.filter(frame["vendor"] == vendor)
+            sizes = (8 + 32 * (part["accepted"].cast(float) / peak).sqrt()).to_list()
+            figure.add_trace(go.Scatter(
+                x=part[KPI].to_list(), y=part[QUALITY].to_list(), name=str(vendor),
+                mode="markers+text" if dimension == "vendor" else "markers",
+                text=part["vendor"].to_list() if dimension == "vendor" else None,
+                textposition="top center",
+                marker=dict(size=sizes, color=PALETTE[i % len(PALETTE)], opacity=0.75,
+                            line=dict(width=1, color="white")),
+                customdata=widgets.hover_text(
+                    part,
+                    {dimension: widgets.title(dimension), KPI: "cost per accepted",
+                     QUALITY: "error rate", f"{QUALITY}_ci_low": "interval low",
+                     f"{QUALITY}_ci_high": "interval high", "accepted": "accepted"},
+                    {f"{QUALITY}_ci_low": QUALITY, f"{QUALITY}_ci_high": QUALITY},
+                ),
+                hovertemplate="%{customdata}<extra></extra>",
+                showlegend=dimension != "vendor",
+            ))
         widgets.style(figure, x=widgets.axis_title(KPI), y=widgets.axis_title(QUALITY),
-                      y_unit="rate", height=380)
+                      y_unit="rate", height=400, legend="Vendor")
         widgets.chart(
             figure,
             frame.select(*by, KPI, QUALITY, f"{QUALITY}_ci_low", f"{QUALITY}_ci_high", "accepted"),

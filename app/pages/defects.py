@@ -20,6 +20,7 @@ if not ctx.aggs.has("defects"):
     widgets.empty("This data has no defects table.")
 else:
     turnaround, defects = data.defects(ctx.source, ctx.filters)
+    turnaround = turnaround.sort("severity")
     rule = ctx.targets.rule(TARGET)
     open_defects = defects.filter(defects["is_open"]).sort("age_h", descending=True)
     for column, row in zip(st.columns(len(turnaround)), turnaround.iter_rows(named=True), strict=True):
@@ -59,12 +60,13 @@ else:
                 part = open_defects.filter(open_defects["severity"] == severity)
                 if part.height:
                     figure.add_trace(go.Bar(
-                        name=severity, x=part["defect_id"].to_list(), y=part["age_h"].to_list(),
-                        marker_color=color, customdata=part["domain"].to_list(),
-                        hovertemplate="<b>%{x}</b> (%{customdata})<br>open for %{y:,.1f} h<extra></extra>",
+                        name=severity, y=part["defect_id"].to_list(), x=part["age_h"].to_list(),
+                        orientation="h", marker_color=color, customdata=part["domain"].to_list(),
+                        hovertemplate="<b>%{y}</b> (%{customdata})<br>open for %{x:,.1f} h<extra></extra>",
                     ))
-            widgets.style(figure, x="Open defect", y="Age at the as-of time (h)", legend="Severity",
-                          height=340)
+            figure.update_yaxes(autorange="reversed")
+            widgets.style(figure, x="Age at the as-of time (h)", y="Open defect", legend="Severity",
+                          height=max(260, 60 + 28 * open_defects.height))
             widgets.chart(figure, open_defects.select("defect_id", "domain", "severity", "opened_at",
                                                       "age_h"),
                           "Open defects by severity and age")
@@ -102,11 +104,12 @@ else:
         gain.update_layout(barmode="group")
         with left:
             widgets.chart(widgets.style(score, x="Model version (by evaluation date)",
-                                        y="Benchmark score", legend="Domain · benchmark"),
+                                        y="Benchmark score", legend="Domain · benchmark",
+                                        legend_side=True, height=400),
                           lift, "Benchmark score by model version")
         with right:
             widgets.chart(widgets.style(gain, x="Model version", y="Lift: score − previous version's",
-                                        legend="Domain · benchmark"),
+                                        legend="Domain · benchmark", legend_side=True, height=400),
                           lift.select("domain", "benchmark", "model_version", "previous_model_version",
                                       "lift"),
                           "Model lift by version")

@@ -39,24 +39,43 @@ for start in (0, 4):
 st.subheader("What needs attention")
 breaches = views.attention(values, ctx.table("domain"), ctx.targets, WATCHED)
 promoted = data.promoted(ctx.source, ctx.filters)
-if breaches.height == 0 and (promoted is None or promoted.height == 0):
-    st.success("No KPI breaches its target and no slice is promoted to specialist review.",
-               icon=":material/check_circle:")
-for scope, kpi, value, _, target in breaches.rows():
-    where = "Overall" if scope == "all" else f"Domain **{scope}**"
-    label = (f"{where}: {widgets.title(kpi)} is {widgets.fmt(kpi, value)} "
-             f"(target {widgets.fmt(kpi, target)}) — breach")
-    params = {} if scope == "all" else {"domain": [scope]}
-    links.link(links.KPI_PAGE.get(kpi, "overview"), label, icon=":material/error:", **params)
-if promoted is not None:
-    for row in promoted.iter_rows(named=True):
-        name = views.slice_label(row["domain"], row["difficulty"], row["risk_class"])
-        rates = ", ".join(
-            f"{w['week']} {widgets.fmt('accepted_label_error_rate', w['accepted_label_error_rate'])}"
-            for w in row["weeks"]
-        )
-        links.link("slices", f"Slice **{name}** promoted to specialist review ({rates})",
-                   icon=":material/priority_high:", slice=name)
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.markdown("**Targets breached** · each link opens the page behind the KPI, "
+                "filtered to the domain")
+    if breaches.height == 0:
+        st.success("No KPI breaches its target.", icon=":material/check_circle:")
+    for kpi in breaches["kpi"].unique(maintain_order=True).to_list():
+        part = breaches.filter(breaches["kpi"] == kpi)
+        page = links.KPI_PAGE.get(kpi, "overview")
+        with st.container(border=True):
+            st.markdown(f"{widgets.status_word('breach')} **{widgets.title(kpi)}** — "
+                        f"{widgets.target_text(ctx.targets, kpi)}")
+            with st.container(horizontal=True, gap="small"):
+                for scope, value, target in part.select("scope", "value", "target").rows():
+                    where = "Overall" if scope == "all" else scope
+                    text = f"{where}: {widgets.fmt(kpi, value)}"
+                    if scope != "all" and ctx.targets.rule(kpi, scope) != ctx.targets.rule(kpi):
+                        text += f" (target {widgets.fmt(kpi, target)})"
+                    links.link(page, text, icon=":material/arrow_forward:",
+                               **({} if scope == "all" else {"domain": [scope]}))
+with right:
+    st.markdown("**Slices promoted to specialist review**")
+    if promoted is None:
+        widgets.empty("Promotion needs reviews; this data has none.")
+    elif promoted.height == 0:
+        st.success("No slice is promoted.", icon=":material/check_circle:")
+    else:
+        for row in promoted.iter_rows(named=True):
+            name = views.slice_label(row["domain"], row["difficulty"], row["risk_class"])
+            rates = ", ".join(
+                f"{w['week'].split('-')[-1]} "
+                f"{widgets.fmt('accepted_label_error_rate', w['accepted_label_error_rate'])}"
+                for w in row["weeks"]
+            )
+            with st.container(border=True):
+                links.link("slices", f"**{name}**", icon=":material/priority_high:", slice=name)
+                st.caption(f"Accepted-label error rate {rates}")
 
 st.subheader("Trends")
 recent = weeks.sort("week").tail(12)

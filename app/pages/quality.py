@@ -16,9 +16,10 @@ widgets.query_errors(ctx.aggs, ["annotation_kpi_counts"])
 
 overall = ctx.overall()
 weeks = ctx.table("week")
-for column, kpi in zip(st.columns(len(TILES)), TILES, strict=True):
-    with column:
-        widgets.tile(ctx.aggs, ctx.targets, kpi, overall.get(kpi), weeks)
+for start in (0, 3):
+    for column, kpi in zip(st.columns(3), TILES[start:start + 3], strict=True):
+        with column:
+            widgets.tile(ctx.aggs, ctx.targets, kpi, overall.get(kpi), weeks)
 
 left, right = st.columns(2)
 with left:
@@ -52,7 +53,7 @@ with left:
     funnel = views.qa_funnel(overall)
     figure = go.Figure(go.Funnel(
         y=funnel["stage"].to_list(), x=funnel["n"].to_list(),
-        textinfo="value+percent initial",
+        texttemplate="%{value:,}<br>%{percentInitial:.1%}",
         hovertemplate="<b>%{y}</b><br>%{x:,} (%{percentInitial:.1%} of submitted)<extra></extra>",
         marker_color=["#1f77b4", "#4a90c2", "#2e7d32", "#7a9a3a", "#2e7d32"],
     ))

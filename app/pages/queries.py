@@ -27,7 +27,7 @@ st.caption("Results use the data's as-of time for `as_of` and NULL (no filter) f
 for path, (frame, n_rows, failure) in results.items():
     name = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
     icon = ":material/error:" if failure else ":material/check_circle:"
-    with st.expander(f"{name}" + (" — failed" if failure else f" — {n_rows:,} rows"),
+    with st.expander(f"{name}" + (" — failed" if failure else f" — {n_rows:,} row{'s' if n_rows != 1 else ''}"),
                      expanded=failure is not None, icon=icon):
         if failure is not None:
             where = widgets.relative(failure.file) + (

@@ -36,6 +36,7 @@ figure = go.Figure(go.Heatmap(
     z=z, x=risks, y=grid["row"].to_list(), text=text, texttemplate="%{text}",
     customdata=hover, hovertemplate="<b>%{y} / %{x}</b><br>%{customdata}<extra></extra>",
     colorscale=scale, colorbar=dict(title=dict(text=widgets.axis_title(kpi))),
+    zmid=rule["target"] if (rule := ctx.targets.rule(kpi)) else None,
     xgap=2, ygap=2,
 ))
 figure.update_yaxes(autorange="reversed")
@@ -50,9 +51,12 @@ selection = widgets.chart(
     on_select="rerun",
     selection_mode="points",
 )
-st.caption("Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items.")
+st.caption("Colours are centred on the KPI's target where it has one (yellow = on target). "
+           "Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items.")
 
-labels = [views.slice_label(*row) for row in slices.select(SLICE).rows()]
+ranked = views.rank_slices(slices, kpi, better)
+labels = [views.slice_label(*row) for row in ranked.select(SLICE).rows()]
+value_of = dict(zip(labels, ranked[kpi].to_list(), strict=True))
 points = (selection or {}).get("selection", {}).get("points", []) if selection else []
 if points:
     clicked = f"{points[0].get('y')} / {points[0].get('x')}"
@@ -60,12 +64,19 @@ if points:
         st.session_state["_slices_clicked"] = clicked
         st.session_state["slices_pick"] = clicked
 
+promoted = data.promoted(ctx.source, ctx.filters)
+first_promoted = ([views.slice_label(*r) for r in promoted.select(SLICE).rows()]
+                  if promoted is not None else [])
 st.subheader("One slice")
 if not labels:
     widgets.empty("No slice has data in this selection.")
 else:
-    filters.page_choice("slices_pick", "slice", labels, labels[0])
-    chosen_label = st.selectbox("Slice (domain / difficulty / risk class)", labels, key="slices_pick")
+    filters.page_choice("slices_pick", "slice", labels, (first_promoted or labels)[0])
+    chosen_label = st.selectbox(
+        "Slice (domain / difficulty / risk class), worst first", labels, key="slices_pick",
+        format_func=lambda s: f"{s} — {widgets.fmt(kpi, value_of[s])}"
+        + (" · promoted" if s in first_promoted else ""),
+    )
     filters.remember_choice("slices_pick", "slice")
     chosen = views.parse_slice(chosen_label)
     left, right = st.columns(2)
@@ -101,7 +112,6 @@ st.caption(
     f"in each of the last {rule.weeks} ISO weeks, with at least {rule.min_known} accepted "
     "annotations of known truth each week."
 )
-promoted = data.promoted(ctx.source, ctx.filters)
 if promoted is None:
     widgets.empty("Promotion needs reviews and an as-of time; this data has none.")
 elif promoted.height == 0:

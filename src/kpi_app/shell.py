@@ -11,12 +11,24 @@ from datetime import datetime
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from kpi_app import data, filters, widgets
 from kpi_core.aggregates import Aggregates
 from kpi_core.agreement import Level
 from kpi_core.grouping import Filters
 from kpi_core.targets import Targets
+
+#: Session-state key set while the entry point runs the current page.
+_FRAMED = "_kpi_framed"
+
+# Streamlit decides per run between st.navigation and its legacy ``pages/`` folder mode
+# (a class-level flag, set True when a ``pages/`` folder sits beside the entry point and
+# set False only when st.navigation runs). A server whose first request is a deep link
+# (``/slices?...``) would take the legacy path, run the page without the entry point, and
+# stay there. Pages import this module, so clearing the flag here, and rerunning a page
+# that ran without its frame (see context()), keeps every run on st.navigation.
+PagesManager.uses_pages_directory = False
 
 
 def configure() -> None:
@@ -43,7 +55,11 @@ def run(page) -> None:
             f"Data: `{source.data_dir}`  \nAs of {_as_of(loaded.aggs.as_of)}"
             + (f"  \nTargets: `{source.targets}`" if source.targets else "")
         )
-    page.run()
+    st.session_state[_FRAMED] = True
+    try:
+        page.run()
+    finally:
+        st.session_state[_FRAMED] = False
 
 
 def _as_of(moment: datetime | None) -> str:
@@ -83,6 +99,10 @@ class Context:
 
 def context() -> Context:
     """The page's context; stops the page when the data cannot be used."""
+    if not st.session_state.get(_FRAMED):
+        # Run without the entry point (Streamlit's legacy pages-folder mode): again, framed.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     source = data.current_source()
     loaded = data.load(source)
     if not loaded.ok:

@@ -59,6 +59,11 @@ COLUMN_TITLES = {
     "majority_label": "Majority label",
     "n_annotators": "Annotators",
     "n_labels": "Distinct labels",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "age_h": "Age",
+    "resolution_h": "Time to resolve",
+    "model_version": "Model version",
 }
 
 
@@ -153,9 +158,9 @@ def target_text(targets: Targets, kpi: str, domain: str | None = None) -> str:
     rule = targets.rule(kpi, domain)
     if rule is None:
         return "No target set."
-    word = "at most" if rule["direction"] == "max" else "at least"
-    return (f"Target: {word} {fmt(kpi, rule['target'])} (breach beyond it); "
-            f"warn beyond {fmt(kpi, rule['warn'])}.")
+    if rule["direction"] == "max":
+        return f"Target: at most {fmt(kpi, rule['target'])}; warn above {fmt(kpi, rule['warn'])}."
+    return f"Target: at least {fmt(kpi, rule['target'])}; warn below {fmt(kpi, rule['warn'])}."
 
 
 # ----------------------------------------------------------------------------- status
@@ -194,7 +199,7 @@ def tile(
         change = views.week_over_week(weeks, kpi)
         delta = fmt_change(kpi, change.change)
         if change.previous_week:
-            description = f"{change.last_week} vs {change.previous_week}"
+            description = f"{_short(change.last_week)} vs {_short(change.previous_week)}"
         elif change.last_week:
             description = f"{change.last_week}: no earlier week"
         chart = [v for v in views.trend(weeks, kpi)[kpi].to_list() if v is not None] or None
@@ -214,6 +219,11 @@ def tile(
         badge(status)
 
 
+def _short(week: str) -> str:
+    """``2026-W08`` -> ``W08`` (the tile's caption is narrow)."""
+    return week.split("-")[-1]
+
+
 # ----------------------------------------------------------------------------- charts
 
 
@@ -225,14 +235,18 @@ def style(
     y_unit: Unit | None = None,
     height: int = 360,
     legend: str | None = None,
+    legend_side: bool = False,
 ) -> go.Figure:
-    """Axis titles (with units), readable ticks, a compact layout."""
+    """Axis titles (with units), readable ticks, a compact layout; the legend above
+    the plot, or at its right with ``legend_side`` (for many series)."""
+    place = (dict(orientation="v", yanchor="top", y=1, x=1.02) if legend_side
+             else dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     figure.update_layout(
         xaxis_title=x,
         yaxis_title=y,
         height=height,
-        margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, title=legend),
+        margin=dict(l=10, r=10, t=30, b=10),
+        legend=dict(**place, title=legend, traceorder="normal"),
         hoverlabel=dict(namelength=-1),
     )
     if y_unit == "rate":
@@ -282,7 +296,7 @@ def download(frame: pl.DataFrame, name: str, label: str = "Download data (CSV)")
 
 def chart(figure: go.Figure, frame: pl.DataFrame, name: str, **kwargs) -> object:
     """A plotly chart and, under it, the CSV of the data behind it."""
-    figure.update_layout(title=dict(text=name, x=0, font=dict(size=15)))
+    st.markdown(f"**{name}**")
     state = st.plotly_chart(figure, key=f"chart-{_slug(name)}", config={"displaylogo": False},
                             **kwargs)
     download(frame, name)
@@ -406,9 +420,11 @@ def weekly_figure(
     x = weeks["week"].to_list()
     figure = go.Figure()
     if low in weeks.columns and high in weeks.columns:
+        band = weeks.drop_nulls([low, high])
+        bx = band["week"].to_list()
         figure.add_trace(go.Scatter(
-            x=x + x[::-1],
-            y=weeks[high].to_list() + weeks[low].to_list()[::-1],
+            x=bx + bx[::-1],
+            y=band[high].to_list() + band[low].to_list()[::-1],
             fill="toself", line=dict(width=0), fillcolor="rgba(31,119,180,0.15)",
             hoverinfo="skip", name=interval_name, showlegend=True,
         ))
@@ -428,6 +444,7 @@ def weekly_figure(
         figure.add_hline(y=rule["target"], line=dict(color="#c62828", dash="dash", width=1),
                          annotation_text=f"target {fmt(kpi, rule['target'])}",
                          annotation_position="top left")
+    figure.update_xaxes(categoryorder="category ascending")
     return style(figure, x="ISO week", y=_axis_title(kpi), y_unit=unit(kpi), height=height)
 
 

@@ -139,6 +139,14 @@ def slice_grid(slices: pl.DataFrame, kpi: str) -> pl.DataFrame:
     )
 
 
+def rank_slices(slices: pl.DataFrame, kpi: str, higher_is_better: bool | None) -> pl.DataFrame:
+    """``slices`` worst first by ``kpi`` (lowest first when higher is better, else
+    highest first), slices where it is n/a last, then in slice order."""
+    descending = higher_is_better is False
+    return slices.sort([kpi, *SLICE], descending=[descending, False, False, False],
+                       nulls_last=True)
+
+
 def select_slice(frame: pl.DataFrame, chosen: Mapping[str, str]) -> pl.DataFrame:
     """The rows of ``frame`` in slice ``chosen`` ({domain, difficulty, risk_class})."""
     return frame.filter(*(pl.col(k) == v for k, v in chosen.items() if k in frame.columns))
@@ -502,6 +510,7 @@ __all__ = [
     "oldest_waiting",
     "ordered",
     "parse_slice",
+    "rank_slices",
     "preview_query",
     "promotion_evidence",
     "qa_funnel",

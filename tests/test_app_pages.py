@@ -1,0 +1,269 @@
+"""The dashboard's pages under Streamlit's AppTest: every page renders on the sample and
+on a tiny edge case, the numbers shown are kpi_core's, filters change them and live in
+the URL, a broken query file is named, and bad data gets the validation page."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from datasets import TINY, write_dataset
+from kpi_app import widgets
+from kpi_app.links import PAGES
+from kpi_core import aggregates, queries
+from kpi_core.coverage import coverage_overall
+from kpi_core.grouping import Filters
+from kpi_core.loading import open_dataset
+from kpi_core.metrics import kpi_table
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "app" / "streamlit_app.py"
+PAGE_FILES = [path for path, _, _ in PAGES.values() if (APP.parent / path).is_file()]
+# The calibration page is another change's; these tests cover the pages of this one.
+OWN_PAGES = [p for p in PAGE_FILES if not p.endswith("calibration.py")]
+HEADLINE = (
+    "accepted_label_error_rate", "disagreement_rate", "krippendorff_alpha",
+    "cost_per_accepted_label", "specialist_review_time_median_s", "turnaround_median_h",
+    "review_backlog",
+)
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def sample_dir(tmp_path_factory) -> Path:
+    """The bundled sample when it is there, else a small one made the same way."""
+    bundled = REPO / "sample_data"
+    if bundled.is_dir() and any(bundled.glob("annotations.*")):
+        return bundled
+    from kpi_core.sampling import write_sample
+
+    out = tmp_path_factory.mktemp("sample")
+    write_sample(out, 6000, seed=7, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def edge_dir(tmp_path_factory) -> Path:
+    """One ISO week, one annotator, no optional tables."""
+    tables = {
+        "items": """
+            item_id,domain,difficulty,risk_class,gold_label
+            i1,stem,easy,low,A
+            i2,coding,hard,high,
+        """,
+        "annotators": """
+            annotator_id,tier,vendor,hourly_rate
+            g1,generalist,acme,36
+        """,
+        "annotations": """
+            annotation_id,item_id,annotator_id,label,submitted_at,duration_s,cost
+            a1,i1,g1,A,2026-01-05T10:00:00Z,100,
+            a2,i2,g1,B,2026-01-07T11:00:00Z,,2.0
+        """,
+    }
+    return write_dataset(tmp_path_factory.mktemp("edge"), tables)
+
+
+def app(data_dir: Path, monkeypatch, page: str | None = None, **params: str) -> AppTest:
+    """The app on ``data_dir``, run once (on ``page`` when given)."""
+    monkeypatch.setenv("KPI_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("KPI_TARGETS", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def shown(at: AppTest) -> str:
+    """Every text the page shows, for searching."""
+    parts = [e.value for kind in ("title", "markdown", "caption", "error", "info", "success",
+                                  "warning") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def url(at: AppTest, key: str) -> list[str]:
+    """The values of ``key`` in the page's query string."""
+    value = at.query_params.get(key)
+    return [] if value is None else list(value) if isinstance(value, list | tuple) else [value]
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, "\n".join(str(e.value) for e in at.exception)
+
+
+def tiles(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def expected_overall(data_dir: Path, filters: Filters | None = None) -> dict:
+    aggs = aggregates.fetch(open_dataset(data_dir))
+    row = kpi_table(aggs, filters=filters).to_dicts()[0]
+    row["domain_coverage"] = coverage_overall(aggs.frames["domain_coverage"]) if aggs.has(
+        "targets") else None
+    return row
+
+
+# --------------------------------------------------------------------------- smoke
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_renders_on_the_sample(sample_dir, monkeypatch, page):
+    at = app(sample_dir, monkeypatch, page)
+    no_exception(at)
+    assert at.title, "the page shows a title"
+    if page in OWN_PAGES:  # no broken query on the sample (calibration uses errors for drift)
+        assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_renders_on_one_week_one_annotator_no_optional_tables(edge_dir, monkeypatch,
+                                                                         page):
+    at = app(edge_dir, monkeypatch, page)
+    no_exception(at)
+    assert at.title
+    if page in OWN_PAGES:
+        assert not at.error, [e.value for e in at.error]
+
+
+# ------------------------------------------------------------------------- numbers
+
+
+def test_overview_tiles_equal_kpi_core(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch)
+    no_exception(at)
+    overall = expected_overall(sample_dir)
+    values = tiles(at)
+    for kpi in (*HEADLINE, "domain_coverage"):
+        assert values[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi]), kpi
+
+
+def test_null_kpis_show_na_with_the_reason(edge_dir, monkeypatch):
+    at = app(edge_dir, monkeypatch)
+    overall = expected_overall(edge_dir)
+    assert overall["accepted_label_error_rate"] is None  # no reviews table
+    metric = next(m for m in at.metric if m.label == widgets.title("accepted_label_error_rate"))
+    assert metric.value == "n/a"
+    assert "no reviews table" in metric.proto.help
+    assert "0.0%" not in [m.value for m in at.metric if m.label.endswith("rate")]
+
+
+def test_a_filter_changes_the_numbers_and_lives_in_the_url(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch)
+    before = tiles(at)
+    at.multiselect(key="filter_domain").set_value(["medicine"]).run()
+    no_exception(at)
+    after = tiles(at)
+    expected = expected_overall(sample_dir, Filters(domains=("medicine",)))
+    kpi = "accepted_label_error_rate"
+    assert after[widgets.title(kpi)] == widgets.fmt(kpi, expected[kpi])
+    assert after != before
+    assert url(at, "domain") == ["medicine"]
+    # The filter holds on another page (Streamlit clears the query string on a page switch).
+    at.switch_page("pages/quality.py").run()
+    assert at.multiselect(key="filter_domain").value == ["medicine"]
+    assert url(at, "domain") == ["medicine"]
+    assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, expected[kpi])
+
+
+def test_a_link_with_filters_reproduces_the_view(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, vendor="acme", **{"from": "2026-01-05"})
+    no_exception(at)
+    assert at.multiselect(key="filter_vendor").value == ["acme"]
+    expected = expected_overall(
+        sample_dir, Filters(vendors=("acme",), date_from=at.session_state["filter_dates"][0]))
+    kpi = "cost_per_accepted_label"
+    assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, expected[kpi])
+
+
+def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, "pages/slices.py")
+    options = at.selectbox(key="slices_pick").options  # as shown: "slice — value"
+    wanted = options[-1].split(" — ")[0]
+    at = app(sample_dir, monkeypatch, "pages/slices.py", slice=wanted)
+    no_exception(at)
+    assert at.selectbox(key="slices_pick").value == wanted
+    assert wanted in shown(at)
+
+
+def test_clear_filters_resets_the_view(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, tier="specialist")
+    assert at.multiselect(key="filter_tier").value == ["specialist"]
+    next(b for b in at.button if b.label == "Clear filters").click().run()
+    assert at.multiselect(key="filter_tier").value == []
+    assert "tier" not in at.query_params
+
+
+# ------------------------------------------------------------------- broken queries
+
+
+@pytest.fixture
+def broken_queries(tmp_path, monkeypatch) -> Path:
+    """A copy of queries/ the app reads instead of the real one."""
+    root = tmp_path / "queries"
+    shutil.copytree(queries.QUERIES_DIR, root)
+    monkeypatch.setattr(queries, "QUERIES_DIR", root)
+    return root
+
+
+def test_a_broken_query_is_named_and_other_pages_keep_working(
+    sample_dir, monkeypatch, broken_queries
+):
+    path = broken_queries / "turnaround_hours.sql"
+    at = app(sample_dir, monkeypatch, "pages/queries.py")
+    assert not at.error
+    # Edit the file: the next rerun picks it up.
+    text = path.read_text()
+    path.write_text(text.replace("decided_at - submitted_at", "decided_at - submitted_att", 1))
+    at.run()
+    no_exception(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "turnaround_hours.sql" in errors
+    assert "submitted_att" in errors  # DuckDB's message
+    line = 1 + text.splitlines().index(
+        next(t for t in text.splitlines() if "decided_at - submitted_at" in t))
+    assert f"turnaround_hours.sql:{line}" in errors  # with its line
+    for page in OWN_PAGES:
+        at.switch_page(page).run()
+        no_exception(at)
+    at.switch_page("pages/overview.py").run()
+    assert "turnaround_hours.sql" in "\n".join(e.value for e in at.error)
+    assert tiles(at)[widgets.title("turnaround_median_h")] == "n/a"
+    overall = expected_overall(sample_dir)
+    kpi = "accepted_label_error_rate"
+    assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi])
+
+
+# ---------------------------------------------------------------------- invalid data
+
+
+def test_a_missing_data_directory_shows_how_to_fix_it(tmp_path, monkeypatch):
+    at = app(tmp_path / "nowhere", monkeypatch)
+    no_exception(at)
+    assert at.title[0].value == "The data cannot be shown yet"
+    text = shown(at)
+    assert "data directory not found" in at.dataframe[0].value.to_string()
+    assert "kpi sample" in text
+
+
+def test_an_invalid_data_directory_shows_the_validation_report(tmp_path, monkeypatch):
+    tables = dict(TINY)
+    tables["annotations"] = tables["annotations"].replace(
+        "2026-01-05T10:00:00Z", "last tuesday", 1)
+    root = write_dataset(tmp_path / "bad", tables)
+    at = app(root, monkeypatch, "pages/cost.py")
+    no_exception(at)
+    assert at.title[0].value == "The data cannot be shown yet"
+    report = at.dataframe[0].value.to_string()
+    assert "annotations.csv" in report and "last tuesday" in report
+
+
+def test_kpi_core_views_stay_streamlit_free():
+    source = textwrap.dedent((REPO / "src" / "kpi_core" / "views.py").read_text())
+    assert "streamlit" not in source
