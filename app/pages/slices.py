@@ -23,7 +23,6 @@ slices = ctx.table(*SLICE)
 grid = views.slice_grid(slices, kpi)
 risks = [c for c in grid.columns if c not in ("row", "domain", "difficulty")]
 better = widgets.higher_is_better(kpi)
-scale = "RdYlGn" if better else "RdYlGn_r" if better is False else "Blues"
 z = [list(r) for r in grid.select(risks).rows()]
 counts = views.slice_grid(slices, "n_annotations").select(risks).rows()
 text = [[widgets.fmt(kpi, v) for v in row] for row in z]
@@ -33,16 +32,26 @@ hover = [
     for row, nrow in zip(z, counts, strict=True)
 ]
 figure = go.Figure(go.Heatmap(
-    z=z, x=risks, y=grid["row"].to_list(), text=text, texttemplate="%{text}",
-    customdata=hover, hovertemplate="<b>%{y} / %{x}</b><br>%{customdata}<extra></extra>",
-    colorscale=scale, colorbar=dict(title=dict(text=widgets.axis_title(kpi))),
-    zmid=rule["target"] if (rule := ctx.targets.rule(kpi)) else None,
+    z=z, x=risks, y=grid["row"].to_list(), text=text, texttemplate="%{text}", hoverinfo="skip",
+    colorbar=dict(title=dict(text=widgets.axis_title(kpi))),
+    **widgets.target_colors([v for row in z for v in row],
+                            rule["target"] if (rule := ctx.targets.rule(kpi)) else None, better),
     xgap=2, ygap=2,
+))
+# Plotly reports clicks on markers, not heatmap cells: one clear marker per cell carries
+# the hover text and makes the cell clickable.
+cells = [(risk, row, hover[i][j]) for i, row in enumerate(grid["row"].to_list())
+         for j, risk in enumerate(risks)]
+figure.add_trace(go.Scatter(
+    x=[c[0] for c in cells], y=[c[1] for c in cells], customdata=[c[2] for c in cells],
+    mode="markers", marker=dict(symbol="square", size=28, opacity=0.01, color="#000"),
+    hovertemplate="<b>%{y} / %{x}</b><br>%{customdata}<extra></extra>", showlegend=False,
+    selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01)),
 ))
 figure.update_yaxes(autorange="reversed")
 widgets.style(figure, x="Risk class", y="Domain / difficulty", height=max(320, 34 * grid.height + 120))
 if widgets.unit(kpi) == "rate":
-    figure.update_traces(colorbar_tickformat=".0%")
+    figure.update_traces(colorbar_tickformat=".0%", selector=dict(type="heatmap"))
 selection = widgets.chart(
     figure,
     slices.select(*SLICE, kpi, *[c for c in (f"{kpi}_ci_low", f"{kpi}_ci_high") if c in slices.columns],
@@ -51,7 +60,8 @@ selection = widgets.chart(
     on_select="rerun",
     selection_mode="points",
 )
-st.caption("Colours are centred on the KPI's target where it has one (yellow = on target). "
+st.caption("Colours are centred on the KPI's project-wide target where it has one (yellow = on "
+           "target). "
            "Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items.")
 
 ranked = views.rank_slices(slices, kpi, better)

@@ -40,6 +40,8 @@ from kpi_core.promotion import promoted_slices
 from kpi_core.targets import Targets
 
 REPO = Path(__file__).resolve().parents[2]
+#: Rows of a query's result the Queries page shows.
+PREVIEW_ROWS = 500
 DEFAULT_DATA_DIR = REPO / "sample_data"
 
 
@@ -248,7 +250,8 @@ def preview_query(source: Source, query: queries.QueryFile) -> tuple[pl.DataFram
     """
     loaded = _load(source)
     with loaded.lock:
-        return views.preview_query(loaded.dataset.con, query, as_of=loaded.aggs.as_of)
+        return views.preview_query(loaded.dataset.con, query, limit=PREVIEW_ROWS,
+                                   as_of=loaded.aggs.as_of)
 
 
 @dataclass(frozen=True)
@@ -270,8 +273,15 @@ def query_result(
 ) -> tuple[pl.DataFrame | None, int, QueryFailure | None]:
     """(first rows, row count, failure) of the query file at ``path`` on the current
     data; ``stamp`` (the file's size and mtime) keys the cache so an edit reruns it."""
+    loaded = _load(source)
     try:
         query = queries.parse_file(Path(path))
+        if query.name in loaded.aggs.errors:
+            raise loaded.aggs.errors[query.name]
+        if query.name in loaded.aggs.frames:
+            # A KPI query: its result is already here, from the same file and as-of time.
+            frame = loaded.aggs.frames[query.name]
+            return frame.head(PREVIEW_ROWS), frame.height, None
         frame, n = preview_query(source, query)
     except QueryError as error:
         return None, 0, QueryFailure.of(error)

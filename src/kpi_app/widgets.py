@@ -455,3 +455,20 @@ def _axis_title(kpi: str) -> str:
 
 
 axis_title = _axis_title
+
+
+def target_colors(values: Sequence[float | None], target: float | None,
+                  higher_is_better: bool | None) -> dict:
+    """Heatmap colour settings: green on the good side of the target, yellow at it, red on
+    the bad side (a plain blue scale when the KPI has no target or no direction)."""
+    finite = [v for v in values if v is not None and v == v]
+    if target is None or higher_is_better is None or not finite:
+        return dict(colorscale="Blues")
+    low, high = min(min(finite), target), max(max(finite), target)
+    if high <= low:
+        high = low + (abs(low) or 1.0)
+    middle = (target - low) / (high - low)
+    good, bad = "#1a9850", "#d73027"
+    ends = (bad, good) if higher_is_better else (good, bad)
+    return dict(colorscale=[[0.0, ends[0]], [middle, "#fee08b"], [1.0, ends[1]]],
+                zmin=low, zmax=high)
