@@ -15,6 +15,8 @@ root = Path(queries.QUERIES_DIR)
 paths = queries.query_paths()
 results = {path: data.query_result(ctx.source, str(path), data.file_stamp(path)) for path in paths}
 failed = [path for path, (_, _, failure) in results.items() if failure is not None]
+# Failing files first, each opened.
+results = dict(sorted(results.items(), key=lambda item: item[1][2] is None))
 st.markdown(
     f"**{len(paths)} query files** in `{widgets.relative(str(root))}` · "
     + (f":red-badge[:material/error: {len(failed)} failing]" if failed

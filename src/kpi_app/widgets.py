@@ -203,6 +203,8 @@ def tile(
         elif change.last_week:
             description = f"{change.last_week}: no earlier week"
         chart = [v for v in views.trend(weeks, kpi)[kpi].to_list() if v is not None] or None
+        if delta is None:
+            description = None
         if delta is None and change.last_week:
             lines.append("No week-over-week change: the KPI is n/a in one of the last two weeks.")
     better = higher_is_better(kpi)
@@ -320,8 +322,19 @@ def table(
                 .fill_null(NOT_AVAILABLE)
             )
     shown = shown.rename({c: title(c) for c in frame.columns})
-    st.dataframe(shown, hide_index=True, height=height, width="stretch")
+    helps = {
+        title(c): st.column_config.Column(help=_column_help(c))
+        for c in frame.columns if definition(c)
+    }
+    st.dataframe(shown, hide_index=True, height=height, width="stretch", column_config=helps)
     download(download_frame if download_frame is not None else frame, name)
+
+
+def _column_help(column: str) -> str:
+    text = definition(column)
+    if unit(column) in ("rate", "currency", "seconds", "hours", "coefficient"):
+        text += ". n/a: not available in that row (nothing to divide by, or the data lacks a table)."
+    return text
 
 
 def empty(message: str) -> None:
