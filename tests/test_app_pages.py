@@ -15,6 +15,7 @@ from datasets import TINY, write_dataset
 from kpi_app import widgets
 from kpi_app.links import PAGES
 from kpi_core import aggregates, queries
+from kpi_core.catalog import KPIS
 from kpi_core.coverage import coverage_overall
 from kpi_core.grouping import Filters
 from kpi_core.loading import open_dataset
@@ -142,6 +143,33 @@ def test_overview_tiles_equal_kpi_core(sample_dir, monkeypatch):
     values = tiles(at)
     for kpi in (*HEADLINE, "domain_coverage"):
         assert values[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi]), kpi
+
+
+@pytest.mark.parametrize("page", ["pages/quality.py", "pages/cost.py", "pages/backlog.py",
+                                  "pages/reliability.py"])
+def test_every_tile_equals_kpi_core(sample_dir, monkeypatch, page):
+    at = app(sample_dir, monkeypatch, page)
+    overall = expected_overall(sample_dir)
+    by_title = {widgets.title(k): k for k in overall if k in KPIS}
+    checked = 0
+    for label, value in tiles(at).items():
+        if label in by_title:
+            assert value == widgets.fmt(by_title[label], overall[by_title[label]]), label
+            checked += 1
+    assert checked >= 3
+
+
+def test_the_date_filter_narrows_to_whole_weeks_and_goes_in_the_url(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch)
+    first, last = at.date_input(key="filter_dates").value
+    start = first + (last - first) / 2
+    at.date_input(key="filter_dates").set_value((start, last)).run()
+    no_exception(at)
+    assert url(at, "from") == [start.isoformat()]
+    assert "to" not in at.query_params
+    expected = expected_overall(sample_dir, Filters(date_from=start))
+    for kpi in ("accepted_label_error_rate", "cost_per_accepted_label"):
+        assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, expected[kpi])
 
 
 def test_null_kpis_show_na_with_the_reason(edge_dir, monkeypatch):
