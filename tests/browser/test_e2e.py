@@ -16,10 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from harness import (
+    APP,
     EXCEPTION,
     MAIN,
     NAV_LINK,
     PLOTLY,
+    RUN_TIMEOUT_MS,
     SIDEBAR,
     VIEWPORT,
     full_page_screenshot,
@@ -62,17 +64,24 @@ PAGES = [
 FILTER_DOMAIN = "medicine"
 
 
-@pytest.fixture(scope="session")
-def nav(browser, server) -> dict[str, str]:
-    """Sidebar link text -> URL path, read once from the app's landing page."""
+@pytest.fixture(scope="module")
+def tour(browser, server):
+    """One tab that walks from page to page by the sidebar, as a person does."""
     context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
-    page = context.new_page()
-    try:
-        page.goto("/")
-        wait_for_run(page)
-        return nav_links(page)
-    finally:
-        context.close()
+    context.set_default_timeout(RUN_TIMEOUT_MS)
+    tab = context.new_page()
+    tab.js_errors = []
+    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
+    tab.goto("/")
+    wait_for_run(tab)
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def nav(tour) -> dict[str, str]:
+    """Sidebar link label -> URL."""
+    return nav_links(tour)
 
 
 def _find(nav: dict[str, str], spec: PageSpec) -> tuple[str, str] | None:
@@ -80,12 +89,6 @@ def _find(nav: dict[str, str], spec: PageSpec) -> tuple[str, str] | None:
         if spec.nav.search(text):
             return text, href
     return None
-
-
-def _path(href: str) -> str:
-    """A nav href (absolute or relative) as a path on the server."""
-    parts = urlsplit(href)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _assert_clean(page, where: str) -> None:
@@ -96,7 +99,7 @@ def _assert_clean(page, where: str) -> None:
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
-def test_page_renders(page, nav, spec, artifacts):
+def test_page_renders(tour, nav, spec, artifacts):
     found = _find(nav, spec)
     if found is None:
         message = f"no sidebar link matches {spec.nav.pattern!r}; the sidebar has {list(nav)}"
@@ -104,10 +107,16 @@ def test_page_renders(page, nav, spec, artifacts):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     text, href = found
+    page = tour
+    if page.locator(f'{APP}[data-test-connection-state="CONNECTED"]').count() == 0:
+        page.goto("/")  # a previous test left the tab disconnected: start again
+    page.js_errors.clear()
 
-    page.goto(_path(href))
+    page.locator(NAV_LINK).filter(has_text=text).first.click()
     wait_for_run(page, title=spec.title)
-    _assert_clean(page, f"page {text!r} ({href})")
+    assert urlsplit(page.url).path == urlsplit(href).path, (
+        f"the {text!r} link led to {page.url}, not {href}")
+    _assert_clean(page, f"page {text!r} ({page.url})")
 
     if spec.chart:
         charts = page.locator(f"{MAIN} {PLOTLY}")
@@ -171,6 +180,8 @@ def _goto_via_nav(page, nav_pattern: re.Pattern) -> None:
 
 
 def test_filter_lives_in_url_and_survives(page, nav, browser, server, artifacts):
+    """Pick one domain: the URL carries it, the Overview's figures change, and the
+    filtered view survives a page change, a reload and a fresh session on the link."""
     overview, slices = PAGES[0], PAGES[1]
     if _find(nav, slices) is None:
         slices = next(s for s in PAGES[2:] if _find(nav, s))  # any second page will do
@@ -198,32 +209,34 @@ def test_filter_lives_in_url_and_survives(page, nav, browser, server, artifacts)
     )
     full_page_screenshot(page, artifacts / f"filter-overview-{FILTER_DOMAIN}.png")
 
-    # A page change keeps the filter (sidebar and URL), and coming back shows the same view.
+    # A page change keeps the filter (sidebar and URL) ...
     _goto_via_nav(page, slices.nav)
     _assert_clean(page, f"{slices.name}, domain={FILTER_DOMAIN}")
     assert _has_domain(page.url, FILTER_DOMAIN), f"filter lost from the URL: {page.url}"
     assert _selected(_domain_filter(page)) == [FILTER_DOMAIN]
+
+    # ... and so does a reload of that page's URL, ...
+    page.reload()
+    wait_for_run(page, title=slices.title)
+    _assert_clean(page, f"{slices.name} reloaded at {page.url}")
+    assert _has_domain(page.url, FILTER_DOMAIN), f"filter lost from the URL: {page.url}"
+    assert _selected(_domain_filter(page)) == [FILTER_DOMAIN]
     full_page_screenshot(page, artifacts / f"filter-{slices.name}-{FILTER_DOMAIN}.png")
 
+    # ... and coming back shows the same filtered figures.
     _goto_via_nav(page, overview.nav)
     assert _has_domain(page.url, FILTER_DOMAIN), f"filter lost from the URL: {page.url}"
-    assert metric_values(page) == filtered
-
-    # A reload reproduces the filtered view from the URL alone.
-    page.reload()
-    wait_for_run(page, title=overview.title)
-    _assert_clean(page, f"Overview reloaded with domain={FILTER_DOMAIN}")
-    assert _has_domain(page.url, FILTER_DOMAIN)
     assert _selected(_domain_filter(page)) == [FILTER_DOMAIN]
     assert metric_values(page) == filtered
 
-    # So does the same link in a new browser session.
+    # The Overview's link, opened in a new browser session, reproduces the view.
     context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
     try:
         other = context.new_page()
         other.goto(filtered_url)
         wait_for_run(other, title=overview.title)
         _assert_clean(other, f"shared link {filtered_url}")
+        assert _has_domain(other.url, FILTER_DOMAIN)
         assert _selected(_domain_filter(other)) == [FILTER_DOMAIN]
         assert metric_values(other) == filtered
     finally:
