@@ -6,6 +6,7 @@ Weeks: 2026-W07 starts Monday 2026-02-09; its baseline is 2026-W03 .. 2026-W06
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, date, datetime
 from math import comb
@@ -409,7 +410,7 @@ def _decisions(root: Path) -> pl.DataFrame:
     try:
         return dataset.con.sql(
             "select decision_id, week, item_id, agreed_label, note, recorded_at "
-            "from calibration_decisions order by recorded_at, decision_id"
+            "from calibration_decisions order by recorded_at, _file, _row"
         ).pl()
     finally:
         dataset.con.close()
@@ -623,39 +624,66 @@ def test_on_the_sample_the_planted_drifter_is_flagged(sample_dir):
 
 # ---------------------------------------------------------------------------- the page
 
+APP = REPO / "app" / "streamlit_app.py"
+PAGE = "pages/calibration.py"
 
-def _app(page: str):
+
+def _page(root: Path, monkeypatch, **params: str):
+    """The dashboard on ``root``, switched to the Calibration page."""
     from streamlit.testing.v1 import AppTest
 
-    return AppTest.from_file(str(REPO / "app" / "pages" / page), default_timeout=60)
-
-
-@pytest.mark.skipif(not (REPO / "app" / "pages" / "calibration.py").exists(), reason="no page")
-def test_page_shows_the_meeting(tmp_path, monkeypatch):
-    root = write_dataset(tmp_path / "data", DISPUTE)
     monkeypatch.setenv("KPI_DATA_DIR", str(root))
-    at = _app("calibration.py")
-    at.query_params["week"] = "2026-W07"
+    monkeypatch.delenv("KPI_TARGETS", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=120)
     at.run()
-    assert not at.exception, at.exception
-    text = " ".join(m.value for m in at.markdown) + " ".join(str(s.value) for s in at.subheader)
-    assert "2026-W07" in " ".join(str(t.value) for t in at.title) + text
+    for key, value in params.items():  # a link to the page carries them
+        at.query_params[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception, "\n".join(str(e.value) for e in at.exception)
+    return at
+
+
+def _texts(at) -> str:
+    kinds = ("title", "subheader", "markdown", "caption", "error", "info", "success")
+    return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
+
+
+def _tables(at) -> str:
+    return "\n".join(df.value.to_string() for df in at.dataframe)
+
+
+def test_page_shows_the_meeting_and_records_a_decision(tmp_path, monkeypatch):
+    root = write_dataset(tmp_path / "data", DISPUTE)
+    at = _page(root, monkeypatch)
+    # the last complete ISO week: the data ends on Monday 2026-02-16 (in 2026-W08)
+    assert at.selectbox(key="calibration_week").value == "2026-W07"
     assert at.toggle(key="calibration_pseudonyms").value is True
-    shown = pl.concat(
-        [
-            pl.from_pandas(df.value) if hasattr(df.value, "columns") else pl.DataFrame()
-            for df in at.dataframe
-        ],
-        how="diagonal_relaxed",
-    )
-    assert "d1" in shown.to_pandas().to_string()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Disputed items"] == "4"
+    tables = _tables(at)
+    assert "d1" in tables and "Annotator-" in tables
+    assert not {"g1", "g2", "s1"} & set(re.findall(r"\b\w+\b", tables))  # pseudonyms
+    at.toggle(key="calibration_pseudonyms").set_value(False).run()
+    assert "g1" in _tables(at)
     # record a decision through the form: it is appended and shown as decided
     at.selectbox(key="calibration_decide_item").set_value("d1")
     at.text_input(key="calibration_decide_label").set_value("B")
     at.text_area(key="calibration_decide_note").set_value("agreed in the room")
-    at.button(key="FormSubmitter:calibration_decide-Record the decision").click()
-    at.run()
-    assert not at.exception, at.exception
+    at.button(key="FormSubmitter:calibration_decide-Record the decision").click().run()
+    assert not at.exception, "\n".join(str(e.value) for e in at.exception)
     rows = _decisions(root)
     assert rows.filter(pl.col("item_id") == "d1")["note"].to_list() == ["agreed in the room"]
-    assert rows.height == 2
+    assert rows.height == 2  # c1 kept
+    assert "Recorded" in _texts(at)
+    assert "agreed in the room" in _tables(at)  # decided for this week
+
+
+def test_page_week_and_domain_come_from_the_url(tmp_path, monkeypatch):
+    root = write_dataset(tmp_path / "data", DISPUTE)
+    at = _page(root, monkeypatch, week="2026-W08", cal_domain="medicine")
+    assert at.selectbox(key="calibration_week").options[:2] == ["2026-W08", "2026-W07"]
+    assert at.selectbox(key="calibration_week").value == "2026-W08"
+    assert at.selectbox(key="calibration_domain").value == "medicine"
+    # 2026-W08 in medicine: d7 (A, B), high risk
+    assert {m.label: m.value for m in at.metric}["Disputed items"] == "1"
+    assert "d7" in _tables(at)

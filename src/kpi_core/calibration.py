@@ -78,6 +78,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 import numpy as np
 import polars as pl
 from scipy import stats
@@ -169,8 +170,15 @@ class CalibrationInputs:
 
 
 def fetch_inputs(dataset: Dataset, week: date, domain: str | None = None) -> CalibrationInputs:
-    """Run the calibration queries for the meeting of ``week`` (a Monday) once."""
-    queries.register_models(dataset.con, materialize=True)
+    """Run the calibration queries for the meeting of ``week`` (a Monday) once.
+
+    The query models (``annotation_facts``) are registered unless the connection
+    has them already (the dashboard's shared connection does).
+    """
+    try:
+        dataset.con.execute("select 1 from annotation_facts limit 0")
+    except duckdb.CatalogException:
+        queries.register_models(dataset.con, materialize=True)
     week_end = week + timedelta(weeks=1)
     baseline_start = week - timedelta(weeks=BASELINE_WEEKS)
     trend_start = week - timedelta(weeks=TREND_WEEKS - 1)

@@ -63,19 +63,20 @@ NOT_AVAILABLE = "n/a"
 
 
 # ------------------------------------------------------------------------------ formatting
+# Numbers for people (the page shows them the same way): percent with one decimal, n/a.
 
 
-def _percent(value: float | None) -> str:
+def fmt_percent(value: float | None) -> str:
     return NOT_AVAILABLE if value is None or value != value else f"{value:.1%}"
 
 
-def _p_value(value: float | None) -> str:
+def fmt_p_value(value: float | None) -> str:
     if value is None or value != value:
         return NOT_AVAILABLE
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _coefficient(value: float | None) -> str:
+def fmt_coefficient(value: float | None) -> str:
     return NOT_AVAILABLE if value is None or value != value else f"{value:.3f}"
 
 
@@ -91,15 +92,15 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _rate_with_n(rate: float | None, n: int | None) -> str:
-    return f"{_percent(rate)} ({n or 0})"
+def fmt_rate_with_n(rate: float | None, n: int | None) -> str:
+    return f"{fmt_percent(rate)} ({n or 0})"
 
 
 def _scope(view: CalibrationView) -> str:
     return view.domain or "all domains"
 
 
-def _change(value: float | None) -> str:
+def fmt_change(value: float | None) -> str:
     if value is None or value != value:
         return NOT_AVAILABLE
     return f"{value * 100:+.1f} pts"
@@ -336,16 +337,16 @@ def _item_line(row: Mapping) -> str:
     return (
         f"{row['rank']}. [ ] **{row['item_id']}** — {row['domain']} / {row['difficulty']} / "
         f"{row['risk_class']} (risk weight {row['risk_weight']:g}): labels "
-        f"{row['label_counts']}; spread {_percent(row['spread'])}, score {row['score']:.2f}; "
+        f"{row['label_counts']}; spread {fmt_percent(row['spread'])}, score {row['score']:.2f}; "
         f"{gold}{decided}"
     )
 
 
 def _drift_line(row: Mapping, who: str) -> str:
     parts = [
-        f"{m} agreement {_rate_with_n(row[f'{m}_agreement_week'], row[f'n_{m}_week'])} vs "
-        f"{_rate_with_n(row[f'{m}_agreement_base'], row[f'n_{m}_base'])} before "
-        f"(p {_p_value(row[f'{m}_p_value'])})"
+        f"{m} agreement {fmt_rate_with_n(row[f'{m}_agreement_week'], row[f'n_{m}_week'])} vs "
+        f"{fmt_rate_with_n(row[f'{m}_agreement_base'], row[f'n_{m}_base'])} before "
+        f"(p {fmt_p_value(row[f'{m}_p_value'])})"
         for m in ("consensus", "gold")
         if row[f"n_{m}_week"]
     ]
@@ -357,7 +358,7 @@ def _drift_line(row: Mapping, who: str) -> str:
     return (
         f"- [ ] **{who}**: "
         + "; ".join(parts)
-        + f"; adjusted p {_p_value(row['p_adjusted'])} ({strength}, p {_p_value(row['p_meeting'])})"
+        + f"; adjusted p {fmt_p_value(row['p_adjusted'])} ({strength}, p {fmt_p_value(row['p_meeting'])})"
     )
 
 
@@ -371,9 +372,9 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
         f"Generated {generated_at:%Y-%m-%d %H:%M} UTC"
         + (" · annotators are pseudonymised" if view.is_pseudonymised else ""),
         "",
-        f"Krippendorff's alpha ({view.level}) this week: {_coefficient(alpha['krippendorff_alpha'])}"
-        f" (95% CI {_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
-        f"{_coefficient(alpha['krippendorff_alpha_ci_high'])}) over {alpha['n_units']} items.",
+        f"Krippendorff's alpha ({view.level}) this week: {fmt_coefficient(alpha['krippendorff_alpha'])}"
+        f" (95% CI {fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
+        f"{fmt_coefficient(alpha['krippendorff_alpha_ci_high'])}) over {alpha['n_units']} items.",
         "",
         f"## Disputed items ({view.disputed.height})",
         "",
@@ -479,7 +480,7 @@ def _html_table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _annotator_rows(frame: pl.DataFrame) -> pl.DataFrame:
+def agreement_table(frame: pl.DataFrame) -> pl.DataFrame:
     """The agreement table as the pack shows it: rates with their counts, changes, p."""
     out = []
     for row in frame.to_dicts():
@@ -487,24 +488,25 @@ def _annotator_rows(frame: pl.DataFrame) -> pl.DataFrame:
         if "n_annotators_week" in row:
             shown["n_annotators_week"] = row["n_annotators_week"]
         for m in ("consensus", "gold"):
-            shown[f"{m}_week"] = _rate_with_n(row[f"{m}_agreement_week"], row[f"n_{m}_week"])
-            shown[f"{m}_base"] = _rate_with_n(row[f"{m}_agreement_base"], row[f"n_{m}_base"])
-            shown[f"{m}_change"] = _change(row[f"{m}_change"])
-        shown["p_adjusted"] = _p_value(row["p_adjusted"])
-        shown["p_meeting"] = _p_value(row["p_meeting"])
+            shown[f"{m}_week"] = fmt_rate_with_n(row[f"{m}_agreement_week"], row[f"n_{m}_week"])
+            shown[f"{m}_base"] = fmt_rate_with_n(row[f"{m}_agreement_base"], row[f"n_{m}_base"])
+            shown[f"{m}_change"] = fmt_change(row[f"{m}_change"])
+        shown["p_adjusted"] = fmt_p_value(row["p_adjusted"])
+        shown["p_meeting"] = fmt_p_value(row["p_meeting"])
         shown["row_class"] = f"status-{row['status'].replace(' ', '-')}"
         out.append(shown)
     return pl.DataFrame(out, infer_schema_length=None) if out else pl.DataFrame()
 
 
-_AGREEMENT_COLUMNS = {
+#: The columns of :func:`agreement_table` the pack shows, with their titles.
+AGREEMENT_COLUMNS = {
     "status": "status",
     "consensus_week": "consensus, this week (n)",
     "consensus_base": f"consensus, {BASELINE_WEEKS} weeks before (n)",
-    "consensus_change": "change",
+    "consensus_change": "consensus change",
     "gold_week": "gold, this week (n)",
     "gold_base": f"gold, {BASELINE_WEEKS} weeks before (n)",
-    "gold_change": "change",
+    "gold_change": "gold change",
     "p_adjusted": "adjusted p",
     "p_meeting": "meeting-wide p",
 }
@@ -538,7 +540,7 @@ def _disputed_html(view: CalibrationView) -> str:
             f"<div class='item{' decided' if row['is_decided'] else ''}' id='item-{row['rank']}'>"
             f"<h3>{row['rank']}. {html.escape(row['item_id'])} — "
             f"{html.escape(' / '.join(str(row[c]) for c in SLICE))}</h3>"
-            f"<p>Labels {html.escape(row['label_counts'])} · spread {_percent(row['spread'])} × "
+            f"<p>Labels {html.escape(row['label_counts'])} · spread {fmt_percent(row['spread'])} × "
             f"risk weight {row['risk_weight']:g} = score {row['score']:.2f} · gold "
             f"{html.escape(gold)}</p>{decided}"
             + _html_table(
@@ -575,7 +577,7 @@ def _disputed_html(view: CalibrationView) -> str:
 def _promoted_html(view: CalibrationView) -> str:
     return _html_table(
         view.promoted.with_columns(
-            pl.col("accepted_label_error_rate").map_elements(_percent, return_dtype=pl.String),
+            pl.col("accepted_label_error_rate").map_elements(fmt_percent, return_dtype=pl.String),
         ),
         {
             "domain": "domain",
@@ -605,11 +607,11 @@ def pack_html(view: CalibrationView, *, generated_at: datetime | None = None) ->
     alpha = view.alpha
     drifting = view.drifting
     tiles = [
-        ("alpha this week", _coefficient(alpha["krippendorff_alpha"])),
+        ("alpha this week", fmt_coefficient(alpha["krippendorff_alpha"])),
         (
             "95% interval",
-            f"{_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
-            f"{_coefficient(alpha['krippendorff_alpha_ci_high'])}",
+            f"{fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
+            f"{fmt_coefficient(alpha['krippendorff_alpha_ci_high'])}",
         ),
         ("items with 2+ labels", str(alpha["n_units"])),
         ("drifting annotators", str(drifting.height)),
@@ -622,8 +624,8 @@ def pack_html(view: CalibrationView, *, generated_at: datetime | None = None) ->
         f"<div class='v'>{html.escape(v)}</div></div>"
         for t, v in tiles
     )
-    annotators = _annotator_rows(view.annotators)
-    vendors = _annotator_rows(view.vendors)
+    annotators = agreement_table(view.annotators)
+    vendors = agreement_table(view.vendors)
     decisions = view.week_decisions
     privacy = (
         "Annotator and reviewer ids are replaced by pseudonyms (the same person has "
@@ -664,7 +666,7 @@ label in scope this week.</p>
 {
         _html_table(
             annotators,
-            {"annotator_id": "annotator", "tier": "tier", "vendor": "vendor", **_AGREEMENT_COLUMNS},
+            {"annotator_id": "annotator", "tier": "tier", "vendor": "vendor", **AGREEMENT_COLUMNS},
             row_class="row_class",
         )
     }
@@ -672,7 +674,7 @@ label in scope this week.</p>
 {
         _html_table(
             vendors,
-            {"vendor": "vendor", "n_annotators_week": "annotators", **_AGREEMENT_COLUMNS},
+            {"vendor": "vendor", "n_annotators_week": "annotators", **AGREEMENT_COLUMNS},
             row_class="row_class",
         )
     }

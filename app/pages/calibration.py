@@ -1,0 +1,331 @@
+"""Calibration: run the weekly meeting. Are we agreeing, who drifts, which items cause the
+disagreement, and what did the room decide?"""
+
+import secrets
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from kpi_app import data, filters, shell, widgets
+from kpi_core import calibration as cal
+from kpi_core import calibration_pack as pack
+from kpi_core.grouping import SLICE, iso_week_label, week_start
+from kpi_core.problems import DataError
+
+ALL = "All domains"
+
+ctx = shell.context()
+ctx.header(
+    "Calibration",
+    "The weekly calibration meeting: agreement, drift, disputed items and decisions",
+)
+
+# ------------------------------------------------------------------------ the choices
+options = data.options(ctx.source)
+first_day, last_day = options["dates"]
+as_of = ctx.aggs.as_of or last_day
+if first_day is None or as_of is None:
+    widgets.empty("There are no annotations yet, so there is no week to calibrate on.")
+    st.stop()
+# Every week of the data, newest first, down to the last complete one (the default); the
+# week still running is offered too, for a look before it ends.
+default_week = cal.last_complete_week(as_of)
+latest_week = default_week + timedelta(weeks=1)
+first_week = min(week_start(first_day), default_week)
+weeks = [
+    iso_week_label(latest_week - timedelta(weeks=k))
+    for k in range((latest_week - first_week).days // 7 + 1)
+]
+
+left, middle, right = st.columns([1, 1, 1])
+with left:
+    filters.page_choice("calibration_week", "week", weeks, iso_week_label(default_week))
+    week = st.selectbox(
+        "ISO week",
+        weeks,
+        key="calibration_week",
+        help="The meeting's week; the default is the last complete ISO week of the data "
+        "(the week still running is listed first).",
+    )
+    filters.remember_choice("calibration_week", "week")
+with middle:
+    domains = [ALL, *options["domain"]]
+    filters.page_choice("calibration_domain", "cal_domain", domains, ALL)
+    domain_choice = st.selectbox("Domain", domains, key="calibration_domain")
+    filters.remember_choice("calibration_domain", "cal_domain")
+with right:
+    pseudonymise = st.toggle(
+        "Pseudonyms for the room",
+        value=True,
+        key="calibration_pseudonyms",
+        help="Replace annotator and reviewer ids with stable pseudonyms (the same person "
+        "keeps the same pseudonym on this page and in the downloaded pack).",
+    )
+domain = None if domain_choice == ALL else domain_choice
+
+# ---------------------------------------------------------------------------- the view
+memo = st.session_state.setdefault("calibration_views", {})
+key = (ctx.source.fingerprint, week, domain)
+if key not in memo:
+    with st.spinner("Computing the meeting's view…"), ctx.loaded.lock:
+        try:
+            memo.clear()  # one view per session: the latest choice
+            memo[key] = cal.build_view(
+                ctx.loaded.dataset,
+                week,
+                domain=domain,
+                rule=ctx.targets.promotion,
+                draws=400,
+            )
+        except DataError as error:
+            st.error(str(error), icon=":material/error:")
+            st.stop()
+raw_view = memo[key]
+pseudonym_key = st.session_state.setdefault("calibration_pseudonym_key", secrets.token_hex(16))
+view = raw_view.pseudonymised(cal.Pseudonyms(pseudonym_key)) if pseudonymise else raw_view
+
+# ------------------------------------------------------------------------------ tiles
+alpha = view.alpha
+columns = st.columns(5)
+columns[0].metric(
+    "Krippendorff's alpha",
+    pack.fmt_coefficient(alpha["krippendorff_alpha"]),
+    help=f"95% bootstrap interval {pack.fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
+    f"{pack.fmt_coefficient(alpha['krippendorff_alpha_ci_high'])} over {alpha['n_units']} items",
+)
+columns[1].metric("Drifting annotators", view.drifting.height)
+columns[2].metric("New annotators", view.annotators.filter(pl.col("is_new")).height)
+columns[3].metric("Disputed items", view.disputed.height)
+columns[4].metric("Promoted slices", view.promoted.select(SLICE).unique().height)
+
+stem = pack.pack_stem(view)
+st.download_button(
+    "Download the meeting pack (zip)",
+    data=lambda: pack.zip_pack(pack.render_pack(view), folder=f"calibration-{stem}"),
+    file_name=f"calibration-{stem}.zip",
+    mime="application/zip",
+    key="calibration_pack",
+    on_click="ignore",
+    icon=":material/folder_zip:",
+    help="The HTML page (opens offline, prints on A4), the agenda and every table as CSV, "
+    + ("with pseudonyms." if pseudonymise else "with real annotator ids."),
+)
+
+
+def _chart(figure, frame: pl.DataFrame, name: str) -> None:
+    figure.update_layout(width=None)
+    widgets.chart(figure, frame, name)
+
+
+# ---------------------------------------------------------------------- reliability
+st.subheader("Reliability")
+_chart(pack.alpha_trend_figure(view), view.alpha_trend, f"Krippendorff's alpha, {week}")
+
+# ------------------------------------------------------------------------ annotators
+st.subheader("Annotators: agreement and drift")
+st.caption(
+    f"Drifting: agreement with the consensus or with gold dropped significantly against the "
+    f"annotator's own {cal.BASELINE_WEEKS} previous weeks (one-sided Fisher's exact test, "
+    f"Bonferroni over the two measures, at {cal.DRIFT_ALPHA}). Meeting-wide p: Holm-adjusted "
+    "over all annotators. New: first label in this scope this week."
+)
+for row in view.drifting.to_dicts():
+    st.error(
+        f"**{row['annotator_id']}** ({row['tier']}, {row['vendor']}) drifts: consensus "
+        f"agreement {pack.fmt_rate_with_n(row['consensus_agreement_week'], row['n_consensus_week'])}"
+        f" vs {pack.fmt_rate_with_n(row['consensus_agreement_base'], row['n_consensus_base'])} "
+        f"before, gold {pack.fmt_rate_with_n(row['gold_agreement_week'], row['n_gold_week'])} vs "
+        f"{pack.fmt_rate_with_n(row['gold_agreement_base'], row['n_gold_base'])}; adjusted p "
+        f"{pack.fmt_p_value(row['p_adjusted'])}",
+        icon=":material/trending_down:",
+    )
+new = view.annotators.filter(pl.col("is_new"))
+if not new.is_empty():
+    st.info(
+        "New this week: " + ", ".join(new["annotator_id"].to_list()), icon=":material/person_add:"
+    )
+consensus_tab, gold_tab = st.tabs(["Agreement with consensus", "Agreement with gold"])
+with consensus_tab:
+    _chart(pack.agreement_figure(view, "consensus"), view.annotators, "Consensus agreement")
+with gold_tab:
+    _chart(pack.agreement_figure(view, "gold"), view.annotators, "Gold agreement")
+shown = pack.agreement_table(view.annotators)
+if shown.is_empty():
+    widgets.empty("Nobody labelled in this week and scope.")
+else:
+    titles = {
+        "annotator_id": "annotator",
+        "tier": "tier",
+        "vendor": "vendor",
+        **pack.AGREEMENT_COLUMNS,
+    }
+    st.dataframe(shown.select(list(titles)).rename(titles), hide_index=True, width="stretch")
+    widgets.download(view.annotators, f"annotator agreement {week}")
+with st.expander("Vendors"):
+    vendors = pack.agreement_table(view.vendors)
+    if not vendors.is_empty():
+        titles = {"vendor": "vendor", "n_annotators_week": "annotators", **pack.AGREEMENT_COLUMNS}
+        st.dataframe(vendors.select(list(titles)).rename(titles), hide_index=True, width="stretch")
+    widgets.download(view.vendors, f"vendor agreement {week}")
+
+# ------------------------------------------------------------------------- confusion
+st.subheader("Confusion matrices")
+gold_tab, final_tab = st.tabs(["Labels vs gold", "Labels vs the specialist's final decision"])
+with gold_tab:
+    _chart(
+        pack.confusion_figure(view, "gold"),
+        view.confusion.filter(pl.col("reference") == "gold"),
+        "Labels against gold",
+    )
+with final_tab:
+    _chart(
+        pack.confusion_figure(view, "final decision"),
+        view.confusion.filter(pl.col("reference") == "final decision"),
+        "Labels against the final decision",
+    )
+
+# ----------------------------------------------------------------------- disputed items
+st.subheader("Most disputed items")
+st.caption(
+    "Spread = 1 − share of the modal label among the item's annotators; score = spread × risk "
+    "weight (" + ", ".join(f"{k} {v:g}" for k, v in cal.RISK_WEIGHTS.items()) + ")."
+)
+disputed = view.disputed
+if disputed.is_empty():
+    widgets.empty("No item of this week has two annotators who disagree.")
+else:
+    st.dataframe(
+        disputed.select(
+            "rank",
+            "item_id",
+            *SLICE,
+            "label_counts",
+            "spread",
+            "score",
+            "gold_label",
+            "is_decided",
+            "decided_label",
+            "decided_week",
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "spread": st.column_config.NumberColumn("spread", format="percent"),
+            "score": st.column_config.NumberColumn("score", format="%.2f"),
+        },
+    )
+    widgets.download(disputed, f"disputed items {week}")
+    for row in disputed.to_dicts():
+        title = f"{row['rank']}. {row['item_id']} — {row['label_counts']}" + (
+            f" · decided: {row['decided_label']}" if row["is_decided"] else ""
+        )
+        with st.expander(title):
+            if row["gold_label"] is not None:
+                st.markdown(f"Gold: **{row['gold_label']}** ({row['gold_source']})")
+            st.dataframe(
+                view.disputed_labels.filter(pl.col("item_id") == row["item_id"]).select(
+                    "annotator_id",
+                    "tier",
+                    "vendor",
+                    "label",
+                    "submitted_at",
+                    "decision_verdict",
+                    "final_label",
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+            reviews = view.disputed_reviews.filter(pl.col("item_id") == row["item_id"])
+            if reviews.is_empty():
+                st.caption("No review yet.")
+            else:
+                st.dataframe(
+                    reviews.select(
+                        "annotator_id",
+                        "reviewer_id",
+                        "reviewer_tier",
+                        "stage",
+                        "verdict",
+                        "corrected_label",
+                        "reviewed_at",
+                        "is_decision",
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
+
+# ------------------------------------------------------------------------ promoted
+st.subheader("Slices promoted to specialist review")
+if view.promoted.is_empty():
+    widgets.empty("No slice is promoted as of the end of this week.")
+else:
+    widgets.table(view.promoted, f"promoted slices {week}")
+
+
+# ------------------------------------------------------------------------ decisions
+def record(data_dir: str, meeting_week: str) -> None:
+    """Append the form's decision (a callback: it runs before the page, so the page
+    that follows already reads the new decision)."""
+    state = st.session_state
+    row = {
+        "week": meeting_week,
+        "item_id": state.get("calibration_decide_item"),
+        "agreed_label": state.get("calibration_decide_label"),
+        "note": state.get("calibration_decide_note"),
+    }
+    try:
+        written = cal.record_decisions(data_dir, [row])
+    except DataError as error:
+        state["calibration_flash"] = ("error", str(error))
+        return
+    state.pop("calibration_views", None)
+    state["calibration_flash"] = (
+        "success",
+        f"Recorded {written['decision_id'].item()}: {row['item_id']} → {row['agreed_label']}.",
+    )
+
+
+st.subheader("Decisions")
+flash = st.session_state.pop("calibration_flash", None)
+if flash and flash[0] == "success":
+    st.success(flash[1], icon=":material/check:")
+elif flash:
+    st.error(flash[1], icon=":material/error:")
+if not disputed.is_empty():
+    labels = {
+        r["item_id"]: f"{r['rank']}. {r['item_id']} — {r['label_counts']}"
+        for r in disputed.to_dicts()
+    }
+    with st.form("calibration_decide", clear_on_submit=True):
+        st.markdown(
+            "Record what the room agreed for a disputed item: it is appended to "
+            "`calibration_decisions` and counts as gold for this item from now on."
+        )
+        st.selectbox("Item", list(labels), format_func=labels.get, key="calibration_decide_item")
+        st.text_input("Agreed label", key="calibration_decide_label")
+        st.text_area("Note (guideline, reasoning)", key="calibration_decide_note")
+        st.form_submit_button(
+            "Record the decision",
+            icon=":material/gavel:",
+            on_click=record,
+            args=(ctx.source.data_dir, week),
+        )
+decided = view.week_decisions
+st.markdown(f"**Decided for {week}**")
+if decided.is_empty():
+    st.caption("Nothing recorded for this week yet.")
+else:
+    st.dataframe(
+        decided.select("item_id", "agreed_label", "note", "recorded_at"),
+        hide_index=True,
+        width="stretch",
+    )
+earlier = view.decisions.filter(pl.col("week") != week)
+if not earlier.is_empty():
+    with st.expander(f"Decided in other weeks ({earlier.height})"):
+        st.dataframe(
+            earlier.select("week", "item_id", "agreed_label", "note", "recorded_at"),
+            hide_index=True,
+            width="stretch",
+        )
