@@ -368,6 +368,18 @@ def test_domain_scope_and_unknown_domain(dispute_dir):
         cal.build_view(open_dataset(dispute_dir), "2026-W07", domain="law")
 
 
+def test_reusing_fetched_aggregates_gives_the_same_view(dispute_dir):
+    from polars.testing import assert_frame_equal
+
+    from kpi_core import aggregates
+
+    dataset = open_dataset(dispute_dir)
+    shared = cal.build_view(dataset, "2026-W07", draws=50, aggs=aggregates.fetch(dataset))
+    alone = cal.build_view(open_dataset(dispute_dir), "2026-W07", draws=50)
+    for name, frame in shared.tables().items():
+        assert_frame_equal(frame, alone.tables()[name], check_row_order=True)
+
+
 # -------------------------------------------------------------------------- pseudonyms
 
 

@@ -77,6 +77,7 @@ if key not in memo:
                 domain=domain,
                 rule=ctx.targets.promotion,
                 draws=400,
+                aggs=ctx.aggs,
             )
         except DataError as error:
             st.error(str(error), icon=":material/error:")

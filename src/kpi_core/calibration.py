@@ -84,6 +84,7 @@ import polars as pl
 from scipy import stats
 
 from kpi_core import queries
+from kpi_core.aggregates import Aggregates
 from kpi_core.grouping import SLICE, finish_keys, iso_week_label, week_start
 from kpi_core.loading import Dataset, csv_header, discover, open_dataset
 from kpi_core.ops import annotation_kpis
@@ -169,11 +170,14 @@ class CalibrationInputs:
     domains: tuple[str, ...]  # every domain with annotations, whatever the scope
 
 
-def fetch_inputs(dataset: Dataset, week: date, domain: str | None = None) -> CalibrationInputs:
+def fetch_inputs(
+    dataset: Dataset, week: date, domain: str | None = None, aggs: Aggregates | None = None
+) -> CalibrationInputs:
     """Run the calibration queries for the meeting of ``week`` (a Monday) once.
 
     The query models (``annotation_facts``) are registered unless the connection
-    has them already (the dashboard's shared connection does).
+    has them already, and ``item_label_counts`` and ``annotation_kpi_counts`` are
+    taken from ``aggs`` when it holds them (the dashboard has both fetched already).
     """
     try:
         dataset.con.execute("select 1 from annotation_facts limit 0")
@@ -184,10 +188,16 @@ def fetch_inputs(dataset: Dataset, week: date, domain: str | None = None) -> Cal
     trend_start = week - timedelta(weeks=TREND_WEEKS - 1)
     con = dataset.con
     in_scope = pl.lit(True) if domain is None else pl.col("domain") == domain
-    item_labels = queries.run(con, "item_label_counts").filter(
+
+    def fetched(name: str) -> pl.DataFrame:
+        if aggs is not None and aggs.ok(name):
+            return aggs.frames[name]
+        return queries.run(con, name)
+
+    item_labels = fetched("item_label_counts").filter(
         in_scope & pl.col("week_start").is_between(trend_start, week)
     )
-    kpi_counts = queries.run(con, "annotation_kpi_counts")
+    kpi_counts = fetched("annotation_kpi_counts")
     domains = tuple(sorted(kpi_counts.get_column("domain").drop_nulls().unique().to_list()))
     if domain is not None and domain not in domains:
         raise DataError(
@@ -847,11 +857,9 @@ def compute_view(
     """The meeting's frames from the fetched query results (no database access)."""
     week = inputs.week_start
     disputed = disputed_items(inputs.annotations, inputs.decisions, week, top=top)
-    promoted = (
-        promoted_this_week(inputs.kpi_counts, week, rule)
-        if inputs.has_reviews
-        else promoted_this_week(inputs.kpi_counts.clear(), week, rule)
-    )
+    # without reviews nothing is accepted, so no slice can be promoted
+    counts = inputs.kpi_counts if inputs.has_reviews else inputs.kpi_counts.clear()
+    promoted = promoted_this_week(counts, week, rule)
     return CalibrationView(
         week=iso_week_label(week),
         week_start=week,
@@ -879,10 +887,15 @@ def build_view(
     rule: Promotion | None = None,
     draws: int = 1000,
     seed: int = 0,
+    aggs: Aggregates | None = None,
 ) -> CalibrationView:
-    """Fetch and compute the view of the meeting of ``week`` (``YYYY-Www`` or its Monday)."""
+    """Fetch and compute the view of the meeting of ``week`` (``YYYY-Www`` or its Monday).
+
+    ``aggs``: the dataset's fetched aggregates, when there are some, to reuse
+    (see :func:`fetch_inputs`).
+    """
     monday = parse_week(week) if isinstance(week, str) else week_start(week)
-    inputs = fetch_inputs(dataset, monday, domain)
+    inputs = fetch_inputs(dataset, monday, domain, aggs)
     return compute_view(inputs, level=level, top=top, rule=rule, draws=draws, seed=seed)
 
 
