@@ -82,8 +82,5 @@ recent = weeks.sort("week").tail(12)
 for pair in (TRENDS[:2], TRENDS[2:]):
     for column, kpi in zip(st.columns(2), pair, strict=True):
         with column:
-            widgets.chart(
-                widgets.weekly_figure(recent, kpi, ctx.targets),
-                views.trend(recent, kpi),
-                f"{widgets.title(kpi)} by ISO week",
-            )
+            widgets.weekly_chart(recent, kpi, f"{widgets.title(kpi)} by ISO week", ctx.targets,
+                                 ctx.aggs)

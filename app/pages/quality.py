@@ -23,11 +23,8 @@ for start in (0, 3):
 
 left, right = st.columns(2)
 with left:
-    widgets.chart(
-        widgets.weekly_figure(weeks, "accepted_label_error_rate", ctx.targets),
-        views.trend(weeks, "accepted_label_error_rate", 104),
-        "Accepted-label error rate by ISO week",
-    )
+    widgets.weekly_chart(weeks, "accepted_label_error_rate", "Accepted-label error rate by ISO week",
+                         ctx.targets, ctx.aggs)
 with right:
     domains = ctx.table("domain")
     kpi = "accepted_label_error_rate"
@@ -100,8 +97,8 @@ with right:
 left, right = st.columns(2)
 for column, kpi in zip((left, right), ("gold_accuracy", "rework_rate"), strict=True):
     with column:
-        widgets.chart(widgets.weekly_figure(weeks, kpi, ctx.targets), views.trend(weeks, kpi, 104),
-                      f"{widgets.title(kpi)} by ISO week")
+        widgets.weekly_chart(weeks, kpi, f"{widgets.title(kpi)} by ISO week", ctx.targets,
+                             ctx.aggs)
 
 st.subheader("By vendor")
 vendors = ctx.table("vendor")

@@ -31,35 +31,40 @@ hover = [
      for v, n in zip(row, nrow, strict=True)]
     for row, nrow in zip(z, counts, strict=True)
 ]
-figure = go.Figure(go.Heatmap(
-    z=z, x=risks, y=grid["row"].to_list(), text=text, texttemplate="%{text}", hoverinfo="skip",
-    colorbar=dict(title=dict(text=widgets.axis_title(kpi))),
-    **widgets.target_colors([v for row in z for v in row],
-                            rule["target"] if (rule := ctx.targets.rule(kpi)) else None, better),
-    xgap=2, ygap=2,
-))
-# Plotly reports clicks on markers, not heatmap cells: one clear marker per cell carries
-# the hover text and makes the cell clickable.
-cells = [(risk, row, hover[i][j]) for i, row in enumerate(grid["row"].to_list())
-         for j, risk in enumerate(risks)]
-figure.add_trace(go.Scatter(
-    x=[c[0] for c in cells], y=[c[1] for c in cells], customdata=[c[2] for c in cells],
-    mode="markers", marker=dict(symbol="square", size=28, opacity=0.01, color="#000"),
-    hovertemplate="<b>%{y} / %{x}</b><br>%{customdata}<extra></extra>", showlegend=False,
-    selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01)),
-))
-figure.update_yaxes(autorange="reversed")
-widgets.style(figure, x="Risk class", y="Domain / difficulty", height=max(320, 34 * grid.height + 120))
-if widgets.unit(kpi) == "rate":
-    figure.update_traces(colorbar_tickformat=".0%", selector=dict(type="heatmap"))
-selection = widgets.chart(
-    figure,
-    slices.select(*SLICE, kpi, *[c for c in (f"{kpi}_ci_low", f"{kpi}_ci_high") if c in slices.columns],
-                  "n_annotations", "accepted"),
-    f"{widgets.title(kpi)} by slice",
-    on_select="rerun",
-    selection_mode="points",
-)
+if not any(v is not None for row in z for v in row):
+    st.markdown(f"**{widgets.title(kpi)} by slice**")
+    widgets.empty(f"No slice has a value. {views.unavailable_reason(ctx.aggs, kpi)}")
+    selection = None
+else:
+    figure = go.Figure(go.Heatmap(
+        z=z, x=risks, y=grid["row"].to_list(), text=text, texttemplate="%{text}", hoverinfo="skip",
+        colorbar=dict(title=dict(text=widgets.axis_title(kpi))),
+        **widgets.target_colors([v for row in z for v in row],
+                                rule["target"] if (rule := ctx.targets.rule(kpi)) else None, better),
+        xgap=2, ygap=2,
+    ))
+    # Plotly reports clicks on markers, not heatmap cells: one clear marker per cell carries
+    # the hover text and makes the cell clickable.
+    cells = [(risk, row, hover[i][j]) for i, row in enumerate(grid["row"].to_list())
+             for j, risk in enumerate(risks)]
+    figure.add_trace(go.Scatter(
+        x=[c[0] for c in cells], y=[c[1] for c in cells], customdata=[c[2] for c in cells],
+        mode="markers", marker=dict(symbol="square", size=28, opacity=0.01, color="#000"),
+        hovertemplate="<b>%{y} / %{x}</b><br>%{customdata}<extra></extra>", showlegend=False,
+        selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01)),
+    ))
+    figure.update_yaxes(autorange="reversed")
+    widgets.style(figure, x="Risk class", y="Domain / difficulty", height=max(320, 34 * grid.height + 120))
+    if widgets.unit(kpi) == "rate":
+        figure.update_traces(colorbar_tickformat=".0%", selector=dict(type="heatmap"))
+    selection = widgets.chart(
+        figure,
+        slices.select(*SLICE, kpi, *[c for c in (f"{kpi}_ci_low", f"{kpi}_ci_high") if c in slices.columns],
+                      "n_annotations", "accepted"),
+        f"{widgets.title(kpi)} by slice",
+        on_select="rerun",
+        selection_mode="points",
+    )
 st.caption("Colours are centred on the KPI's project-wide target where it has one (yellow = on "
            "target). "
            "Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items.")
@@ -92,11 +97,8 @@ else:
     left, right = st.columns(2)
     with left:
         weekly = views.select_slice(ctx.table(*SLICE, "week"), chosen).sort("week")
-        if weekly.height:
-            widgets.chart(widgets.weekly_figure(weekly, kpi, ctx.targets), views.trend(weekly, kpi, 52),
-                          f"{widgets.title(kpi)} of {chosen_label} by ISO week")
-        else:
-            widgets.empty("No weekly data for this slice.")
+        widgets.weekly_chart(weekly, kpi, f"{widgets.title(kpi)} of {chosen_label} by ISO week",
+                             ctx.targets, ctx.aggs)
     with right:
         st.markdown(f"**Annotators in {chosen_label}**")
         annotators = views.select_slice(ctx.table(*SLICE, "vendor", "tier", "annotator_id"), chosen)

@@ -218,7 +218,10 @@ def tile(
             help="\n\n".join(lines),
             chart_data=chart if chart and len(chart) > 1 else None,
         )
-        badge(status)
+        if status is None and targets.rule(kpi) is not None:
+            st.badge("n/a", color="gray", icon=":material/help:")
+        else:
+            badge(status)
 
 
 def _short(week: str) -> str:
@@ -326,6 +329,8 @@ def table(
         title(c): st.column_config.Column(help=_column_help(c))
         for c in frame.columns if definition(c)
     }
+    if isinstance(height, int):  # never taller than the rows need
+        height = min(height, 38 + 35 * max(frame.height, 1))
     st.dataframe(shown, hide_index=True, height=height, width="stretch", column_config=helps)
     download(download_frame if download_frame is not None else frame, name)
 
@@ -485,3 +490,24 @@ def target_colors(values: Sequence[float | None], target: float | None,
     ends = (bad, good) if higher_is_better else (good, bad)
     return dict(colorscale=[[0.0, ends[0]], [middle, "#fee08b"], [1.0, ends[1]]],
                 zmin=low, zmax=high)
+
+
+def weekly_chart(
+    weeks: pl.DataFrame,
+    kpi: str,
+    name: str,
+    targets: Targets | None = None,
+    aggs: Aggregates | None = None,
+    *,
+    last: int = 104,
+    **kwargs,
+) -> None:
+    """:func:`weekly_figure` as a chart with its CSV, or a note when the KPI is n/a in
+    every week (an empty chart would only show axes)."""
+    if kpi not in weeks.columns or weeks[kpi].drop_nulls().len() == 0:
+        st.markdown(f"**{name}**")
+        reason = views.unavailable_reason(aggs, kpi) if aggs is not None else "Not available."
+        empty(f"No week has a value. {reason}")
+        return
+    recent = weeks.sort("week").tail(last)
+    chart(weekly_figure(recent, kpi, targets, **kwargs), views.trend(recent, kpi, last), name)
