@@ -1,0 +1,220 @@
+"""Benchmark Krippendorff's alpha (kpi_core.reliability) against the krippendorff package.
+
+Run: ``python benchmarks/bench_alpha.py`` (full size: needs ~8 GiB of RAM at its
+peak, for the dense 1,000 x 300,000 matrix of case a) or ``--quick`` (a smoke
+run at 1/100 of the sizes). Every number is measured in the same run; each
+timing is the best of ``--repeat`` runs (default 2), wall clock.
+
+Cases
+  a. alpha of 300,000 items x 1,000 annotators x 3 labels each: ours (from the
+     long-form frame) vs ``krippendorff.alpha(reliability_data=...)`` on the
+     dense annotators x items matrix (the matrix is built outside the timing).
+     Target: >= 20x faster, same value to 1e-9.
+  b. alpha of 10 million labels from 5,000 annotators (3.33M items): ours vs
+     polars per-item value counts fed to ``krippendorff.alpha(value_counts=...)``
+     (the counting is timed with the baseline). Targets: ours < 5 s and no
+     slower than the baseline.
+  c. alpha for every slice x week group (36 x 16) of the data of b, one pass,
+     vs one global alpha on the same data. Target: <= 2x.
+  d. bootstrap interval, 1,000 draws, on 3 million labels (1M items x 3), from
+     the labels (the value counting is timed). Target: < 5 s.
+
+Ids and labels are strings, as in the annotation logs; labels are nominal
+(5 classes), each equal to the item's true class with probability 0.75.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import time
+from collections.abc import Callable
+from importlib.metadata import version
+
+import krippendorff
+import numpy as np
+import polars as pl
+
+from kpi_core.reliability import (
+    bootstrap_alpha,
+    grouped_krippendorff_alpha,
+    krippendorff_alpha,
+    value_counts,
+)
+
+N_CLASSES = 5
+
+
+def simulate(n_items: int, n_annotators: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """Three distinct annotators per item; returns the long frame and (annotator, item, label)."""
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, n_annotators, n_items)
+    step1 = rng.integers(1, n_annotators - 1, n_items)
+    step2 = rng.integers(1, n_annotators - 2, n_items)
+    step2 += step2 >= step1  # two different non-zero offsets: three distinct annotators
+    annotators = np.stack([first, (first + step1) % n_annotators, (first + step2) % n_annotators])
+    truth = rng.integers(0, N_CLASSES, n_items)
+    noise = rng.integers(0, N_CLASSES, (3, n_items))
+    labels = np.where(rng.random((3, n_items)) < 0.75, truth, noise)
+    items = np.tile(np.arange(n_items), 3)
+    frame = pl.DataFrame(
+        {
+            "item_id": items,
+            "annotator_id": annotators.ravel(),
+            "label": labels.ravel(),
+            "slice": np.tile(rng.integers(0, 36, n_items), 3),
+            "week": np.tile(rng.integers(0, 16, n_items), 3),
+        }
+    ).with_columns(
+        pl.format("item-{}", "item_id"),
+        pl.format("annotator-{}", "annotator_id"),
+        pl.format("class-{}", "label"),
+        pl.format("slice-{}", "slice"),
+        (pl.date(2026, 1, 5) + pl.duration(weeks=pl.col("week"))).alias("week_start"),
+    )
+    return frame.drop("week"), np.stack([annotators.ravel(), items, labels.ravel()])
+
+
+def dense_package(dense: np.ndarray) -> float:
+    return krippendorff.alpha(reliability_data=dense, level_of_measurement="nominal")
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1/100 of the sizes, a smoke run")
+    parser.add_argument("--repeat", type=int, default=2, help="best of this many runs")
+    args = parser.parse_args(argv)
+    scale = 100 if args.quick else 1
+    repeat = args.repeat
+
+    print(
+        f"polars {pl.__version__}, numpy {np.__version__}, krippendorff "
+        f"{version('krippendorff')}; {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}; polars threads {pl.thread_pool_size()}"
+    )
+    rows: list[tuple[str, float, float | None, str, str, bool]] = []
+    same_values: list[bool] = []  # ours equals the package to 1e-9
+    krippendorff_alpha(simulate(100, 10, 0)[0])  # warm up polars' thread pool
+
+    # a. dense package vs ours -------------------------------------------------
+    n_items, n_annotators = 300_000 // scale, 1_000 // (10 if args.quick else 1)
+    frame, (annotator, item, label) = simulate(n_items, n_annotators, seed=1)
+    dense = np.full((n_annotators, n_items), np.nan)
+    dense[annotator, item] = label
+    t_ours, ours = best_of(repeat, lambda: krippendorff_alpha(frame))
+    t_pkg, theirs = best_of(repeat, lambda: dense_package(dense))
+    same = abs(ours - theirs) <= 1e-9
+    same_values.append(same)
+    print(f"a. alpha ours {ours:.12f}, package {theirs:.12f}, |diff| {abs(ours - theirs):.1e}")
+    rows.append(
+        (
+            f"a. {n_items:,} items x {n_annotators:,} annotators: ours vs dense package",
+            t_ours,
+            t_pkg,
+            ">= 20x faster, same value",
+            f"{t_pkg / t_ours:.0f}x",
+            t_pkg / t_ours >= 20 and same,
+        )
+    )
+    dense = frame = None
+    gc.collect()
+
+    # b. 10M labels: ours vs polars value counts + package -------------------
+    n_items, n_annotators = 3_333_334 // scale, 5_000 // (10 if args.quick else 1)
+    frame, _ = simulate(n_items, n_annotators, seed=2)
+
+    def package_from_counts() -> float:
+        classes = sorted(frame.get_column("label").unique())
+        counts = frame.group_by("item_id").agg(
+            [(pl.col("label") == c).sum().alias(c) for c in classes]
+        )
+        matrix = counts.select(classes).to_numpy()
+        return krippendorff.alpha(value_counts=matrix, level_of_measurement="nominal")
+
+    t_ours, ours = best_of(repeat, lambda: krippendorff_alpha(frame))
+    t_pkg, theirs = best_of(repeat, package_from_counts)
+    same = abs(ours - theirs) <= 1e-9
+    same_values.append(same)
+    print(
+        f"b. {frame.height:,} labels: alpha ours {ours:.12f}, package {theirs:.12f}, "
+        f"|diff| {abs(ours - theirs):.1e}"
+    )
+    limit = 5.0 / scale if args.quick else 5.0
+    rows.append(
+        (
+            f"b. {frame.height:,} labels, {n_annotators:,} annotators: ours vs counts + package",
+            t_ours,
+            t_pkg,
+            f"< {limit:g} s, <= baseline",
+            f"{t_pkg / t_ours:.1f}x",
+            t_ours < limit and t_ours <= t_pkg and same,
+        )
+    )
+
+    # c. every slice x week group vs one global alpha ---------------------------
+    by = ["slice", "week_start"]
+    t_grouped, grouped = best_of(repeat, lambda: grouped_krippendorff_alpha(frame, by))
+    t_global, _ = best_of(repeat, lambda: krippendorff_alpha(frame))
+    rows.append(
+        (
+            f"c. {grouped.height} slice x week groups, one pass vs one global alpha",
+            t_grouped,
+            t_global,
+            "<= 2x the global",
+            f"{t_grouped / t_global:.2f}x",
+            t_grouped <= 2 * t_global,
+        )
+    )
+    frame = None
+    gc.collect()
+
+    # d. bootstrap ---------------------------------------------------------------
+    n_items = 1_000_000 // scale
+    frame, _ = simulate(n_items, 1_000, seed=3)
+    t_boot, boot = best_of(repeat, lambda: bootstrap_alpha(value_counts(frame), draws=1000, seed=0))
+    alpha, low, high = boot.row(0)[:3]
+    print(
+        f"d. {frame.height:,} labels: alpha {alpha:.4f}, 95% bootstrap interval "
+        f"[{low:.4f}, {high:.4f}]"
+    )
+    limit = 5.0 / scale if args.quick else 5.0
+    rows.append(
+        (
+            f"d. bootstrap, 1,000 draws, {frame.height:,} labels",
+            t_boot,
+            None,
+            f"< {limit:g} s",
+            "",
+            t_boot < limit,
+        )
+    )
+
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}\n")
+    header = f"{'case':<72} {'ours s':>8} {'baseline s':>11} {'ratio':>7}  {'target':<26} result"
+    print(header)
+    print("-" * len(header))
+    for name, ours_s, base_s, target, ratio, ok in rows:
+        base = f"{base_s:11.3f}" if base_s is not None else f"{'':>11}"
+        verdict = "PASS" if ok else "FAIL"
+        if args.quick:  # smoke sizes: fixed costs dominate, the targets are for the full run
+            verdict, target = "(smoke)", "-"
+        print(f"{name:<72} {ours_s:8.3f} {base} {ratio:>7}  {target:<26} {verdict}")
+    if args.quick:
+        return 0 if all(same_values) else 1
+    return 0 if all(r[-1] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
