@@ -1,0 +1,341 @@
+"""Check a data directory against the input contract, one line per broken rule.
+
+:func:`validate` works in three steps, each reported in the same form
+(:class:`~kpi_core.problems.Problem`: file, row, column, reason):
+
+1. **Files.** :func:`~kpi_core.loading.open_dataset` finds and opens every
+   table; a missing directory, a missing required table or column, two files for
+   one table, an unknown format or an unreadable file comes back as a problem
+   naming the file.
+2. **Generic rules**, declared on the columns of ``contract.py`` like dbt's
+   generic tests: required, type, accepted values, minimum, unique and
+   references. They are generated as one ``union all`` query per table over the
+   raw text view ``raw_<table>``, so the reason can quote the value as written.
+   The SQL is built only from contract identifiers; accepted values, minimums
+   and message texts are bound as parameters, and data never enters the SQL.
+3. **Singular checks**, the rules that span columns or tables: one SQL file each
+   in ``queries/checks/``, returning the violating rows as
+   ``file, row, column, reason``. They read the typed views, where a value that
+   fails its type is NULL, so a bad value is reported once, for its type.
+
+Everything runs in DuckDB; no Python loop touches a data row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+
+from kpi_core.contract import TABLES, Column, Table
+from kpi_core.loading import Dataset, _ident, _quote, _reader_reason, open_dataset, typed_value
+from kpi_core.problems import DataError, Problem
+from kpi_core.queries import QUERIES_DIR, QueryError, query_paths, run
+
+#: Where the singular checks live; each file returns ``file, row, column, reason``.
+CHECKS_DIR = QUERIES_DIR / "checks"
+
+#: Longest value quoted in full in a reason; longer ones are cut with "...".
+_QUOTE_MAX = 40
+
+#: What a value that fails its contract type is called in the reason.
+_NOT_A = {
+    "timestamp": "not a valid timestamp: ",
+    "float": "not a valid number: ",
+    "int": "not a valid integer: ",
+    "bool": "not a valid boolean: ",
+}
+
+
+def validate(root: Path | str) -> list[Problem]:
+    """Every broken rule of the data directory ``root``, sorted by file and row.
+
+    Returns an empty list for valid data. Never raises for bad input: a problem
+    with a whole file is a :class:`Problem` whose ``row`` is None.
+    """
+    try:
+        dataset = open_dataset(root)
+    except DataError as error:
+        return _sorted(error.problems)
+    try:
+        dataset.con.execute("set enable_progress_bar = false")
+        problems, unreadable = _parse_text_files(dataset)
+        more, unreadable = _generic_problems(dataset, unreadable)
+        problems += more
+        if not unreadable:
+            problems += _check_problems(dataset)
+    finally:
+        dataset.con.close()
+    return _sorted(problems)
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or "", p.reason))
+
+
+# --- generic rules: one union-all query per table ---------------------------------------------
+
+
+class _Params:
+    """Values bound to a query as ``$p0, $p1, ...``; never formatted into the SQL."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def __call__(self, value: object) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+def _text(column: Column) -> str:
+    """The cell as written, trimmed: for quoting a value in a reason."""
+    return f"trim(cast({_ident(column.name)} as varchar))"
+
+
+def _is_empty(column: Column, raw_type: str) -> str:
+    """SQL true when the cell is empty or blank; a typed (Parquet) cell only when NULL.
+
+    Same as ``nullif(trim(x), '') is null``, but trims only the rare cells
+    that start with a space.
+    """
+    name = _ident(column.name)
+    if raw_type.upper() != "VARCHAR":
+        return f"{name} is null"
+    return f"({name} is null or {name} = '' or ({name} like ' %' and trim({name}) = ''))"
+
+
+def _quoted(expr: str) -> str:
+    """SQL for ``expr`` in single quotes, cut to :data:`_QUOTE_MAX` characters."""
+    cut = (
+        f"case when length({expr}) > {_QUOTE_MAX} "
+        f"then left({expr}, {_QUOTE_MAX}) || '...' else {expr} end"
+    )
+    return f"'''' || {cut} || ''''"
+
+
+def _branch(table: str, column: str, reason: str, where: str, source: str = "") -> str:
+    source = source or "cells"
+    return (
+        f'select _file as file, _row as row, {_quote(column)} as "column", {reason} as reason '
+        f"from {source} where {where}"
+    )
+
+
+# Each rule yields the SQL branches that find its violations in one column of one table.
+_Rule = Callable[[Table, Column, str, _Params, frozenset[str]], Iterator[str]]
+
+
+def _required(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+    if column.required:
+        reason = bind(f"{column.name} is required but empty")
+        yield _branch(table.name, column.name, reason, _is_empty(column, raw_type))
+
+
+def _type(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+    if column.type == "string":
+        return
+    text, value = _text(column), typed_value(column, raw_type)
+    prefix = bind(_NOT_A[column.type])
+    if column.type == "float":
+        # A number DuckDB reads but that is NaN or infinite: say so, not "not a number".
+        prefix = (
+            f"case when try_cast({text} as double) is null then {prefix} "
+            f"else {bind('not a finite number: ')} end"
+        )
+    reason = f"{prefix} || {_quoted(text)}"
+    where = f"not ({_is_empty(column, raw_type)}) and {value} is null"
+    yield _branch(table.name, column.name, reason, where)
+
+
+def _accepted(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+    if column.accepted:
+        value = typed_value(column, raw_type)
+        allowed = bind(list(column.accepted))
+        reason = (
+            f"{bind(column.name + ' ')} || {_quoted(value)} || "
+            f"{bind(' is not one of ' + ', '.join(column.accepted))}"
+        )
+        where = f"{value} is not null and not list_contains({allowed}, {value})"
+        yield _branch(table.name, column.name, reason, where)
+
+
+def _minimum(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+    if column.minimum is not None:
+        value = typed_value(column, raw_type)
+        below = "<=" if column.exclusive_minimum else "<"
+        at_least = ">" if column.exclusive_minimum else ">="
+        reason = (
+            f"{bind(column.name + ' ')} || {_quoted(_text(column))} || "
+            f"{bind(f' must be {at_least} {column.minimum:g}')}"
+        )
+        where = f"{value} {below} {bind(column.minimum)}"
+        yield _branch(table.name, column.name, reason, where)
+
+
+def _unique(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+    """Every row after the first with the same value, naming the first.
+
+    Rows are first narrowed to those whose value's hash clashes (grouping
+    integers is cheaper than grouping text), then compared by value.
+    """
+    if not column.unique:
+        return
+    value = typed_value(column, raw_type)
+    reason = (
+        f"{bind('duplicate ' + column.name + ' ')} || {_quoted('key')} || "
+        "' (first at row ' || first.row || "
+        "case when first.file <> _file then ' of ' || first.file else '' end || ')'"
+    )
+    source = f"""(
+    with keyed as (
+        select _file, _row, {value} as key from cells where {value} is not null
+    ),
+    clashing as (
+        select * from keyed
+        where hash(key) in (select hash(key) from keyed group by 1 having count(*) > 1)
+    ),
+    firsts as (
+        select key, min({{'file': _file, 'row': _row}}) as first from clashing
+        group by key having count(*) > 1
+    )
+    select clashing._file, clashing._row, key, first from clashing inner join firsts using (key)
+) as duplicates"""
+    where = "(_file, _row) <> (first.file, first.row)"
+    yield _branch(table.name, column.name, reason, where, source)
+
+
+def _references(
+    table: Table, column: Column, raw_type: str, bind: _Params, unreadable: frozenset[str]
+):
+    """Values missing from the referenced table (skipped when that table cannot be read)."""
+    if column.references is None or column.references[0] in unreadable:
+        return
+    parent, key = column.references
+    value = typed_value(column, raw_type)
+    source = (
+        f"(select _file, _row, {value} as value from cells) as child "
+        f"anti join {_ident(parent)} as parent on parent.{_ident(key)} = child.value"
+    )
+    reason = f"{bind(column.name + ' ')} || {_quoted('value')} || {bind(' not found in ' + parent)}"
+    yield _branch(table.name, column.name, reason, "value is not null", source)
+
+
+#: The generic rules, in the order a reader meets them; each is one kind of dbt test.
+RULES: dict[str, _Rule] = {
+    "required": _required,
+    "type": _type,
+    "accepted": _accepted,
+    "minimum": _minimum,
+    "unique": _unique,
+    "references": _references,
+}
+
+
+def generic_sql(
+    table: Table, raw_types: dict[str, str], unreadable: frozenset[str] = frozenset()
+) -> tuple[str, dict[str, object]]:
+    """One query finding every generic-rule violation in ``table``, and its parameters.
+
+    ``raw_types`` maps the columns present in ``raw_<table>`` to their DuckDB
+    types; absent columns are not checked (a missing required column is a
+    file-level problem found on loading).
+    """
+    bind = _Params()
+    branches = [
+        sql
+        for column in table.columns
+        if column.name in raw_types
+        for rule in RULES.values()
+        for sql in rule(table, column, raw_types[column.name], bind, unreadable)
+    ]
+    if not branches:
+        return "", bind.values
+    columns = ", ".join(_ident(c.name) for c in table.columns if c.name in raw_types)
+    cells = f"with cells as (select _file, _row, {columns} from raw_{table.name})\n"
+    return cells + "\nunion all\n".join(branches), bind.values
+
+
+def _parse_text_files(dataset: Dataset) -> tuple[list[Problem], frozenset[str]]:
+    """Parse each CSV and JSONL file once, into memory, for the many queries that follow.
+
+    ``raw_<table>`` then reads the parsed rows (the typed view reads ``raw_<table>``,
+    so it does too). A file that fails to parse, say at a malformed line far
+    into it, is one problem naming the file and the line.
+    """
+    problems, unreadable = [], set()
+    for name, source in dataset.sources.items():
+        if source.format not in ("csv", "jsonl"):
+            continue
+        try:
+            dataset.con.execute(f"create temp table parsed_{name} as select * from raw_{name}")
+        except duckdb.Error as error:
+            unreadable.add(name)
+            problems.append(Problem(str(source.path), reason=_reader_reason(error), table=name))
+            continue
+        dataset.con.execute(f"create or replace view raw_{name} as select * from parsed_{name}")
+    return problems, frozenset(unreadable)
+
+
+def _generic_problems(
+    dataset: Dataset, unreadable: frozenset[str]
+) -> tuple[list[Problem], frozenset[str]]:
+    """Problems with generic rules, and the tables that turned out unreadable.
+
+    Tables are checked in contract order, referenced tables first, so a table
+    that fails to read is reported once, for its own file, and references into
+    it are skipped.
+    """
+    problems: list[Problem] = []
+    unreadable = set(unreadable)
+    con = dataset.con
+    for name, table in TABLES.items():
+        if not dataset.has(name) or name in unreadable:
+            continue
+        raw_types = {row[0]: row[1] for row in con.execute(f"describe raw_{name}").fetchall()}
+        sql, params = generic_sql(table, raw_types, frozenset(unreadable))
+        try:
+            rows = con.execute(sql, params).fetchall() if sql else []
+        except duckdb.Error as error:
+            unreadable.add(name)
+            problems.append(
+                Problem(
+                    table=name, file=str(dataset.sources[name].path), reason=_reader_reason(error)
+                )
+            )
+            continue
+        problems += [Problem(file, row, column, reason, name) for file, row, column, reason in rows]
+    return problems, frozenset(unreadable)
+
+
+# --- singular checks: one SQL file each in queries/checks/ -------------------------------------
+
+
+def check_names(root: Path | None = None) -> list[str]:
+    """The names of the singular checks (their file stems), sorted."""
+    return [path.stem for path in query_paths(root or CHECKS_DIR)]
+
+
+def _table_of(dataset: Dataset, file: str) -> str | None:
+    for name, source in dataset.sources.items():
+        if file == str(source.path) or Path(file).is_relative_to(source.path):
+            return name
+    return None
+
+
+def _check_problems(dataset: Dataset, root: Path | None = None) -> list[Problem]:
+    """Rows returned by every singular check; a broken check file raises QueryError."""
+    problems = []
+    for name in check_names(root):
+        frame = run(dataset.con, name, root or CHECKS_DIR)
+        if frame.columns != ["file", "row", "column", "reason"]:
+            raise QueryError(
+                str((root or CHECKS_DIR) / f"{name}.sql"),
+                f"a check must return file, row, column, reason; got {', '.join(frame.columns)}",
+            )
+        problems += [
+            Problem(file, row, column, reason, _table_of(dataset, file))
+            for file, row, column, reason in frame.iter_rows()
+        ]
+    return problems

@@ -1,0 +1,567 @@
+"""``kpi_core.validation``: one line per broken rule, never a traceback.
+
+Every test writes a tiny data directory as CSV text and runs from inside its
+temporary folder, so the expected lines read exactly as a user sees them
+(``logs/reviews.csv: row 1, column verdict: ...``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from kpi_core.cli import main
+from kpi_core.contract import TABLES
+from kpi_core.loading import open_dataset
+from kpi_core.validation import RULES, check_names, validate
+
+# A small valid dataset touching every table and column. The last row of items,
+# annotators and annotations is referenced by nothing, so breaking it breaks one rule.
+CLEAN = {
+    "items": """\
+item_id,domain,difficulty,risk_class,dataset,dataset_version,triage,gold_label,created_at
+it1,stem,easy,low,ds,v1,automate,cat,2026-01-01
+it2,medicine,hard,high,ds,v1,specialist,,2026-01-02T09:00:00+01:00
+it3,coding,medium,medium,,,generalist,,
+""",
+    "annotators": """\
+annotator_id,tier,vendor,expertise,hourly_rate
+an1,generalist,acme,stem,20
+an2,specialist,,medicine,55.5
+lf1,programmatic,,,
+an3,generalist,acme,coding,18
+""",
+    "annotations": """\
+annotation_id,item_id,annotator_id,label,submitted_at,duration_s,cost
+a1,it1,an1,cat,2026-01-05T10:00:00Z,30,
+a2,it1,lf1,dog,2026-01-05 10:00:05,,0
+a3,it2,an2,3,2026-01-05,120.5,1.5
+""",
+    "reviews": """\
+review_id,annotation_id,reviewer_id,stage,verdict,corrected_label,reviewed_at,duration_s,cost
+r1,a1,an2,precheck,accept,,2026-01-05T11:00:00Z,10,
+r2,a2,an2,final,fix,cat,2026-01-06,,2
+""",
+    "audits": """\
+audit_id,annotation_id,auditor_id,audited_at,is_error,cost
+au1,a1,an2,2026-01-10,false,2.5
+au2,a2,an1,2026-01-11T08:00:00-05:00,true,
+""",
+    "targets": """\
+domain,difficulty,risk_class,target_accepted_items
+stem,easy,,100
+medicine,,,50
+""",
+    "defects": """\
+defect_id,domain,severity,opened_at,resolved_at
+d1,stem,sev2,2026-01-03,2026-01-04
+d2,,sev4,2026-01-05,
+""",
+    "benchmarks": """\
+model_version,domain,benchmark,score,evaluated_at
+m1,stem,mmlu,0.71,2026-01-01
+""",
+    "calibration_decisions": """\
+decision_id,week,item_id,agreed_label,note,recorded_at
+c1,2026-W02,it1,cat,,2026-01-08
+c2,2026-W53,it2,3,borderline,2026-12-31T10:00:00Z
+""",
+}
+
+
+def write(root: Path, tables: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in tables.items():
+        (root / f"{name}.csv").write_text(text, encoding="utf-8")
+    return root
+
+
+def with_cell(table: str, row: int, column: str, value: str) -> dict[str, str]:
+    """The clean dataset with one cell of ``table`` (data row ``row``, from 1) replaced."""
+    rows = list(csv.DictReader(io.StringIO(CLEAN[table])))
+    rows[row - 1][column] = value
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return {**CLEAN, table: out.getvalue()}
+
+
+def lines(root: Path | str) -> list[str]:
+    return [str(problem) for problem in validate(Path(root))]
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def test_clean_dataset_has_no_problems():
+    write(Path("logs"), CLEAN)
+    assert lines("logs") == []
+
+
+def test_only_required_tables_is_valid():
+    write(Path("logs"), {t: CLEAN[t] for t in ("items", "annotators", "annotations")})
+    assert lines("logs") == []
+
+
+# One broken cell per rule of the contract, with the exact line a user reads.
+# fmt: off
+CASES = [
+    # required
+    ("items", 3, "item_id", "", "logs/items.csv: row 3, column item_id: item_id is required but empty"),
+    ("items", 3, "domain", "  ", "logs/items.csv: row 3, column domain: domain is required but empty"),
+    ("annotators", 4, "tier", "", "logs/annotators.csv: row 4, column tier: tier is required but empty"),
+    ("annotations", 3, "item_id", "",
+     "logs/annotations.csv: row 3, column item_id: item_id is required but empty"),
+    ("annotations", 3, "label", "",
+     "logs/annotations.csv: row 3, column label: label is required but empty"),
+    ("annotations", 3, "submitted_at", "",
+     "logs/annotations.csv: row 3, column submitted_at: submitted_at is required but empty"),
+    ("reviews", 1, "reviewed_at", "",
+     "logs/reviews.csv: row 1, column reviewed_at: reviewed_at is required but empty"),
+    ("audits", 1, "is_error", "",
+     "logs/audits.csv: row 1, column is_error: is_error is required but empty"),
+    ("targets", 2, "domain", "", "logs/targets.csv: row 2, column domain: domain is required but empty"),
+    ("benchmarks", 1, "evaluated_at", "",
+     "logs/benchmarks.csv: row 1, column evaluated_at: evaluated_at is required but empty"),
+    ("calibration_decisions", 1, "agreed_label", "",
+     "logs/calibration_decisions.csv: row 1, column agreed_label: "
+     "agreed_label is required but empty"),
+    # types
+    ("items", 3, "created_at", "2026-13-01",
+     "logs/items.csv: row 3, column created_at: not a valid timestamp: '2026-13-01'"),
+    ("annotations", 3, "submitted_at", "05/01/2026",
+     "logs/annotations.csv: row 3, column submitted_at: not a valid timestamp: '05/01/2026'"),
+    ("audits", 1, "audited_at", "yesterday",
+     "logs/audits.csv: row 1, column audited_at: not a valid timestamp: 'yesterday'"),
+    ("calibration_decisions", 1, "recorded_at", "epoch",
+     "logs/calibration_decisions.csv: row 1, column recorded_at: not a valid timestamp: 'epoch'"),
+    ("annotators", 4, "hourly_rate", "twenty",
+     "logs/annotators.csv: row 4, column hourly_rate: not a valid number: 'twenty'"),
+    ("annotators", 4, "hourly_rate", "NaN",
+     "logs/annotators.csv: row 4, column hourly_rate: not a finite number: 'NaN'"),
+    ("annotations", 3, "cost", "inf",
+     "logs/annotations.csv: row 3, column cost: not a finite number: 'inf'"),
+    ("benchmarks", 1, "score", "high",
+     "logs/benchmarks.csv: row 1, column score: not a valid number: 'high'"),
+    ("annotations", 3, "duration_s", "30s",
+     "logs/annotations.csv: row 3, column duration_s: not a valid number: '30s'"),
+    ("reviews", 1, "duration_s", "1,5",
+     "logs/reviews.csv: row 1, column duration_s: not a valid number: '1,5'"),
+    ("reviews", 2, "cost", "-inf",
+     "logs/reviews.csv: row 2, column cost: not a finite number: '-inf'"),
+    ("audits", 1, "cost", "$2",
+     "logs/audits.csv: row 1, column cost: not a valid number: '$2'"),
+    ("defects", 2, "opened_at", "2026-01-05 25:00",
+     "logs/defects.csv: row 2, column opened_at: not a valid timestamp: '2026-01-05 25:00'"),
+    ("benchmarks", 1, "evaluated_at", "2026-1-1",
+     "logs/benchmarks.csv: row 1, column evaluated_at: not a valid timestamp: '2026-1-1'"),
+    ("targets", 1, "target_accepted_items", "2.5",
+     "logs/targets.csv: row 1, column target_accepted_items: not a valid integer: '2.5'"),
+    ("audits", 1, "is_error", "maybe",
+     "logs/audits.csv: row 1, column is_error: not a valid boolean: 'maybe'"),
+    # unique
+    ("items", 3, "item_id", "it1",
+     "logs/items.csv: row 3, column item_id: duplicate item_id 'it1' (first at row 1)"),
+    ("annotators", 4, "annotator_id", "an2",
+     "logs/annotators.csv: row 4, column annotator_id: duplicate annotator_id 'an2' (first at row 2)"),
+    ("annotations", 3, "annotation_id", "a1",
+     "logs/annotations.csv: row 3, column annotation_id: duplicate annotation_id 'a1' (first at row 1)"),
+    ("reviews", 2, "review_id", "r1",
+     "logs/reviews.csv: row 2, column review_id: duplicate review_id 'r1' (first at row 1)"),
+    ("audits", 2, "audit_id", "au1",
+     "logs/audits.csv: row 2, column audit_id: duplicate audit_id 'au1' (first at row 1)"),
+    ("calibration_decisions", 2, "decision_id", "c1",
+     "logs/calibration_decisions.csv: row 2, column decision_id: "
+     "duplicate decision_id 'c1' (first at row 1)"),
+    ("defects", 2, "defect_id", "d1",
+     "logs/defects.csv: row 2, column defect_id: duplicate defect_id 'd1' (first at row 1)"),
+    # references
+    ("annotations", 3, "item_id", "it_9",
+     "logs/annotations.csv: row 3, column item_id: item_id 'it_9' not found in items"),
+    ("annotations", 3, "annotator_id", "ghost",
+     "logs/annotations.csv: row 3, column annotator_id: annotator_id 'ghost' not found in annotators"),
+    ("reviews", 1, "annotation_id", "a9",
+     "logs/reviews.csv: row 1, column annotation_id: annotation_id 'a9' not found in annotations"),
+    ("reviews", 1, "reviewer_id", "x",
+     "logs/reviews.csv: row 1, column reviewer_id: reviewer_id 'x' not found in annotators"),
+    ("audits", 1, "annotation_id", "a404",
+     "logs/audits.csv: row 1, column annotation_id: annotation_id 'a404' not found in annotations"),
+    ("audits", 1, "auditor_id", "nobody",
+     "logs/audits.csv: row 1, column auditor_id: auditor_id 'nobody' not found in annotators"),
+    ("calibration_decisions", 1, "item_id", "it_9",
+     "logs/calibration_decisions.csv: row 1, column item_id: item_id 'it_9' not found in items"),
+    # accepted values
+    ("items", 3, "difficulty", "Easy",
+     "logs/items.csv: row 3, column difficulty: difficulty 'Easy' is not one of easy, medium, hard"),
+    ("items", 3, "risk_class", "extreme",
+     "logs/items.csv: row 3, column risk_class: risk_class 'extreme' is not one of low, medium, high"),
+    ("items", 3, "triage", "auto",
+     "logs/items.csv: row 3, column triage: "
+     "triage 'auto' is not one of automate, generalist, specialist"),
+    ("annotators", 4, "tier", "expert",
+     "logs/annotators.csv: row 4, column tier: "
+     "tier 'expert' is not one of generalist, specialist, programmatic"),
+    ("reviews", 1, "stage", "first",
+     "logs/reviews.csv: row 1, column stage: stage 'first' is not one of precheck, final"),
+    ("reviews", 1, "verdict", "acept",
+     "logs/reviews.csv: row 1, column verdict: verdict 'acept' is not one of accept, reject, fix"),
+    ("reviews", 1, "verdict", "accept ",
+     "logs/reviews.csv: row 1, column verdict: verdict 'accept ' is not one of accept, reject, fix"),
+    ("targets", 2, "risk_class", "none",
+     "logs/targets.csv: row 2, column risk_class: risk_class 'none' is not one of low, medium, high"),
+    ("targets", 1, "difficulty", "any",
+     "logs/targets.csv: row 1, column difficulty: difficulty 'any' is not one of easy, medium, hard"),
+    ("defects", 1, "severity", "sev5",
+     "logs/defects.csv: row 1, column severity: severity 'sev5' is not one of sev1, sev2, sev3, sev4"),
+    # minimums
+    ("annotators", 4, "hourly_rate", "-5",
+     "logs/annotators.csv: row 4, column hourly_rate: hourly_rate '-5' must be >= 0"),
+    ("annotations", 3, "duration_s", "-1",
+     "logs/annotations.csv: row 3, column duration_s: duration_s '-1' must be >= 0"),
+    ("annotations", 3, "cost", "-0.5",
+     "logs/annotations.csv: row 3, column cost: cost '-0.5' must be >= 0"),
+    ("reviews", 1, "duration_s", "-3",
+     "logs/reviews.csv: row 1, column duration_s: duration_s '-3' must be >= 0"),
+    ("reviews", 2, "cost", "-2",
+     "logs/reviews.csv: row 2, column cost: cost '-2' must be >= 0"),
+    ("audits", 1, "cost", "-2.5",
+     "logs/audits.csv: row 1, column cost: cost '-2.5' must be >= 0"),
+    ("targets", 1, "target_accepted_items", "0",
+     "logs/targets.csv: row 1, column target_accepted_items: target_accepted_items '0' must be > 0"),
+    ("targets", 1, "target_accepted_items", "-4",
+     "logs/targets.csv: row 1, column target_accepted_items: target_accepted_items '-4' must be > 0"),
+    # singular checks (queries/checks/)
+    ("reviews", 2, "corrected_label", "",
+     "logs/reviews.csv: row 2, column corrected_label: verdict is fix but corrected_label is empty"),
+    ("reviews", 1, "reviewed_at", "2026-01-05T09:59:59Z",
+     "logs/reviews.csv: row 1, column reviewed_at: reviewed_at 2026-01-05 09:59:59 UTC is before "
+     "annotation 'a1' was submitted (2026-01-05 10:00:00 UTC)"),
+    ("reviews", 1, "reviewed_at", "2026-01-05T10:30:00+01:00",  # 09:30 UTC
+     "logs/reviews.csv: row 1, column reviewed_at: reviewed_at 2026-01-05 09:30:00 UTC is before "
+     "annotation 'a1' was submitted (2026-01-05 10:00:00 UTC)"),
+    ("defects", 1, "resolved_at", "2026-01-02",
+     "logs/defects.csv: row 1, column resolved_at: resolved_at 2026-01-02 00:00:00 UTC is before "
+     "opened_at 2026-01-03 00:00:00 UTC"),
+    ("calibration_decisions", 1, "week", "2026-7",
+     "logs/calibration_decisions.csv: row 1, column week: "
+     "week '2026-7' is not an ISO week written YYYY-Www"),
+    ("calibration_decisions", 1, "week", "2025-W53",
+     "logs/calibration_decisions.csv: row 1, column week: "
+     "week '2025-W53' does not exist: 2025 has 52 ISO weeks"),
+    ("calibration_decisions", 1, "week", "2026-W00",
+     "logs/calibration_decisions.csv: row 1, column week: "
+     "week '2026-W00' does not exist: 2026 has 53 ISO weeks"),
+    # a value that fails its type is reported for its type only, not by rules using it
+    ("reviews", 1, "reviewed_at", "2026-13-01",
+     "logs/reviews.csv: row 1, column reviewed_at: not a valid timestamp: '2026-13-01'"),
+    ("reviews", 1, "reviewed_at", "epoch",
+     "logs/reviews.csv: row 1, column reviewed_at: not a valid timestamp: 'epoch'"),
+    ("defects", 1, "resolved_at", "-infinity",
+     "logs/defects.csv: row 1, column resolved_at: not a valid timestamp: '-infinity'"),
+    ("targets", 1, "target_accepted_items", "0.4",
+     "logs/targets.csv: row 1, column target_accepted_items: not a valid integer: '0.4'"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "expected"),
+    CASES,
+    ids=[f"{t}.{c}={v!r}" for t, _, c, v, _ in CASES],
+)
+def test_each_broken_rule_gives_its_line(table, row, column, value, expected):
+    write(Path("logs"), with_cell(table, row, column, value))
+    assert lines("logs") == ([expected] if expected else [])
+
+
+#: Which generic rule a reason comes from, by its wording.
+REASON_RULES = {
+    "is required but empty": "required",
+    "not a valid ": "type",
+    "not a finite number": "type",
+    "is not one of": "accepted",
+    " must be ": "minimum",
+    "duplicate ": "unique",
+    "not found in": "references",
+}
+
+
+def declared_rules(column) -> set[str]:
+    rules = {
+        "required": column.required,
+        "type": column.type != "string",
+        "accepted": bool(column.accepted),
+        "minimum": column.minimum is not None,
+        "unique": column.unique,
+        "references": column.references is not None,
+    }
+    return {rule for rule, declared in rules.items() if declared}
+
+
+def test_every_generic_rule_of_the_contract_has_a_case():
+    """Keep CASES true to contract.py: each rule declared on a column is broken at least once
+    (required ones by ``test_required_column_left_empty`` below)."""
+    covered = {
+        (table, column, rule)
+        for table, _, column, _, expected in CASES
+        for wording, rule in REASON_RULES.items()
+        if wording in expected
+    }
+    missing = [
+        f"{table.name}.{column.name}: {rule}"
+        for table in TABLES.values()
+        for column in table.columns
+        for rule in sorted(declared_rules(column) - {"required"})
+        if (table.name, column.name, rule) not in covered
+    ]
+    assert missing == []
+
+
+REQUIRED = [
+    (table.name, column.name)
+    for table in TABLES.values()
+    for column in table.columns
+    if column.required
+]
+
+
+@pytest.mark.parametrize(("table", "column"), REQUIRED, ids=[f"{t}.{c}" for t, c in REQUIRED])
+def test_required_column_left_empty(table, column):
+    """The last row of each clean table is referenced by nothing, so blanking a cell
+    there breaks exactly one rule."""
+    last = len(list(csv.DictReader(io.StringIO(CLEAN[table]))))
+    write(Path("logs"), with_cell(table, last, column, ""))
+    assert lines("logs") == [
+        f"logs/{table}.csv: row {last}, column {column}: {column} is required but empty"
+    ]
+
+
+def test_every_check_file_has_a_case():
+    assert set(RULES) == {"required", "type", "accepted", "minimum", "unique", "references"}
+    assert check_names() == [
+        "calibration_week_is_iso_week",
+        "defect_resolved_after_opened",
+        "fix_needs_corrected_label",
+        "review_after_submission",
+    ]
+
+
+def test_long_values_are_cut_in_the_reason():
+    write(Path("logs"), with_cell("reviews", 1, "verdict", "x" * 100))
+    assert lines("logs") == [
+        "logs/reviews.csv: row 1, column verdict: verdict "
+        f"'{'x' * 40}...' is not one of accept, reject, fix"
+    ]
+
+
+def test_every_duplicate_after_the_first_names_the_first():
+    tables = dict(CLEAN)
+    tables["annotators"] += "an1,specialist,,,\nan1,generalist,,,\n"
+    assert lines_of(tables) == [
+        "logs/annotators.csv: row 5, column annotator_id: duplicate annotator_id 'an1' "
+        "(first at row 1)",
+        "logs/annotators.csv: row 6, column annotator_id: duplicate annotator_id 'an1' "
+        "(first at row 1)",
+    ]
+
+
+def lines_of(tables: dict[str, str]) -> list[str]:
+    write(Path("logs"), tables)
+    return lines("logs")
+
+
+def test_problems_are_sorted_by_file_then_row():
+    tables = with_cell("reviews", 2, "stage", "later")
+    tables["annotations"] = CLEAN["annotations"] + "a4,it3,an3,,2026-01-07,,\n"
+    tables["items"] = CLEAN["items"].replace("it3,coding,medium", "it3,coding,mild")
+    assert lines_of(tables) == [
+        "logs/annotations.csv: row 4, column label: label is required but empty",
+        "logs/items.csv: row 3, column difficulty: difficulty 'mild' is not one of easy, medium, hard",
+        "logs/reviews.csv: row 2, column stage: stage 'later' is not one of precheck, final",
+    ]
+
+
+def test_data_it_has_never_seen():
+    """Hand-written input with several problems at once, written without contract.py."""
+    Path("logs").mkdir()
+    Path("logs/items.csv").write_text(
+        "item_id,domain,difficulty,colour\n"
+        "q-1,law,trivial,red\n"
+        "q-2,,hard,blue\n"
+        "q-1,law,easy,green\n"
+    )
+    Path("logs/annotators.csv").write_text(
+        "annotator_id,tier,hourly_rate\nann-A,generalist,12.50\nann-B,Specialist,-1\n"
+    )
+    Path("logs/annotations.csv").write_text(
+        "annotation_id,item_id,annotator_id,label,submitted_at,duration_s\n"
+        "x1,q-1,ann-A,yes,2026-02-30,5\n"
+        "x2,q-3,ann-C,no,2026-02-01 08:00,five\n"
+        "x2,q-2,ann-B,,2026-02-01T08:00:00+05:00,-2\n"
+    )
+    Path("logs/reviews.csv").write_text(
+        "review_id,annotation_id,reviewer_id,stage,verdict,corrected_label,reviewed_at\n"
+        "v1,x1,ann-B,final,fix,,2026-03-01\n"
+        "v2,x2,ann-A,final,accept,,2026-02-01T02:00:00Z\n"
+    )
+    assert lines("logs") == [
+        "logs/annotations.csv: row 1, column submitted_at: not a valid timestamp: '2026-02-30'",
+        "logs/annotations.csv: row 2, column annotator_id: "
+        "annotator_id 'ann-C' not found in annotators",
+        "logs/annotations.csv: row 2, column duration_s: not a valid number: 'five'",
+        "logs/annotations.csv: row 2, column item_id: item_id 'q-3' not found in items",
+        "logs/annotations.csv: row 3, column annotation_id: duplicate annotation_id 'x2' "
+        "(first at row 2)",
+        "logs/annotations.csv: row 3, column duration_s: duration_s '-2' must be >= 0",
+        "logs/annotations.csv: row 3, column label: label is required but empty",
+        "logs/annotators.csv: row 2, column hourly_rate: hourly_rate '-1' must be >= 0",
+        "logs/annotators.csv: row 2, column tier: "
+        "tier 'Specialist' is not one of generalist, specialist, programmatic",
+        "logs/items.csv: row 1, column difficulty: difficulty 'trivial' is not one of easy, medium, hard",
+        "logs/items.csv: row 2, column domain: domain is required but empty",
+        "logs/items.csv: row 3, column item_id: duplicate item_id 'q-1' (first at row 1)",
+        "logs/reviews.csv: row 1, column corrected_label: verdict is fix but corrected_label is empty",
+        "logs/reviews.csv: row 2, column reviewed_at: reviewed_at 2026-02-01 02:00:00 UTC is before "
+        "annotation 'x2' was submitted (2026-02-01 08:00:00 UTC)",
+    ]
+
+
+# --- whole-file problems: one line naming the file -------------------------------------------
+
+
+def test_missing_directory():
+    assert lines("nowhere") == ["nowhere: data directory not found"]
+
+
+def test_missing_required_table():
+    write(Path("logs"), {t: CLEAN[t] for t in ("items", "annotations")})
+    assert lines("logs") == [
+        "logs/annotators.csv: required table 'annotators' not found "
+        "(expected annotators.csv, annotators.parquet, annotators.jsonl or annotators/)"
+    ]
+
+
+def test_two_files_for_one_table():
+    write(Path("logs"), CLEAN)
+    Path("logs/items.jsonl").write_text('{"item_id": "it1", "domain": "stem"}\n')
+    assert lines("logs") == [
+        "logs/items: two files for one table (items.csv, items.jsonl); keep exactly one"
+    ]
+
+
+def test_unknown_format():
+    write(Path("logs"), {t: CLEAN[t] for t in ("annotators", "annotations")})
+    Path("logs/items.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    assert lines("logs") == [
+        "logs/items.xlsx: unknown table format '.xlsx'; use one of .csv, .parquet, .jsonl"
+    ]
+
+
+def test_non_utf8_bytes():
+    write(Path("logs"), CLEAN)
+    Path("logs/items.csv").write_bytes(
+        CLEAN["items"].replace("medicine", "m\xe9decine").encode("latin-1")
+    )
+    assert lines("logs") == ["logs/items.csv: file is not valid UTF-8 text (line 3)"]
+
+
+def test_non_utf8_header():
+    write(Path("logs"), CLEAN)
+    Path("logs/defects.csv").write_bytes(b"d\xe9fect_id,severity,opened_at\n")
+    assert lines("logs") == ["logs/defects.csv: file is not valid UTF-8 text (line 1)"]
+
+
+def test_empty_file_without_header():
+    write(Path("logs"), {**CLEAN, "annotators": ""})
+    assert lines("logs") == ["logs/annotators.csv: file is empty (no header row)"]
+
+
+def test_missing_required_column():
+    text = "\n".join(
+        ",".join(cells[:3] + cells[4:])
+        for cells in (line.split(",") for line in CLEAN["annotations"].splitlines())
+    )
+    write(Path("logs"), {**CLEAN, "annotations": text + "\n"})
+    assert lines("logs") == [
+        "logs/annotations.csv: column label: required column missing from the header"
+    ]
+
+
+def test_row_with_too_many_fields():
+    tables = dict(CLEAN)
+    tables["items"] = CLEAN["items"] + "it4,stem,easy,low,,,,,2026-01-01,surplus\n"
+    assert lines_of(tables) == ["logs/items.csv: row has 10 fields but the header has 9 (line 5)"]
+
+
+def test_unclosed_quote():
+    tables = {**CLEAN, "benchmarks": CLEAN["benchmarks"] + 'm2,stem,"mmlu,0.5,2026-01-02\n'}
+    assert lines_of(tables) == ["logs/benchmarks.csv: a quoted value is never closed (line 3)"]
+
+
+def test_malformed_jsonl_line():
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "audits"})
+    Path("logs/audits.jsonl").write_text(
+        '{"audit_id": "au1", "annotation_id": "a1", "auditor_id": "an2", '
+        '"audited_at": "2026-01-10", "is_error": false}\n'
+        "{'audit_id': 'au2'}\n"
+    )
+    [line] = lines("logs")
+    assert line.startswith("logs/audits.jsonl: not valid JSON: ") and line.endswith("(line 2)")
+
+
+def test_bom_crlf_and_header_only_files_are_valid():
+    write(Path("logs"), CLEAN)
+    Path("logs/items.csv").write_bytes(
+        b"\xef\xbb\xbf" + CLEAN["items"].replace("\n", "\r\n").encode()
+    )
+    Path("logs/reviews.csv").write_text(CLEAN["reviews"].splitlines()[0] + "\n")
+    assert lines("logs") == []
+
+
+def test_no_row_is_silently_dropped():
+    """Every data row of every file reaches both the raw and the typed view."""
+    tables = dict(CLEAN)
+    tables["annotations"] += 'a4,it3,an3,"two\nlines, quoted",2026-01-07,,\n'
+    tables["annotations"] += "a5,it3,an3,x,not a date,,\n"  # broken rows stay too
+    write(Path("logs"), tables)
+    dataset = open_dataset(Path("logs"))
+    for name, text in tables.items():
+        n_written = sum(1 for _ in csv.DictReader(io.StringIO(text)))
+        n_raw = dataset.con.execute(f"select count(*) from raw_{name}").fetchone()[0]
+        n_typed = dataset.con.execute(f"select count(*) from {name}").fetchone()[0]
+        assert n_raw == n_typed == n_written, name
+    assert dataset.con.execute("select max(_row) from annotations").fetchone()[0] == 5
+
+
+# --- the kpi validate verb -------------------------------------------------------------------
+
+
+def test_cli_validate_reports_problems_on_stderr(capsys):
+    write(Path("logs"), with_cell("reviews", 1, "verdict", "acept"))
+    assert main(["validate", "logs"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "logs/reviews.csv: row 1, column verdict: verdict 'acept' is not one of accept, reject, fix",
+        "1 problem(s) found in logs",
+    ]
+
+
+def test_cli_validate_file_problem_has_no_traceback(capsys):
+    write(Path("logs"), {**CLEAN, "items": ""})
+    assert main(["validate", "logs"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[0] == "logs/items.csv: file is empty (no header row)"
+
+
+def test_cli_validate_clean_data_exits_0(capsys):
+    write(Path("logs"), CLEAN)
+    assert main(["validate", "logs"]) == 0
+    assert capsys.readouterr().err == "logs: valid\n"
