@@ -233,19 +233,6 @@ def test_no_baseline_for_either_period_gives_no_p_value():
     assert p.to_series().to_list() == [None, None]
 
 
-def test_consensus_is_the_leave_one_out_majority():
-    labels = pl.DataFrame(
-        {
-            "item_id": ["i", "i", "i", "j", "j", "k"],
-            "annotator_id": ["x", "y", "z", "x", "y", "x"],
-            "label": ["A", "A", "B", "A", "B", "A"],
-        }
-    )
-    got = cal.consensus_labels(labels).sort("item_id", "annotator_id")
-    # i: x and y see {A, B} (a tie: none); z sees {A, A}: A. j: each sees the other. k: alone.
-    assert got["consensus_label"].to_list() == [None, None, "A", "B", "A", None]
-
-
 # ---------------------------------------------------------------------- disputed items
 
 
@@ -335,6 +322,24 @@ def test_alpha_trend_has_every_week_with_an_interval(dispute_view, drift_view):
     assert trend.filter(pl.col("week") == "2026-W02")["n_units"].item() == 0
 
 
+def test_fleiss_and_cohen_kappa_of_the_week(dispute_view):
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    # the week's items: d1..d6 (d7's latest label is in 2026-W08); three raters is the
+    # mode (d1, d2, d5; ties with two raters go to the larger number):
+    #   d1: A A B, d2: A B C, d5: A A A
+    table = [[2, 1, 0], [1, 1, 1], [3, 0, 0]]
+    assert dispute_view.fleiss_kappa == pytest.approx(fleiss_kappa(table, method="fleiss"))
+    pairs = {
+        (r["annotator_id_a"], r["annotator_id_b"]): r for r in dispute_view.kappa_pairs.to_dicts()
+    }
+    # g1 says A on d1..d6, g2 says A B B B A A: p_o = 1/2 and p_e = 1/2, so kappa 0
+    assert pairs["g1", "g2"]["n_shared"] == 6
+    assert pairs["g1", "g2"]["cohen_kappa"] == pytest.approx(0.0)
+    assert pairs["g1", "s1"]["n_shared"] == 3  # d1, d2, d5
+    assert dispute_view.kappa_pairs["cohen_kappa"].drop_nulls().is_sorted()
+
+
 def test_promoted_slices_this_week(tmp_path):
     from kpi_core.targets import Promotion
 
@@ -407,9 +412,12 @@ def test_pseudonymised_view_uses_one_pseudonym_per_person(dispute_view):
     assert reviews["reviewer_id"].to_list() == [names["g2"], names["g1"], names["s1"], names["s1"]]
     assert reviews["annotator_id"].to_list() == [names["g1"], names["g2"], names["g1"], names["s1"]]
     assert set(view.annotators["annotator_id"]) <= set(names.values())
+    assert set(view.kappa_pairs["annotator_id_a"]) | set(view.kappa_pairs["annotator_id_b"]) <= set(
+        names.values()
+    )
     assert view.is_pseudonymised
     for frame in view.tables().values():
-        for column in ("annotator_id", "reviewer_id"):
+        for column in ("annotator_id", "reviewer_id", "annotator_id_a", "annotator_id_b"):
             if column in frame.columns:
                 assert not set(frame[column].drop_nulls()) & {"g1", "g2", "s1"}
 

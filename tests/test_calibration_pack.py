@@ -63,6 +63,7 @@ def test_pack_holds_the_page_the_agenda_and_every_table(written):
             f"{name}.csv"
             for name in (
                 "alpha_trend",
+                "cohen_kappa_pairs",
                 "annotator_agreement",
                 "vendor_agreement",
                 "confusion_matrices",

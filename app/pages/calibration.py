@@ -88,17 +88,22 @@ view = raw_view.pseudonymised(cal.Pseudonyms(pseudonym_key)) if pseudonymise els
 
 # ------------------------------------------------------------------------------ tiles
 alpha = view.alpha
-columns = st.columns(5)
+columns = st.columns(6)
 columns[0].metric(
     "Krippendorff's alpha",
     pack.fmt_coefficient(alpha["krippendorff_alpha"]),
     help=f"95% bootstrap interval {pack.fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
     f"{pack.fmt_coefficient(alpha['krippendorff_alpha_ci_high'])} over {alpha['n_units']} items",
 )
-columns[1].metric("Drifting annotators", view.drifting.height)
-columns[2].metric("New annotators", view.annotators.filter(pl.col("is_new")).height)
-columns[3].metric("Disputed items", view.disputed.height)
-columns[4].metric("Promoted slices", view.promoted.select(SLICE).unique().height)
+columns[1].metric(
+    "Fleiss' kappa",
+    pack.fmt_coefficient(view.fleiss_kappa),
+    help="Over the week's items with the most common number of annotators.",
+)
+columns[2].metric("Drifting annotators", view.drifting.height)
+columns[3].metric("New annotators", view.annotators.filter(pl.col("is_new")).height)
+columns[4].metric("Disputed items", view.disputed.height)
+columns[5].metric("Promoted slices", view.promoted.select(SLICE).unique().height)
 
 stem = pack.pack_stem(view)
 st.download_button(
@@ -122,6 +127,15 @@ def _chart(figure, frame: pl.DataFrame, name: str) -> None:
 # ---------------------------------------------------------------------- reliability
 st.subheader("Reliability")
 _chart(pack.alpha_trend_figure(view), view.alpha_trend, f"Krippendorff's alpha, {week}")
+st.markdown(
+    f"**Pairs of annotators with the lowest Cohen's kappa** (sharing at least "
+    f"{cal.MIN_SHARED_ITEMS} of the week's items)"
+)
+if view.kappa_pairs.is_empty():
+    widgets.empty(f"No two annotators shared {cal.MIN_SHARED_ITEMS} or more items this week.")
+else:
+    st.dataframe(view.kappa_pairs, hide_index=True, width="stretch", height=240)
+    widgets.download(view.kappa_pairs, f"cohen kappa pairs {week}")
 
 # ------------------------------------------------------------------------ annotators
 st.subheader("Annotators: agreement and drift")

@@ -11,13 +11,15 @@ Reliability
     Krippendorff's alpha over the human labels of the items whose week is ``W`` (an
     item's week is that of its latest human annotation, as for every item-level KPI),
     with a 95% Poisson-bootstrap interval over items (:func:`kpi_core.reliability.bootstrap_alpha`),
-    and the same for each of the :data:`TREND_WEEKS` weeks ending with ``W``.
+    and the same for each of the :data:`TREND_WEEKS` weeks ending with ``W``. On the same
+    labels: Fleiss' kappa and Cohen's kappa of every pair of annotators sharing at least
+    :data:`MIN_SHARED_ITEMS` items (:mod:`kpi_core.kappa`), lowest first.
 
 Agreement and drift, per human annotator with an annotation submitted in ``W``
     Every annotator counts once per item, with their latest label (the item-level rule).
     *Consensus agreement*: the share of their labels equal to the leave-one-out majority
     of the other annotators on the item (items without a majority among the others do
-    not count). *Gold agreement*: the share of their labels equal to the gold label that
+    not count; :func:`kpi_core.kappa.consensus_agreement`). *Gold agreement*: the share of their labels equal to the gold label that
     judges the annotation (``items.gold_label``, else an agreed calibration label recorded
     at or before the annotation). Both are computed for ``W`` (annotations submitted in
     ``W``) and for the annotator's own previous :data:`BASELINE_WEEKS` weeks.
@@ -86,6 +88,7 @@ from scipy import stats
 from kpi_core import queries
 from kpi_core.aggregates import Aggregates
 from kpi_core.grouping import SLICE, finish_keys, iso_week_label, week_start
+from kpi_core.kappa import cohen_kappa_pairs, consensus_agreement, fleiss_kappa, gold_agreement
 from kpi_core.loading import Dataset, csv_header, discover, open_dataset
 from kpi_core.ops import annotation_kpis
 from kpi_core.problems import DataError, Problem
@@ -103,6 +106,8 @@ DRIFT_ALPHA = 0.05
 BASELINE_WEEKS = 4
 #: Weeks of the alpha trend, ending with the meeting's week.
 TREND_WEEKS = 8
+#: Items two annotators must share for their Cohen's kappa to be shown.
+MIN_SHARED_ITEMS = 3
 #: Disputed items shown by default.
 TOP_DISPUTED = 20
 #: The statuses of an annotator in the agreement table.
@@ -283,33 +288,6 @@ def alpha_trend(
 # --------------------------------------------------------------------- agreement & drift
 
 
-def consensus_labels(item_labels: pl.DataFrame) -> pl.DataFrame:
-    """Each item label with the leave-one-out majority of the other annotators on its item.
-
-    ``item_labels`` holds one row per (item, annotator) with ``item_id`` and ``label``.
-    Adds ``consensus_label``: the label most of the *other* annotators gave, null when
-    nobody else labelled the item or the others tie for the most common label.
-    """
-    counts = item_labels.group_by("item_id", "label").agg(pl.len().alias("n"))
-    others = (
-        item_labels.select("item_id", pl.col("label").alias("own"))
-        .unique()
-        .join(counts, on="item_id")
-        .with_columns((pl.col("n") - (pl.col("label") == pl.col("own"))).alias("n"))
-        .filter(pl.col("n") > 0)
-        .with_columns(pl.col("n").max().over("item_id", "own").alias("top"))
-        .filter(pl.col("n") == pl.col("top"))
-        .group_by("item_id", "own")
-        .agg(pl.col("label").first(), (pl.len() == 1).alias("is_unique"))
-        .select(
-            "item_id",
-            pl.col("own").alias("label"),
-            pl.when("is_unique").then(pl.col("label")).alias("consensus_label"),
-        )
-    )
-    return item_labels.join(others, on=["item_id", "label"], how="left")
-
-
 def fisher_less(a_week: pl.Expr, n_week: pl.Expr, a_base: pl.Expr, n_base: pl.Expr) -> pl.Expr:
     """One-sided Fisher's exact p-value that the week's agreement rate is lower than baseline.
 
@@ -349,6 +327,66 @@ def holm_adjust(p: pl.Series) -> pl.Series:
     return pl.Series(p.name, adjusted).fill_nan(None)
 
 
+_WHO = "__annotator_period__"
+_SEP = "\x1f"
+_COUNT_COLUMNS = [
+    f"n_{m}{part}_{p}" for m in _MEASURES for p in ("week", "base") for part in ("", "_agree")
+]
+
+
+def _with_period(labels: pl.DataFrame, week: date) -> pl.DataFrame:
+    """``period`` of each label: ``week``, ``base`` (the weeks before) or ``other``."""
+    baseline = (week - timedelta(weeks=BASELINE_WEEKS), week - timedelta(weeks=1))
+    return labels.with_columns(
+        pl.when(pl.col("week_start") == week)
+        .then(pl.lit("week"))
+        .when(pl.col("week_start").is_between(*baseline))
+        .then(pl.lit("base"))
+        .otherwise(pl.lit("other"))
+        .alias("period")
+    )
+
+
+def _agreement_counts(labels: pl.DataFrame) -> pl.DataFrame:
+    """Per annotator: labels judged and agreeing, per measure and period.
+
+    :func:`kpi_core.kappa.consensus_agreement` judges every label against the
+    leave-one-out majority of *all* the item's other labels (whatever their
+    period), and :func:`kpi_core.kappa.gold_agreement` against the gold that
+    judges that very annotation; both count per coder, so the coder is the
+    (annotator, period) pair.
+    """
+    keyed = labels.with_columns(pl.concat_str("annotator_id", "period", separator=_SEP).alias(_WHO))
+    parts = {
+        "consensus": consensus_agreement(keyed, coder=_WHO),
+        "gold": gold_agreement(
+            keyed, keyed.select("annotation_id", "gold_label"), unit="annotation_id", coder=_WHO
+        ),
+    }
+    long = (
+        pl.concat(
+            [
+                p.select(_WHO, "n_items", "n_agree", pl.lit(m).alias("measure"))
+                for m, p in parts.items()
+            ]
+        )
+        .with_columns(
+            pl.col(_WHO).str.split_exact(_SEP, 1).struct.rename_fields(["annotator_id", "period"])
+        )
+        .unnest(_WHO)
+    )
+    return long.group_by("annotator_id").agg(
+        pl.col(column)
+        .filter((pl.col("measure") == m) & (pl.col("period") == p))
+        .sum()
+        .cast(pl.Int64)
+        .alias(f"n_{m}{part}_{p}")
+        for m in _MEASURES
+        for p in ("week", "base")
+        for part, column in (("", "n_items"), ("_agree", "n_agree"))
+    )
+
+
 def agreement_drift(
     annotations: pl.DataFrame, week: date, by: Literal["annotator_id", "vendor"] = "annotator_id"
 ) -> pl.DataFrame:
@@ -363,52 +401,38 @@ def agreement_drift(
     measures), ``p_meeting`` (Holm over all rows); ``status`` is one of
     :data:`STATUSES` (see the module docstring), and drifting rows sort first.
     """
-    baseline_start = week - timedelta(weeks=BASELINE_WEEKS)
-    labels = consensus_labels(annotations.filter(pl.col("is_item_label")))
-    labels = labels.filter(pl.col("week_start").is_between(baseline_start, week)).with_columns(
-        (pl.col("week_start") == week).alias("is_week"),
-        pl.when(pl.col("consensus_label").is_not_null())
-        .then(pl.col("label") == pl.col("consensus_label"))
-        .alias("agrees_consensus"),
-        pl.when(pl.col("gold_label").is_not_null())
-        .then(pl.col("label") == pl.col("gold_label"))
-        .alias("agrees_gold"),
-    )
+    labels = _with_period(annotations.filter(pl.col("is_item_label")), week)
+    counts = _agreement_counts(labels)
+    if by == "vendor":
+        counts = (
+            counts.join(labels.select("annotator_id", "vendor").unique(), on="annotator_id")
+            .group_by("vendor")
+            .agg(pl.exclude("annotator_id", "vendor").sum())
+        )
     keys = ["annotator_id", "tier", "vendor"] if by == "annotator_id" else ["vendor"]
+    is_week = pl.col("period") == "week"
     who = (
         [pl.col("tier", "vendor").first()]
         if by == "annotator_id"
         else [
             pl.col("annotator_id")
-            .filter("is_week")
+            .filter(is_week)
             .n_unique()
             .cast(pl.Int64)
             .alias("n_annotators_week")
         ]
     )
-    counts = []
-    for measure in _MEASURES:
-        agree = pl.col(f"agrees_{measure}")
-        for period, in_period in (("week", pl.col("is_week")), ("base", ~pl.col("is_week"))):
-            counts += [
-                (agree.is_not_null() & in_period)
-                .sum()
-                .cast(pl.Int64)
-                .alias(f"n_{measure}_{period}"),
-                (agree.fill_null(False) & in_period)
-                .sum()
-                .cast(pl.Int64)
-                .alias(f"n_{measure}_agree_{period}"),
-            ]
     per = (
-        labels.group_by(by)
+        labels.filter(pl.col("period") != "other")
+        .group_by(by)
         .agg(
             *who,
             pl.col("annotator_first_at").min(),
-            pl.col("is_week").sum().cast(pl.Int64).alias("n_labels_week"),
-            *counts,
+            is_week.sum().cast(pl.Int64).alias("n_labels_week"),
         )
         .filter(pl.col("n_labels_week") > 0)
+        .join(counts, on=by, how="left")
+        .with_columns(pl.col(_COUNT_COLUMNS).fill_null(0))
     )
     rates = []
     for measure in _MEASURES:
@@ -755,6 +779,17 @@ class Pseudonyms:
         raise AssertionError("SHA-256 collision")  # pragma: no cover
 
 
+def kappa_pairs(week_labels: pl.DataFrame, min_shared: int = MIN_SHARED_ITEMS) -> pl.DataFrame:
+    """Cohen's kappa of every pair of annotators sharing ``min_shared`` of the week's items.
+
+    ``week_labels``: the item labels (one per annotator and item) of the items whose
+    week is the meeting's. Lowest kappa first: the pairs that most need calibrating.
+    """
+    return cohen_kappa_pairs(week_labels, min_shared=min_shared).sort(
+        "cohen_kappa", "n_shared", descending=[False, True], nulls_last=True
+    )
+
+
 # ----------------------------------------------------------------------------- the view
 
 
@@ -767,6 +802,8 @@ class CalibrationView:
     domain: str | None
     level: str
     alpha_trend: pl.DataFrame
+    fleiss_kappa: float | None
+    kappa_pairs: pl.DataFrame
     annotators: pl.DataFrame
     vendors: pl.DataFrame
     confusion: pl.DataFrame
@@ -795,6 +832,7 @@ class CalibrationView:
         """The tables behind the view, by file stem (the pack's CSVs)."""
         return {
             "alpha_trend": self.alpha_trend,
+            "cohen_kappa_pairs": self.kappa_pairs,
             "annotator_agreement": self.annotators,
             "vendor_agreement": self.vendors,
             "confusion_matrices": self.confusion,
@@ -821,7 +859,7 @@ class CalibrationView:
         return replace(self, **out, is_pseudonymised=True)
 
 
-_PERSON_COLUMNS = ("annotator_id", "reviewer_id")
+_PERSON_COLUMNS = ("annotator_id", "reviewer_id", "annotator_id_a", "annotator_id_b")
 
 
 def _people(view: CalibrationView) -> set[str]:
@@ -860,12 +898,17 @@ def compute_view(
     # without reviews nothing is accepted, so no slice can be promoted
     counts = inputs.kpi_counts if inputs.has_reviews else inputs.kpi_counts.clear()
     promoted = promoted_this_week(counts, week, rule)
+    week_labels = inputs.annotations.filter(
+        pl.col("is_item_label") & (pl.col("item_week_start") == week)
+    )
     return CalibrationView(
         week=iso_week_label(week),
         week_start=week,
         domain=inputs.domain,
         level=level,
         alpha_trend=alpha_trend(inputs.item_labels, week, level=level, draws=draws, seed=seed),
+        fleiss_kappa=fleiss_kappa(week_labels),
+        kappa_pairs=kappa_pairs(week_labels),
         annotators=agreement_drift(inputs.annotations, week, "annotator_id"),
         vendors=agreement_drift(inputs.annotations, week, "vendor"),
         confusion=confusion_matrices(inputs.annotations, week),

@@ -35,6 +35,7 @@ from plotly.subplots import make_subplots
 from kpi_core.calibration import (
     BASELINE_WEEKS,
     DRIFT_ALPHA,
+    MIN_SHARED_ITEMS,
     RISK_WEIGHTS,
     CalibrationView,
     Level,
@@ -51,6 +52,8 @@ from kpi_core.targets import Targets
 PAGE_WIDTH_PX = 700
 #: Alpha guide lines (Krippendorff: >= 0.800 reliable, >= 0.667 tentative conclusions).
 ALPHA_GUIDES = (0.667, 0.800)
+#: Annotator pairs listed in the pack's Cohen's kappa table (the CSV has all).
+MAX_KAPPA_PAIRS = 15
 #: Most annotators drawn in the agreement chart (drifting ones first; the CSV has all).
 MAX_CHART_ANNOTATORS = 40
 _STATUS_COLOURS = {
@@ -374,7 +377,8 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
         "",
         f"Krippendorff's alpha ({view.level}) this week: {fmt_coefficient(alpha['krippendorff_alpha'])}"
         f" (95% CI {fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
-        f"{fmt_coefficient(alpha['krippendorff_alpha_ci_high'])}) over {alpha['n_units']} items.",
+        f"{fmt_coefficient(alpha['krippendorff_alpha_ci_high'])}) over {alpha['n_units']} items; "
+        f"Fleiss' kappa {fmt_coefficient(view.fleiss_kappa)}.",
         "",
         f"## Disputed items ({view.disputed.height})",
         "",
@@ -614,6 +618,7 @@ def pack_html(view: CalibrationView, *, generated_at: datetime | None = None) ->
             f"{fmt_coefficient(alpha['krippendorff_alpha_ci_high'])}",
         ),
         ("items with 2+ labels", str(alpha["n_units"])),
+        ("Fleiss' kappa", fmt_coefficient(view.fleiss_kappa)),
         ("drifting annotators", str(drifting.height)),
         ("new annotators", str(view.annotators.filter(pl.col("is_new")).height)),
         ("disputed items", str(view.disputed.height)),
@@ -652,6 +657,23 @@ generated {generated_at:%Y-%m-%d %H:%M} UTC · {html.escape(privacy)}</p>
                 "n_units": "items",
                 "n_pairable": "labels",
             },
+        )
+    }
+<h3>Pairs of annotators with the lowest Cohen's kappa</h3>
+<p>Over the week's items both labelled, pairs sharing at least {MIN_SHARED_ITEMS} items; the
+{MAX_KAPPA_PAIRS} lowest (every pair is in cohen_kappa_pairs.csv).</p>
+{
+        _html_table(
+            view.kappa_pairs.head(MAX_KAPPA_PAIRS),
+            {
+                "annotator_id_a": "annotator",
+                "annotator_id_b": "annotator",
+                "n_shared": "shared items",
+                "observed_agreement": "observed agreement",
+                "expected_agreement": "chance agreement",
+                "cohen_kappa": "Cohen's kappa",
+            },
+            empty=f"No two annotators shared {MIN_SHARED_ITEMS} or more items this week.",
         )
     }
 
