@@ -185,3 +185,45 @@ def test_preview_query_limits_rows_and_names_the_line_of_a_failure(dataset, tmp_
         views.preview_query(dataset.con, queries.parse_file(broken))
     assert raised.value.line is not None
     assert "scroe" in raised.value.reason
+
+
+@pytest.fixture(scope="module")
+def labels(dataset):
+    return views.annotator_labels(queries.run(dataset.con, "calibration_item_annotations"))
+
+
+def test_annotator_labels_keep_each_annotators_latest_human_label(labels):
+    # g1 labelled i2 twice (X, then Y): only Y counts; programmatic p1 is left out.
+    rows = sorted(labels.select("item_id", "annotator_id", "label").rows())
+    assert rows == [("i1", "g1", "A"), ("i1", "g2", "B"), ("i1", "s1", "A"),
+                    ("i2", "g1", "Y"), ("i2", "g2", "Y"), ("i3", "g2", "Z")]
+    inhouse = views.annotator_labels(labels.with_columns(pl.lit(True).alias("is_item_label")),
+                                   Filters(vendors=("inhouse",)))
+    assert inhouse["annotator_id"].to_list() == ["s1"]
+
+
+def test_kappa_grid_is_symmetric_with_an_empty_diagonal(labels):
+    from kpi_core.kappa import cohen_kappa_pairs
+
+    pairs = cohen_kappa_pairs(labels.select("item_id", "annotator_id", "label"))
+    names, kappas, shared = views.kappa_grid(pairs)
+    assert names == ["g1", "g2", "s1"]
+    # g1 and g2 share i1 (A/B) and i2 (Y/Y); g1 and s1 share i1 only.
+    assert shared.row(0) == ("g1", None, 2, 1)
+    assert shared.row(1)[1] == 2 and kappas.row(1)[1] == kappas.row(0)[2]
+    assert views.kappa_grid(pairs.clear())[0] == []
+
+
+def test_annotator_agreement_with_consensus_and_gold(labels):
+    rows = {r["annotator_id"]: r for r in views.annotator_agreement(labels).to_dicts()}
+    # g1: i1 has no consensus among g2 (B) and s1 (A); on i2 the other (g2) says Y = g1's Y.
+    assert (rows["g1"]["n_consensus"], rows["g1"]["consensus_agreement_rate"]) == (1, 1.0)
+    # g2: i1 others say A (g2 B: no); i2 other says Y (yes); i3 nobody else.
+    assert (rows["g2"]["n_consensus"], rows["g2"]["consensus_agreement_rate"]) == (2, 0.5)
+    assert rows["s1"]["consensus_agreement_rate"] is None
+    # gold: i1 gold A judges a1 (A), a2 (B), a3 (A); i2's agreed Y (recorded 10:30) judges
+    # a6 (11:00) but not g1's a5 (10:00).
+    assert (rows["g1"]["n_gold"], rows["g1"]["gold_agreement_rate"]) == (1, 1.0)
+    assert (rows["g2"]["n_gold"], rows["g2"]["gold_agreement_rate"]) == (2, 0.5)
+    assert (rows["s1"]["n_gold"], rows["s1"]["gold_agreement_rate"]) == (1, 1.0)
+    assert rows["g2"]["vendor"] == "bluepeak"

@@ -196,6 +196,32 @@ def review_time_histogram(source: Source, filters: Filters) -> pl.DataFrame:
     return views.weighted_histogram(frame, "duration_s", "n_reviews")
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def item_labels(source: Source) -> pl.DataFrame:
+    """Every annotation with its item-level flag and judging gold
+    (``calibration_item_annotations``), once per data; :class:`QueryError` when it fails."""
+    loaded = _load(source)
+    with loaded.lock:
+        frame = queries.run(loaded.dataset.con, "calibration_item_annotations")
+    return frame.select(views.LABEL_COLUMNS)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def kappa_pairs(source: Source, filters: Filters, min_shared: int) -> pl.DataFrame:
+    """Cohen's kappa of every annotator pair sharing at least ``min_shared`` items."""
+    from kpi_core.kappa import cohen_kappa_pairs
+
+    labels = views.annotator_labels(item_labels(source), filters)
+    return cohen_kappa_pairs(labels.select("item_id", "annotator_id", "label"),
+                             min_shared=min_shared)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def annotator_agreement(source: Source, filters: Filters) -> pl.DataFrame:
+    """Each annotator's agreement with the consensus of the others and with gold."""
+    return views.annotator_agreement(views.annotator_labels(item_labels(source), filters))
+
+
 def filtered(source: Source, name: str, filters: Filters) -> pl.DataFrame:
     """One aggregate frame with the filters applied (small frames only)."""
     frame = _load(source).aggs[name]
@@ -303,7 +329,10 @@ __all__ = [
     "current_source",
     "data_dir",
     "defects",
+    "annotator_agreement",
     "fingerprint",
+    "item_labels",
+    "kappa_pairs",
     "kpi_table",
     "load",
     "oldest_waiting",

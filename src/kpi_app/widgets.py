@@ -64,6 +64,10 @@ COLUMN_TITLES = {
     "age_h": "Age",
     "resolution_h": "Time to resolve",
     "model_version": "Model version",
+    "consensus_rate": "Agrees with consensus",
+    "gold_rate": "Agrees with gold",
+    "n_consensus": "Items with a consensus",
+    "n_given": "Labels given",
 }
 
 
@@ -78,6 +82,8 @@ COLUMN_UNITS: dict[str, Unit] = {
     "ci_high": "rate",
     "age_h": "hours",
     "resolution_h": "hours",
+    "consensus_rate": "rate",
+    "gold_rate": "rate",
 }
 
 

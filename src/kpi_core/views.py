@@ -459,6 +459,96 @@ def preview_query(
         ) from None
 
 
+# ------------------------------------------------------------------ annotator agreement
+
+#: Columns of ``queries/calibration_item_annotations.sql`` the agreement views need.
+LABEL_COLUMNS = ("item_id", "annotation_id", "annotator_id", "vendor", "tier", "domain",
+                 "week_start", "label", "gold_label", "is_item_label")
+
+
+def annotator_labels(annotations: pl.DataFrame, filters: Filters | None = None) -> pl.DataFrame:
+    """Each human annotator's latest label on each item, under ``filters``.
+
+    From ``calibration_item_annotations`` (one row per annotation): the rows it
+    marks ``is_item_label`` (human, the annotator's latest on the item), the
+    item-level rule every agreement KPI uses. The week filter applies to the
+    label's submission week; ``gold_label`` is the gold that judges that label.
+    """
+    frame = annotations.lazy().filter(pl.col("is_item_label"))
+    if filters is not None:
+        frame = frame.filter(filters.predicate(frame.collect_schema().names()))
+    return frame.select([c for c in LABEL_COLUMNS if c != "is_item_label"]).collect()
+
+
+def kappa_matrix(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Cohen's kappa pairs (``kappa.cohen_kappa_pairs``) as a symmetric long table.
+
+    Columns: annotator (row), other (column), cohen_kappa, n_shared,
+    observed_agreement; both orders of each pair, none on the diagonal.
+    """
+    columns = ["cohen_kappa", "n_shared", "observed_agreement"]
+    forward = pairs.select(pl.col("annotator_id_a").alias("annotator"),
+                           pl.col("annotator_id_b").alias("other"), *columns)
+    backward = pairs.select(pl.col("annotator_id_b").alias("annotator"),
+                            pl.col("annotator_id_a").alias("other"), *columns)
+    return pl.concat([forward, backward]).sort("annotator", "other")
+
+
+def kappa_grid(pairs: pl.DataFrame) -> tuple[list[str], pl.DataFrame, pl.DataFrame]:
+    """The kappa matrix as grids: the annotators in any pair (sorted), then Cohen's kappa
+    and the shared-item count, one row per annotator and one column per annotator in the
+    same order (null where the pair is not in ``pairs`` and on the diagonal)."""
+    long = kappa_matrix(pairs)
+    names = sorted(set(long["annotator"].to_list()))
+    every = pl.DataFrame({"annotator": names}, schema={"annotator": pl.String})
+
+    def wide(column: str) -> pl.DataFrame:
+        grid = every.join(
+            long.pivot(on="other", index="annotator", values=column) if long.height
+            else pl.DataFrame(schema={"annotator": pl.String}),
+            on="annotator", how="left",
+        )
+        for name in names:
+            if name not in grid.columns:
+                grid = grid.with_columns(pl.lit(None, pl.Float64).alias(name))
+        return grid.select("annotator", *names)
+
+    return names, wide("cohen_kappa"), wide("n_shared")
+
+
+def annotator_agreement(labels: pl.DataFrame) -> pl.DataFrame:
+    """Each annotator's agreement with the consensus of the others and with gold.
+
+    From :func:`annotator_labels`. Consensus agreement: the share of their labels
+    equal to the leave-one-out majority of the item's other annotators (items
+    without a unique majority do not count; ``kappa.consensus_agreement``). Gold
+    agreement: the share of their labels on gold equal to the gold that judges
+    the label (``kappa.gold_agreement``, each label its own unit so that a gold
+    agreed in calibration only judges later labels). Columns: annotator_id,
+    vendor, tier, n_consensus, consensus_agreement_rate, n_gold,
+    gold_agreement_rate, n_labels.
+    """
+    from kpi_core.kappa import consensus_agreement, gold_agreement
+
+    consensus = consensus_agreement(labels.select("item_id", "annotator_id", "label"))
+    gold = gold_agreement(
+        labels.select("annotation_id", "annotator_id", "label"),
+        labels.select("annotation_id", "gold_label"),
+        unit="annotation_id",
+    )
+    who = labels.group_by("annotator_id").agg(
+        pl.col("vendor").first(), pl.col("tier").first(), pl.len().alias("n_labels")
+    )
+    return (
+        who.join(consensus.rename({"n_items": "n_consensus"}).drop("n_agree"), on="annotator_id",
+                 how="left")
+        .join(gold.rename({"n_items": "n_gold"}).drop("n_agree"), on="annotator_id", how="left")
+        .select("annotator_id", "vendor", "tier", "n_consensus", "consensus_agreement_rate",
+                "n_gold", "gold_agreement_rate", pl.col("n_labels").cast(pl.Int64))
+        .sort("annotator_id")
+    )
+
+
 # ------------------------------------------------------------------- not available
 
 
@@ -503,7 +593,12 @@ __all__ = [
     "unavailable_reason",
     "ORDER",
     "WeekChange",
+    "LABEL_COLUMNS",
     "accuracy_by_tier",
+    "annotator_agreement",
+    "annotator_labels",
+    "kappa_grid",
+    "kappa_matrix",
     "aging",
     "alpha_with_interval",
     "attention",
