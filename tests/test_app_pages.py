@@ -4,6 +4,7 @@ the URL, a broken query file is named, and bad data gets the validation page."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import textwrap
 from pathlib import Path
@@ -103,8 +104,13 @@ def tiles(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+@functools.cache
+def fetched(data_dir: Path) -> aggregates.Aggregates:
+    return aggregates.fetch(open_dataset(data_dir))
+
+
 def expected_overall(data_dir: Path, filters: Filters | None = None) -> dict:
-    aggs = aggregates.fetch(open_dataset(data_dir))
+    aggs = fetched(data_dir)
     row = kpi_table(aggs, filters=filters).to_dicts()[0]
     row["domain_coverage"] = coverage_overall(aggs.frames["domain_coverage"]) if aggs.has(
         "targets") else None
