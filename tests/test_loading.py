@@ -1,0 +1,322 @@
+"""``kpi_core.loading``: every format reads to the same typed values.
+
+The data is written by hand (CSV and JSONL text) or through polars (Parquet), so
+a test fails when the loader, not the fixture, changes what a value means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from kpi_core.contract import TABLES
+from kpi_core.loading import open_dataset
+from kpi_core.problems import DataError
+
+UTC = dt.UTC
+
+ITEMS_CSV = """\
+item_id,domain,difficulty,created_at
+it1,stem,easy,2026-01-01
+it2,medicine,,2026-01-02T09:00:00+01:00
+"""
+ANNOTATORS_CSV = """\
+annotator_id,tier,hourly_rate
+an1,generalist,20
+an2,specialist,55.5
+"""
+ANNOTATIONS_CSV = """\
+annotation_id,item_id,annotator_id,label,submitted_at,duration_s,cost
+a1,it1,an1,cat,2026-01-05T10:00:00Z,30,
+a2,it1,an2,dog,2026-01-05 12:00:05+02:00,,0.25
+a3,it2,an2,3,2026-01-06,120.5,1.5
+"""
+
+#: What every format must load to (the typed views, without _file and _row).
+EXPECTED = {
+    "items": pl.DataFrame(
+        {
+            "item_id": ["it1", "it2"],
+            "domain": ["stem", "medicine"],
+            "difficulty": ["easy", None],
+            "created_at": [dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 2, 8)],
+        }
+    ),
+    "annotators": pl.DataFrame(
+        {
+            "annotator_id": ["an1", "an2"],
+            "tier": ["generalist", "specialist"],
+            "hourly_rate": [20.0, 55.5],
+        }
+    ),
+    "annotations": pl.DataFrame(
+        {
+            "annotation_id": ["a1", "a2", "a3"],
+            "item_id": ["it1", "it1", "it2"],
+            "annotator_id": ["an1", "an2", "an2"],
+            "label": ["cat", "dog", "3"],
+            "submitted_at": [
+                dt.datetime(2026, 1, 5, 10),
+                dt.datetime(2026, 1, 5, 10, 0, 5),
+                dt.datetime(2026, 1, 6),
+            ],
+            "duration_s": [30.0, None, 120.5],
+            "cost": [None, 0.25, 1.5],
+        }
+    ),
+}
+
+
+def typed(dataset, table: str, columns: list[str]) -> pl.DataFrame:
+    key = TABLES[table].columns[0].name
+    select = ", ".join(columns)
+    return dataset.con.sql(f"select {select} from {table} order by {key}").pl()
+
+
+def assert_loads_expected(root: Path) -> None:
+    dataset = open_dataset(root)
+    for table, expected in EXPECTED.items():
+        got = typed(dataset, table, expected.columns)
+        assert_frame_equal(got, expected)
+
+
+def write_csv(root: Path) -> Path:
+    root.mkdir()
+    (root / "items.csv").write_text(ITEMS_CSV)
+    (root / "annotators.csv").write_text(ANNOTATORS_CSV)
+    (root / "annotations.csv").write_text(ANNOTATIONS_CSV)
+    return root
+
+
+def write_jsonl(root: Path) -> Path:
+    """The same rows as JSON values: numbers as numbers, empty cells as null or absent."""
+    root.mkdir()
+    rows = {
+        "items": [
+            {"item_id": "it1", "domain": "stem", "difficulty": "easy", "created_at": "2026-01-01"},
+            {"item_id": "it2", "domain": "medicine", "created_at": "2026-01-02T09:00:00+01:00"},
+        ],
+        "annotators": [
+            {"annotator_id": "an1", "tier": "generalist", "hourly_rate": 20},
+            {"annotator_id": "an2", "tier": "specialist", "hourly_rate": 55.5},
+        ],
+        "annotations": [
+            {"annotation_id": "a1", "item_id": "it1", "annotator_id": "an1", "label": "cat",
+             "submitted_at": "2026-01-05T10:00:00Z", "duration_s": 30, "cost": None},
+            {"annotation_id": "a2", "item_id": "it1", "annotator_id": "an2", "label": "dog",
+             "submitted_at": "2026-01-05 12:00:05+02:00", "cost": 0.25},
+            {"annotation_id": "a3", "item_id": "it2", "annotator_id": "an2", "label": 3,
+             "submitted_at": "2026-01-06", "duration_s": 120.5, "cost": 1.5},
+        ],
+    }  # fmt: skip
+    for table, records in rows.items():
+        (root / f"{table}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return root
+
+
+def typed_frames() -> dict[str, pl.DataFrame]:
+    """The expected rows with Parquet's own types: naive timestamps are UTC."""
+    return {table: frame.clone() for table, frame in EXPECTED.items()}
+
+
+def write_parquet(root: Path) -> Path:
+    root.mkdir()
+    for table, frame in typed_frames().items():
+        frame.write_parquet(root / f"{table}.parquet")
+    return root
+
+
+def write_parquet_folder(root: Path) -> Path:
+    """annotations as a hive-partitioned folder (annotations/week=1/part.parquet)."""
+    write_parquet(root)
+    (root / "annotations.parquet").unlink()
+    annotations = typed_frames()["annotations"]
+    for week, part in ((1, annotations[:2]), (2, annotations[2:])):
+        folder = root / "annotations" / f"week={week}"
+        folder.mkdir(parents=True)
+        part.write_parquet(folder / "part.parquet")
+    return root
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [write_csv, write_jsonl, write_parquet, write_parquet_folder],
+    ids=lambda w: w.__name__,
+)
+def test_every_format_loads_the_same_typed_values(tmp_path, writer):
+    assert_loads_expected(writer(tmp_path / "logs"))
+
+
+def test_parquet_folder_rows_count_per_file(tmp_path):
+    dataset = open_dataset(write_parquet_folder(tmp_path / "logs"))
+    rows = dataset.con.sql(
+        "select annotation_id, _file, _row from annotations order by annotation_id"
+    ).fetchall()
+    first = (tmp_path / "logs/annotations/week=1/part.parquet").as_posix()
+    second = (tmp_path / "logs/annotations/week=2/part.parquet").as_posix()
+    assert rows == [("a1", first, 1), ("a2", first, 2), ("a3", second, 1)]
+    # the partition column is an extra column: kept in the raw view, not in the typed one
+    assert "week" in dataset.columns["annotations"]
+    assert "week" not in dataset.con.sql("select * from annotations").columns
+
+
+def test_timezone_aware_parquet_timestamps_convert_to_utc(tmp_path):
+    root = write_parquet(tmp_path / "logs")
+    frame = typed_frames()["annotations"].with_columns(
+        pl.col("submitted_at").dt.replace_time_zone("UTC").dt.convert_time_zone("Asia/Kolkata")
+    )
+    frame.write_parquet(root / "annotations.parquet")
+    assert_loads_expected(root)
+
+
+def test_bom_and_crlf_csv(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    (root / "items.csv").write_bytes(b"\xef\xbb\xbf" + ITEMS_CSV.replace("\n", "\r\n").encode())
+    (root / "annotations.csv").write_bytes(ANNOTATIONS_CSV.replace("\n", "\r\n").encode())
+    dataset = open_dataset(root)
+    assert dataset.columns["items"][0] == "item_id"
+    assert dataset.con.sql("select label from annotations order by _row").fetchall() == [
+        ("cat",),
+        ("dog",),
+        ("3",),
+    ]
+    assert_loads_expected(root)
+
+
+def test_header_only_file_is_an_empty_table(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    (root / "reviews.csv").write_text(
+        "review_id,annotation_id,reviewer_id,stage,verdict,reviewed_at"
+    )
+    dataset = open_dataset(root)
+    assert dataset.has("reviews")
+    assert dataset.con.execute("select count(*) from reviews").fetchone() == (0,)
+
+
+def test_empty_jsonl_file_is_an_empty_table(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    (root / "audits.jsonl").write_text("")
+    dataset = open_dataset(root)
+    assert dataset.has("audits")
+    assert dataset.con.execute("select count(*) from audits").fetchone() == (0,)
+
+
+def test_timestamps_offsets_to_utc_and_bare_dates_to_midnight(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    (root / "defects.csv").write_text(
+        "defect_id,severity,opened_at,resolved_at\n"
+        "d1,sev1,2026-03-01,2026-03-01T23:30:00-02:00\n"
+        "d2,sev2,2026-03-01 08:00:00,2026-03-02T08:00:00.250Z\n"
+        "d3,sev3, 2026-03-01T08:00 ,\n"
+    )
+    dataset = open_dataset(root)
+    assert dataset.con.sql(
+        "select opened_at, resolved_at from defects order by _row"
+    ).fetchall() == [
+        (dt.datetime(2026, 3, 1), dt.datetime(2026, 3, 2, 1, 30)),
+        (dt.datetime(2026, 3, 1, 8), dt.datetime(2026, 3, 2, 8, 0, 0, 250000)),
+        (dt.datetime(2026, 3, 1, 8), None),
+    ]
+
+
+def test_values_that_break_their_type_read_as_null_never_as_a_guess(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    (root / "targets.csv").write_text(
+        "domain,target_accepted_items\nstem,2.5\nmedicine,2.0\ncoding,1e3\nlaw,0x10\n"
+    )
+    (root / "annotators.csv").write_text(
+        "annotator_id,tier,hourly_rate\nan1,generalist,NaN\nan2,specialist,-inf\nan3,generalist, 7 \n"
+    )
+    (root / "defects.csv").write_text(
+        "defect_id,severity,opened_at\nd1,sev1,epoch\nd2,sev1,infinity\nd3,sev1,2026-1-1\n"
+    )
+    dataset = open_dataset(root)
+    con = dataset.con
+    assert con.sql("select target_accepted_items from targets order by _row").fetchall() == [
+        (None,),
+        (2,),
+        (1000,),
+        (None,),
+    ]
+    assert con.sql("select hourly_rate from annotators order by _row").fetchall() == [
+        (None,),
+        (None,),
+        (7.0,),
+    ]
+    assert con.sql("select opened_at from defects").fetchall() == [(None,)] * 3
+
+
+def test_extra_columns_are_kept_and_ignored(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    (root / "items.csv").write_text(
+        "item_id,colour,domain,difficulty,created_at\n"
+        "it1,red,stem,easy,2026-01-01\n"
+        "it2,,medicine,,2026-01-02T09:00:00+01:00\n"
+    )
+    dataset = open_dataset(root)
+    assert "colour" in dataset.columns["items"]
+    assert dataset.con.sql("select colour from raw_items order by _row").fetchall() == [
+        ("red",),
+        (None,),
+    ]
+    assert dataset.con.sql("select * from items").columns == [
+        *TABLES["items"].column_names,
+        "_file",
+        "_row",
+    ]
+    assert_loads_expected(root)
+
+
+def test_missing_optional_column_reads_as_null(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    dataset = open_dataset(root)
+    assert dataset.con.execute("select count(*) from items where triage is null").fetchone() == (2,)
+    types = "select typeof(triage), typeof(created_at) from items limit 1"
+    assert dataset.con.execute(types).fetchone() == ("VARCHAR", "TIMESTAMP")
+
+
+def test_absent_optional_table_is_an_empty_view(tmp_path):
+    dataset = open_dataset(write_csv(tmp_path / "logs"))
+    assert not dataset.has("reviews")
+    assert "reviews" not in dataset.present
+    view = dataset.con.sql("select * from reviews")
+    assert view.columns == [*TABLES["reviews"].column_names, "_file", "_row"]
+    assert view.fetchall() == []
+    types = dict(zip(view.columns, view.types, strict=True))
+    assert str(types["reviewed_at"]) == "TIMESTAMP"
+
+
+def test_jsonl_values_of_mixed_json_types_read_as_text(tmp_path):
+    """A key holding a number in one line and a string in another is text, not JSON."""
+    root = write_csv(tmp_path / "logs")
+    (root / "items.csv").unlink()
+    (root / "items.jsonl").write_text(
+        '{"item_id": 7, "domain": "stem", "created_at": "2026-01-01"}\n'
+        '{"item_id": "it2", "domain": "law", "created_at": 20260101}\n'
+    )
+    dataset = open_dataset(root)
+    assert dataset.con.sql("select item_id, created_at from items order by _row").fetchall() == [
+        ("7", dt.datetime(2026, 1, 1)),
+        ("it2", None),
+    ]
+    assert dataset.con.sql("select created_at from raw_items order by _row").fetchall() == [
+        ("2026-01-01",),
+        ("20260101",),
+    ]
+
+
+def test_file_problems_raise_one_data_error(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    (root / "annotators.csv").write_text("")
+    (root / "reviews.csv").write_bytes(b"review_\xe9d,annotation_id\n")
+    with pytest.raises(DataError) as raised:
+        open_dataset(root)
+    assert [str(p) for p in raised.value.problems] == [
+        f"{root / 'annotators.csv'}: file is empty (no header row)",
+        f"{root / 'reviews.csv'}: file is not valid UTF-8 text (line 1)",
+    ]
