@@ -347,8 +347,8 @@ def _with_period(labels: pl.DataFrame, week: date) -> pl.DataFrame:
     )
 
 
-def _agreement_counts(labels: pl.DataFrame) -> pl.DataFrame:
-    """Per annotator: labels judged and agreeing, per measure and period.
+def agreement_counts(annotations: pl.DataFrame, week: date) -> pl.DataFrame:
+    """Per annotator: labels judged and agreeing, per measure and period (of ``week``).
 
     :func:`kpi_core.kappa.consensus_agreement` judges every label against the
     leave-one-out majority of *all* the item's other labels (whatever their
@@ -356,6 +356,7 @@ def _agreement_counts(labels: pl.DataFrame) -> pl.DataFrame:
     judges that very annotation; both count per coder, so the coder is the
     (annotator, period) pair.
     """
+    labels = _with_period(annotations.filter(pl.col("is_item_label")), week)
     keyed = labels.with_columns(pl.concat_str("annotator_id", "period", separator=_SEP).alias(_WHO))
     parts = {
         "consensus": consensus_agreement(keyed, coder=_WHO),
@@ -388,7 +389,10 @@ def _agreement_counts(labels: pl.DataFrame) -> pl.DataFrame:
 
 
 def agreement_drift(
-    annotations: pl.DataFrame, week: date, by: Literal["annotator_id", "vendor"] = "annotator_id"
+    annotations: pl.DataFrame,
+    week: date,
+    by: Literal["annotator_id", "vendor"] = "annotator_id",
+    counts: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Agreement with consensus and gold this week vs the previous weeks, per annotator or vendor.
 
@@ -400,9 +404,12 @@ def agreement_drift(
     (``_base``), the change and the one-sided Fisher p-value; ``p_adjusted`` (both
     measures), ``p_meeting`` (Holm over all rows); ``status`` is one of
     :data:`STATUSES` (see the module docstring), and drifting rows sort first.
+    ``counts``: :func:`agreement_counts` of the same annotations and week, when
+    computed already (the annotator and the vendor tables share them).
     """
     labels = _with_period(annotations.filter(pl.col("is_item_label")), week)
-    counts = _agreement_counts(labels)
+    if counts is None:
+        counts = agreement_counts(annotations, week)
     if by == "vendor":
         counts = (
             counts.join(labels.select("annotator_id", "vendor").unique(), on="annotator_id")
@@ -901,6 +908,7 @@ def compute_view(
     week_labels = inputs.annotations.filter(
         pl.col("is_item_label") & (pl.col("item_week_start") == week)
     )
+    agreement = agreement_counts(inputs.annotations, week)
     return CalibrationView(
         week=iso_week_label(week),
         week_start=week,
@@ -909,8 +917,8 @@ def compute_view(
         alpha_trend=alpha_trend(inputs.item_labels, week, level=level, draws=draws, seed=seed),
         fleiss_kappa=fleiss_kappa(week_labels),
         kappa_pairs=kappa_pairs(week_labels),
-        annotators=agreement_drift(inputs.annotations, week, "annotator_id"),
-        vendors=agreement_drift(inputs.annotations, week, "vendor"),
+        annotators=agreement_drift(inputs.annotations, week, "annotator_id", counts=agreement),
+        vendors=agreement_drift(inputs.annotations, week, "vendor", counts=agreement),
         confusion=confusion_matrices(inputs.annotations, week),
         disputed=disputed,
         disputed_labels=disputed_labels(inputs.annotations, disputed),
