@@ -105,11 +105,11 @@ else:
         with left:
             widgets.chart(widgets.style(score, x="Model version (by evaluation date)",
                                         y="Benchmark score", legend="Domain · benchmark",
-                                        legend_side=True, height=400),
+                                        legend_side=True, height=460),
                           lift, "Benchmark score by model version")
         with right:
             widgets.chart(widgets.style(gain, x="Model version", y="Lift: score − previous version's",
-                                        legend="Domain · benchmark", legend_side=True, height=400),
+                                        legend="Domain · benchmark", legend_side=True, height=460),
                           lift.select("domain", "benchmark", "model_version", "previous_model_version",
                                       "lift"),
                           "Model lift by version")

@@ -249,8 +249,8 @@ def style(
     legend_side: bool = False,
 ) -> go.Figure:
     """Axis titles (with units), readable ticks, a compact layout; the legend above
-    the plot, or at its right with ``legend_side`` (for many series)."""
-    place = (dict(orientation="v", yanchor="top", y=1, x=1.02) if legend_side
+    the plot, or under it with ``legend_side`` (for many series)."""
+    place = (dict(orientation="h", yanchor="top", y=-0.22, x=0) if legend_side
              else dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     figure.update_layout(
         xaxis_title=x,
