@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -510,11 +512,11 @@ class _Shard:
         return np.bincount(key, minlength=64).reshape(4, 4, 4)
 
     # compact frames -----------------------------------------------------------------------
-    def frames(self, item0: int, ann0: int) -> dict[str, pl.DataFrame]:
+    def frames(self, ann0: int) -> dict[str, pl.DataFrame]:
         """Items, annotations, reviews, audits; ids follow time within the shard.
 
-        ``item0`` and ``ann0`` are the items and annotations of the shards before; times
-        are seconds since :data:`START` (int32).
+        ``ann0`` is the number of annotations of the shards before; item numbers are
+        the shard's own (from 0); times are seconds since :data:`START` (int32).
         """
         rng = self.rng
         first = np.minimum.reduceat(self.a_t, np.cumsum(self.i_counts) - self.i_counts)
@@ -523,11 +525,15 @@ class _Shard:
         created = first - delay.astype(np.int64)
         item_order = np.argsort(created, kind="stable")
         self.item_number = np.empty(self.n_items, np.int64)
-        self.item_number[item_order] = item0 + np.arange(self.n_items)
+        self.item_number[item_order] = np.arange(self.n_items)
         ann_order = np.argsort(self.a_t, kind="stable")
         ann_number = np.empty(self.n, np.int64)
-        ann_number[ann_order] = ann0 + np.arange(self.n)
-        rev_order = np.lexsort((self.r_stage, ann_number[self.r_ann], self.r_t))
+        ann_number[ann_order] = np.arange(self.n)
+        # reviews by time, then annotation, then stage: one unique int64 key
+        bits = max(1, int(self.n).bit_length())
+        key = ((self.r_t - _START_S) << (bits + 1)) | (ann_number[self.r_ann] << 1) | self.r_stage
+        rev_order = np.argsort(key)
+        ann_number += ann0
         aud_order = np.argsort(self.x_t, kind="stable")
         version = (created >= _START_S + _VERSION_CUTOVER[self.i_dataset] * _WEEK).astype(np.int8)
 
@@ -760,6 +766,38 @@ _FORMAT: dict[str, Callable[[pl.LazyFrame], pl.LazyFrame]] = {
 }
 
 
+#: Shards generated at the same time (numpy releases the GIL for the heavy lifting).
+_WORKERS = 2
+
+
+class _ShardResult(NamedTuple):
+    frames: dict[str, pl.DataFrame]
+    slice_counts: np.ndarray
+    n_items: int
+    calibration: pl.DataFrame | None
+
+
+def _shard(pool: _Pool, seed: int, index: int, n: int, ann0: int) -> _ShardResult:
+    """Shard ``index`` (its own random stream): compact frames and what the totals need."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, index)))
+    shard = _Shard(pool, n, rng)
+    frames = shard.frames(ann0)
+    calibration = None
+    if index == 0:  # the meetings discuss the first shard's work: a few rows suffice
+        c_item, c_t, c_note = shard.calibration(rng)
+        calibration = pl.DataFrame(
+            {
+                "week": [_iso_week(datetime.fromtimestamp(int(t), UTC)) for t in c_t],
+                "item": shard.item_number[c_item],
+                "agreed_label": shard.i_true[c_item],
+                "note": c_note,
+                "recorded_at": _since_start(c_t),
+            },
+            schema_overrides={"week": pl.String, "note": pl.String},
+        )
+    return _ShardResult(frames, shard.slice_counts(), shard.n_items, calibration)
+
+
 def _generate(n_annotations: int, seed: int, step: Callable[[str], None]):
     if n_annotations < 1:
         raise DataError([Problem(file="--annotations", reason="must be at least 1 annotation")])
@@ -772,27 +810,18 @@ def _generate(n_annotations: int, seed: int, step: Callable[[str], None]):
     per_slice = np.zeros((4, 4, 4), np.int64)
     item0 = 0
     calibration = None
-    for index, ann0 in enumerate(range(0, n, SHARD_ANNOTATIONS)):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, index)))
-        shard = _Shard(pool, min(SHARD_ANNOTATIONS, n - ann0), rng)
-        for table, frame in shard.frames(item0, ann0).items():
-            parts[table].append(frame)
-        per_slice += shard.slice_counts()
-        if index == 0:  # the meetings discuss the first shard's work: a few rows suffice
-            c_item, c_t, c_note = shard.calibration(rng)
-            calibration = pl.DataFrame(
-                {
-                    "week": [_iso_week(datetime.fromtimestamp(int(t), UTC)) for t in c_t],
-                    "item": shard.item_number[c_item],
-                    "agreed_label": shard.i_true[c_item],
-                    "note": c_note,
-                    "recorded_at": _since_start(c_t),
-                },
-                schema_overrides={"week": pl.String, "note": pl.String},
-            )
-        item0 += shard.n_items
-        del shard
-        step(f"shard {index + 1}")
+    starts = range(0, n, SHARD_ANNOTATIONS)
+    jobs = [(pool, seed, i, min(SHARD_ANNOTATIONS, n - a), a) for i, a in enumerate(starts)]
+    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(jobs))) as workers:
+        for index, result in enumerate(workers.map(lambda job: _shard(*job), jobs)):
+            for table, frame in result.frames.items():
+                if table == "annotations":  # item numbers continue those of earlier shards
+                    frame = frame.with_columns(pl.col("item") + item0)
+                parts[table].append(frame)
+            per_slice += result.slice_counts
+            calibration = result.calibration if index == 0 else calibration
+            item0 += result.n_items
+            step(f"shard {index + 1}")
     raw = {table: pl.concat(frames, rechunk=False).lazy() for table, frames in parts.items()}
     raw["annotations"] = raw["annotations"].with_columns(
         pl.lit(names).gather(pl.col("annotator")).alias("annotator_id"))
