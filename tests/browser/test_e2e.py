@@ -27,6 +27,8 @@ from harness import (
     full_page_screenshot,
     metric_values,
     nav_links,
+    start_server,
+    stop_server,
     wait_for_run,
     wait_until_idle,
 )
@@ -57,7 +59,7 @@ PAGES = [
     _spec("backlog", r"backlog"),
     _spec("defects", r"defects"),
     _spec("queries", r"quer(y|ies)", chart=False),
-    _spec("calibration", r"calibration", required=False),
+    _spec("calibration", r"calibration"),
 ]
 
 #: The domain picked by the filter test (in the bundled sample; the promoted slice's).
@@ -241,3 +243,29 @@ def test_filter_lives_in_url_and_survives(page, nav, browser, server, artifacts)
         assert metric_values(other) == filtered
     finally:
         context.close()
+
+
+# --- bad data ---------------------------------------------------------------------------
+
+
+def test_invalid_data_dir_shows_the_validation_report(browser, tmp_path, artifacts):
+    """A data directory that breaks the contract gets a page saying what to fix, not a
+    traceback (a second server, on a directory with a broken items table)."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "items.csv").write_text("item_id,domain\ni1,stem\ni1,stem\n")
+    (bad / "annotators.csv").write_text("annotator_id,tier\ng1,wizard\n")
+    server = start_server(bad, artifacts / "serve-invalid.log")
+    context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        wait_for_run(page, title=re.compile(r"cannot be shown", re.IGNORECASE))
+        _assert_clean(page, "the invalid-data page")
+        text = page.locator(MAIN).inner_text()
+        assert "problem" in text and "kpi validate" in text, text[:2000]
+        page.locator(f'{MAIN} [data-testid="stDataFrame"]').first.wait_for(state="visible")
+        full_page_screenshot(page, artifacts / "page-invalid-data.png")
+    finally:
+        context.close()
+        stop_server(server)
