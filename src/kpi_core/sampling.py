@@ -3,11 +3,13 @@
 :func:`write_sample` writes ``items``, ``annotators``, ``annotations``, ``reviews``,
 ``audits``, ``targets``, ``defects``, ``benchmarks`` and ``calibration_decisions`` as
 ``<table>.<fmt>``. The same ``(n_annotations, seed, fmt)`` always gives the same bytes:
-every draw comes from one seeded :class:`numpy.random.Generator` in a fixed order, the
+every draw comes from seeded :class:`numpy.random.Generator` streams (one for the shared
+tables, one per shard of :data:`SHARD_ANNOTATIONS` annotations) in a fixed order, the
 calendar is fixed (never "now"), and the files are written by polars with fixed
-settings. Generation is vectorised (numpy over whole columns, no loop over rows);
-string ids and labels are formatted lazily by polars while the files are streamed out,
-so memory stays at a few compact numeric columns per row.
+settings. Generation is vectorised (numpy over whole columns, no loop over rows) and
+sharded, two shards at a time; string ids and labels are formatted lazily by polars
+while the files are streamed out, so memory stays at a few compact numeric columns per
+row.
 
 The calendar is the 16 ISO weeks 2025-W45 .. 2026-W08 (Monday 2025-11-03 to Sunday
 2026-02-22, across the year end); nothing happens after :data:`SNAPSHOT`, so the
@@ -70,7 +72,6 @@ SPECIALIST_VENDOR = "inhouse"
 PROGRAMMATIC_VENDOR = "inhouse-model"
 #: The programmatic labellers: (annotator_id, hourly_rate of compute).
 PROGRAMMATIC = (("llm-judge", 3.0), ("lf-rules", 0.0))
-LABELS = (1, 2, 3, 4, 5)
 
 # --- planted stories ---------------------------------------------------------------------
 DRIFTING_VENDOR = "crowdly"
@@ -119,7 +120,7 @@ _WEEKDAY_P = np.array([0.19, 0.19, 0.19, 0.19, 0.17, 0.035, 0.035])
 
 _ACCEPT, _REJECT, _FIX = 0, 1, 2
 _VERDICTS = ("accept", "reject", "fix")
-_PRECHECK, _FINAL = 0, 1
+_PRECHECK = 0  # stage codes: 0 precheck, 1 final
 
 
 def _lognormal(rng: np.random.Generator, median: float | np.ndarray, sigma: float, size: int):
@@ -255,7 +256,8 @@ class _Shard:
     """``n`` annotations with their items, reviews and audits, over the whole calendar.
 
     Columns are numpy arrays (codes, epoch seconds); :meth:`frames` returns compact
-    polars frames whose ids are offset by the rows of the shards before this one.
+    polars frames (annotation numbers continue the earlier shards', item numbers are
+    the shard's own and :func:`_generate` offsets them).
     """
 
     def __init__(self, pool: _Pool, n: int, rng: np.random.Generator):
