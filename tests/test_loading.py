@@ -272,6 +272,18 @@ def test_extra_columns_are_kept_and_ignored(tmp_path):
     assert_loads_expected(root)
 
 
+def test_unnamed_csv_columns_are_extra_columns(tmp_path):
+    """A pandas index (first header cell empty) or a trailing comma adds unnamed columns."""
+    root = write_csv(tmp_path / "logs")
+    lines = ITEMS_CSV.splitlines()
+    (root / "items.csv").write_text(
+        "".join(f"{i if i else ''},{line},\n" for i, line in enumerate(lines))
+    )
+    dataset = open_dataset(root)
+    assert dataset.columns["items"][0] == "column0"
+    assert_loads_expected(root)
+
+
 def test_missing_optional_column_reads_as_null(tmp_path):
     root = write_csv(tmp_path / "logs")
     dataset = open_dataset(root)

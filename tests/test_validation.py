@@ -477,6 +477,17 @@ def test_non_utf8_header():
     assert lines("logs") == ["logs/defects.csv: file is not valid UTF-8 text (line 1)"]
 
 
+def test_unreadable_files():
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t not in ("defects", "benchmarks")})
+    Path("logs/defects.csv").symlink_to(Path("nowhere.csv").absolute())
+    Path("logs/benchmarks.parquet").write_bytes(b"PAR1 cut short")
+    assert lines("logs") == [
+        "logs/benchmarks.parquet: file cannot be read: Invalid Input Error: "
+        "No magic bytes found at end of file 'logs/benchmarks.parquet'",
+        "logs/defects.csv: file cannot be read (No such file or directory)",
+    ]
+
+
 def test_empty_file_without_header():
     write(Path("logs"), {**CLEAN, "annotators": ""})
     assert lines("logs") == ["logs/annotators.csv: file is empty (no header row)"]

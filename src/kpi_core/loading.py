@@ -105,6 +105,8 @@ def csv_header(path: Path) -> list[str]:
         raise _Unreadable(f"header row cannot be read: {error}") from None
     if not header:
         raise _Unreadable("line 1 is blank; the header row must come first")
+    # An unnamed column (a pandas index, a trailing comma) is an extra column like any other.
+    header = [name or f"column{i}" for i, name in enumerate(header)]
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
         raise _Unreadable(f"column {', '.join(repeated)} appears more than once in the header")
@@ -239,7 +241,7 @@ def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
     if column.type == "timestamp":
         # The common shapes parse fast with strptime; anything else (an offset, a
         # fraction of a second) is cast as timestamptz, which converts it to UTC.
-        formats = "['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d']"
+        formats = "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d']"
         return (
             f"case when ltrim({text}) like '____-__-__%' then coalesce("
             f"try_strptime({text}, {formats}), "
@@ -308,6 +310,10 @@ def open_dataset(
             described = con.execute(f"describe raw_{name}").fetchall()
         except _Unreadable as error:
             problems.append(Problem(table=name, file=str(source.path), reason=str(error)))
+            continue
+        except OSError as error:
+            reason = f"file cannot be read ({error.strerror or error})"
+            problems.append(Problem(table=name, file=str(source.path), reason=reason))
             continue
         except duckdb.Error as error:
             problems.append(
