@@ -10,7 +10,8 @@
 2. **Generic rules**, declared on the columns of ``contract.py`` like dbt's
    generic tests: required, type, accepted values, minimum, unique and
    references. They are generated as one ``union all`` query per table over the
-   raw text view ``raw_<table>``, so the reason can quote the value as written.
+   raw view ``raw_<table>`` (text as written, or Parquet's own types), so the
+   reason can quote the value as written.
    The SQL is built only from contract identifiers; accepted values, minimums
    and message texts are bound as parameters, and data never enters the SQL.
 3. **Singular checks**, the rules that span columns or tables: one SQL file each
@@ -115,8 +116,8 @@ def _quoted(expr: str) -> str:
     return f"'''' || {cut} || ''''"
 
 
-def _branch(table: str, column: str, reason: str, where: str, source: str = "") -> str:
-    source = source or "cells"
+def _branch(column: str, reason: str, where: str, source: str = "cells") -> str:
+    """One ``union all`` branch: the violating rows as ``file, row, column, reason``."""
     return (
         f'select _file as file, _row as row, {_quote(column)} as "column", {reason} as reason '
         f"from {source} where {where}"
@@ -130,7 +131,7 @@ _Rule = Callable[[Table, Column, str, _Params, frozenset[str]], Iterator[str]]
 def _required(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
     if column.required:
         reason = bind(f"{column.name} is required but empty")
-        yield _branch(table.name, column.name, reason, _is_empty(column, raw_type))
+        yield _branch(column.name, reason, _is_empty(column, raw_type))
 
 
 def _type(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
@@ -146,7 +147,7 @@ def _type(table: Table, column: Column, raw_type: str, bind: _Params, _: frozens
         )
     reason = f"{prefix} || {_quoted(text)}"
     where = f"not ({_is_empty(column, raw_type)}) and {value} is null"
-    yield _branch(table.name, column.name, reason, where)
+    yield _branch(column.name, reason, where)
 
 
 def _accepted(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
@@ -158,7 +159,7 @@ def _accepted(table: Table, column: Column, raw_type: str, bind: _Params, _: fro
             f"{bind(' is not one of ' + ', '.join(column.accepted))}"
         )
         where = f"{value} is not null and not list_contains({allowed}, {value})"
-        yield _branch(table.name, column.name, reason, where)
+        yield _branch(column.name, reason, where)
 
 
 def _minimum(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
@@ -171,7 +172,7 @@ def _minimum(table: Table, column: Column, raw_type: str, bind: _Params, _: froz
             f"{bind(f' must be {at_least} {column.minimum:g}')}"
         )
         where = f"{value} {below} {bind(column.minimum)}"
-        yield _branch(table.name, column.name, reason, where)
+        yield _branch(column.name, reason, where)
 
 
 def _unique(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
@@ -203,7 +204,7 @@ def _unique(table: Table, column: Column, raw_type: str, bind: _Params, _: froze
     select clashing._file, clashing._row, key, first from clashing inner join firsts using (key)
 ) as duplicates"""
     where = "(_file, _row) <> (first.file, first.row)"
-    yield _branch(table.name, column.name, reason, where, source)
+    yield _branch(column.name, reason, where, source)
 
 
 def _references(
@@ -219,7 +220,7 @@ def _references(
         f"anti join {_ident(parent)} as parent on parent.{_ident(key)} = child.value"
     )
     reason = f"{bind(column.name + ' ')} || {_quoted('value')} || {bind(' not found in ' + parent)}"
-    yield _branch(table.name, column.name, reason, "value is not null", source)
+    yield _branch(column.name, reason, "value is not null", source)
 
 
 #: The generic rules, in the order a reader meets them; each is one kind of dbt test.
@@ -279,7 +280,7 @@ def _parse_text_files(dataset: Dataset) -> tuple[list[Problem], frozenset[str]]:
 
 
 def _generic_problems(
-    dataset: Dataset, unreadable: frozenset[str]
+    dataset: Dataset, unread: frozenset[str]
 ) -> tuple[list[Problem], frozenset[str]]:
     """Problems with generic rules, and the tables that turned out unreadable.
 
@@ -288,7 +289,7 @@ def _generic_problems(
     it are skipped.
     """
     problems: list[Problem] = []
-    unreadable = set(unreadable)
+    unreadable = set(unread)
     con = dataset.con
     for name, table in TABLES.items():
         if not dataset.has(name) or name in unreadable:
