@@ -18,10 +18,11 @@ Reliability
 Agreement and drift, per human annotator with an annotation submitted in ``W``
     Every annotator counts once per item, with their latest label (the item-level rule).
     *Consensus agreement*: the share of their labels equal to the leave-one-out majority
-    of the other annotators on the item (items without a majority among the others do
-    not count; :func:`kpi_core.kappa.consensus_agreement`). *Gold agreement*: the share of their labels equal to the gold label that
-    judges the annotation (``items.gold_label``, else an agreed calibration label recorded
-    at or before the annotation). Both are computed for ``W`` (annotations submitted in
+    of the other annotators on the item, whenever those labelled it (items without a
+    majority among the others do not count; :func:`kpi_core.kappa.consensus_agreement`).
+    *Gold agreement*: the share of their labels equal to the gold label that judges the
+    annotation (``items.gold_label``, else an agreed calibration label recorded at or
+    before the annotation; :func:`kpi_core.kappa.gold_agreement`). Both are computed for ``W`` (annotations submitted in
     ``W``) and for the annotator's own previous :data:`BASELINE_WEEKS` weeks.
 
     *Drift test*: for each measure, a one-sided Fisher's exact test on the 2x2 table
@@ -60,6 +61,12 @@ Pseudonyms
     ``Annotator-`` and a short keyed hash (HMAC-SHA256 of the id under the pack's key), so
     the same person has the same pseudonym throughout a pack; programmatic labellers keep
     their ids (they are programs, not people).
+
+Decisions
+    :func:`record_decisions` appends the agreed label and note per item to the data
+    directory's ``calibration_decisions`` table; from its ``recorded_at`` on the agreed
+    label is the item's gold (``queries/models/annotation_facts.sql``), and the views
+    mark the items already decided.
 """
 
 from __future__ import annotations
@@ -87,16 +94,14 @@ from scipy import stats
 
 from kpi_core import queries
 from kpi_core.aggregates import Aggregates
-from kpi_core.grouping import SLICE, finish_keys, iso_week_label, week_start
+from kpi_core.grouping import SLICE, finish_keys, iso_week, iso_week_label, week_start
 from kpi_core.kappa import cohen_kappa_pairs, consensus_agreement, fleiss_kappa, gold_agreement
 from kpi_core.loading import Dataset, csv_header, discover, open_dataset
 from kpi_core.ops import annotation_kpis
 from kpi_core.problems import DataError, Problem
 from kpi_core.promotion import promoted_slices
-from kpi_core.reliability import bootstrap_alpha
+from kpi_core.reliability import Level, bootstrap_alpha
 from kpi_core.targets import Promotion
-
-Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
 #: Weight of an item's risk class in the disputed-item score; unknown counts as medium.
 RISK_WEIGHTS: dict[str, float] = {"low": 1.0, "medium": 2.0, "high": 3.0, "unknown": 2.0}
@@ -271,7 +276,7 @@ def alpha_trend(
         frame.join(alphas, on="week_start", how="left")
         .with_columns(
             pl.col("n_pairable", "n_units").fill_null(0),
-            pl.col("week_start").dt.strftime("%G-W%V").alias("week"),
+            iso_week().alias("week"),
         )
         .select(
             "week",
