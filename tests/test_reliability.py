@@ -110,11 +110,16 @@ def test_example_counts_and_columns():
     assert out.schema["n_pairable"] == pl.Int64
 
 
-def general_alpha(counts: pl.DataFrame, level: str) -> float | None:
+def general_frame(counts: pl.DataFrame, level: str, by: list[str]) -> pl.DataFrame:
     """The long-form coincidence-matrix path, which serves every level."""
-    rows, groups = reliability._rows_from_counts(counts, [], "item_id", "label", "n", level)
-    frame = reliability._alpha_frame(rows, groups, [], level, reliability._coincidence_sums)
-    return frame.collect().item(0, "krippendorff_alpha")
+    rows, groups, key = reliability._rows_from_counts(counts, by, "item_id", "label", "n", level)
+    return reliability._alpha_frame(
+        rows, groups, key, by, level, reliability._coincidence_sums
+    ).collect()
+
+
+def general_alpha(counts: pl.DataFrame, level: str) -> float | None:
+    return general_frame(counts, level, []).item(0, "krippendorff_alpha")
 
 
 # ------------------------------------------------------- agreement with the package
@@ -292,6 +297,8 @@ def test_grouped_alpha_equals_alpha_per_group(level, data):
             assert row["krippendorff_alpha"] is None
         else:
             assert row["krippendorff_alpha"] == pytest.approx(expected, abs=1e-12)
+    general = general_frame(value_counts(frame, ["slice", "week"]), level, ["slice", "week"])
+    assert_frame_equal(general, out, abs_tol=1e-9)
     boot = bootstrap_alpha(
         value_counts(frame, ["slice", "week"]), ["slice", "week"], level=level, draws=5
     )

@@ -64,7 +64,7 @@ Level = Literal["nominal", "ordinal", "interval", "ratio"]
 Frame = pl.DataFrame | pl.LazyFrame
 
 # Internal column names (the user's `by` columns keep theirs).
-_ALL = "__group__"  # constant key standing in for "no by columns"
+_G = "__group__"  # a group's id: one integer key in place of the `by` columns
 _U, _V, _N, _M, _X = "__unit__", "__value__", "__n__", "__m__", "__x__"
 _ALPHA, _N_PAIRABLE, _N_UNITS = "krippendorff_alpha", "n_pairable", "n_units"
 
@@ -109,39 +109,51 @@ def _values(column: str, dtype: pl.DataType, level: str) -> pl.Expr:
     return (expr.fill_nan(None) if numeric or dtype.is_float() else expr).alias(_V)
 
 
-def _groups(lf: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
-    """Every group in the input, even one without a pairable unit; one group in all without by."""
-    return lf.select(by).unique() if by else pl.LazyFrame({_ALL: [0]}, schema={_ALL: pl.Int8})
+def _with_group_ids(
+    lf: pl.LazyFrame, by: Sequence[str]
+) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
+    """Rows with their group's id ``_G``, the groups ``[_G, *by]``, and the key (``[_G]`` or []).
+
+    Every group of the input is listed, even one without a pairable unit; without
+    ``by`` there is one group. Grouping by one integer id instead of the ``by``
+    columns makes the unit-level steps (keyed by group and unit) much cheaper.
+    """
+    if not by:
+        return lf, pl.LazyFrame({_G: [0]}, schema={_G: pl.UInt32}), []
+    groups = lf.select(by).unique().with_row_index(_G).cache()
+    return lf.join(groups, on=by, nulls_equal=True), groups, [_G]
 
 
 def _rows_from_labels(
     frame: Frame, by: Sequence[str], unit: str, coder: str, value: str, level: str
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Long-form labels -> value counts ``[*by, _U, _V, _N]`` (one row per unit and value)."""
+) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
+    """Long-form labels -> value counts ``[*key, _U, _V, _N]`` (one row per unit and value)."""
     lf = _lazy(frame)
     schema = _columns(lf, [*by, unit, coder, value], "labels")
+    lf, groups, key = _with_group_ids(lf, by)
     rows = (
-        lf.select(*by, pl.col(unit).alias(_U), _values(value, schema[value], level))
+        lf.select(*key, pl.col(unit).alias(_U), _values(value, schema[value], level))
         .filter(pl.col(_V).is_not_null())
-        .group_by([*by, _U, _V])
+        .group_by([*key, _U, _V])
         .agg(pl.len().cast(pl.Int64).alias(_N))
     )
-    return rows, _groups(lf, by)
+    return rows, groups, key
 
 
 def _rows_from_counts(
     counts: Frame, by: Sequence[str], unit: str, value: str, count: str, level: str
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Value counts, normalised to ``[*by, _U, _V, _N]``; rows repeating a (unit, value) summed."""
+) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
+    """Value counts, normalised to ``[*key, _U, _V, _N]``; rows repeating a (unit, value) summed."""
     lf = _lazy(counts)
     schema = _columns(lf, [*by, unit, value, count], "value counts")
+    lf, groups, key = _with_group_ids(lf, by)
     rows = (
-        lf.select(*by, pl.col(unit).alias(_U), _values(value, schema[value], level), count)
+        lf.select(*key, pl.col(unit).alias(_U), _values(value, schema[value], level), count)
         .filter(pl.col(_V).is_not_null() & (pl.col(count) > 0))
-        .group_by([*by, _U, _V])
+        .group_by([*key, _U, _V])
         .agg(pl.col(count).sum().cast(pl.Int64).alias(_N))
     )
-    return rows, _groups(lf, by)
+    return rows, groups, key
 
 
 def value_counts(
@@ -176,91 +188,113 @@ def value_counts(
 # ---------------------------------------------------------------- per-level sums
 #
 # Each takes the value counts ``[*by, _U, _V, _N]`` (unique per unit and value)
-# and returns one row per group (keys: `by`, or the stand-in `_ALL`) with
+# and returns one row per group (`by` here is the internal key: [_G] or []) with
 # n_pairable, n_units, observed (= sum_ck o_ck delta_ck), expected
 # (= sum_ck n_c n_k delta_ck) and is_constant (all pairable values equal);
 # alpha = 1 - (n - 1) * observed / expected. Unit-level quantities are windows
-# over the unit, so no step groups by the unit but the counting itself.
+# over the unit, so nothing groups by the unit but the counting itself; a frame
+# that several branches read is cached, so it is computed once.
+
+
+def _keys(by: Sequence[str]) -> list[str]:
+    return list(by) or [_G]
 
 
 def _per_group(lf: pl.LazyFrame, by: Sequence[str], *aggs: pl.Expr) -> pl.LazyFrame:
     if by:
         return lf.group_by(by).agg(*aggs)
-    return lf.select(*aggs).with_columns(pl.lit(0, pl.Int8).alias(_ALL))
+    return lf.select(*aggs).with_columns(pl.lit(0, pl.UInt32).alias(_G))
 
 
 def _pairable(rows: pl.LazyFrame, by: Sequence[str], **per_unit: pl.Expr) -> pl.LazyFrame:
     """Rows of pairable units only, with ``_M`` = m_u and other per-unit windows."""
     unit = [*by, _U]
     windows = {name: expr.over(unit) for name, expr in per_unit.items()}
-    return rows.with_columns(pl.col(_N).sum().over(unit).alias(_M), **windows).filter(
-        pl.col(_M) >= 2
+    m = pl.col(_N).sum().over(unit).alias(_M)
+    return rows.with_columns(m, **windows).filter(pl.col(_M) >= 2)
+
+
+def _value_marginals(pairable: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """One row per group and pairable value: ``n_c`` and two row sums for the group totals."""
+    n, m = pl.col(_N), pl.col(_M)
+    return pairable.group_by([*by, _V]).agg(
+        n.sum().alias("n_c"),
+        (n / m).sum().alias("unit_share"),  # the rows of a unit add up to 1
+        (n * (n - 1) / (m - 1)).sum().alias("agreeing"),  # this value's o_cc
     )
 
 
-def _keys(by: Sequence[str]) -> list[str]:
-    return list(by) or [_ALL]
-
-
-_N_VALUES = pl.col(_N).sum().alias(_N_PAIRABLE)
-_N_UNITS_EXPR = (pl.col(_N) / pl.col(_M)).sum().round().cast(pl.Int64).alias(_N_UNITS)  # 1 a unit
-_CONSTANT = (pl.col(_V).min() == pl.col(_V).max()).alias("is_constant")
-
-
-def _sum_of_squared_marginals(pairable: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
-    marginals = pairable.group_by([*by, _V]).agg(pl.col(_N).sum().cast(pl.Float64).alias("n_c"))
-    return _per_group(marginals, by, (pl.col("n_c") ** 2).sum().alias("sum_n_c2"))
+def _group_totals(marginals: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    n_c = pl.col("n_c")
+    return _per_group(
+        marginals,
+        by,
+        n_c.sum().alias(_N_PAIRABLE),
+        pl.col("unit_share").sum().round().cast(pl.Int64).alias(_N_UNITS),
+        (pl.len() == 1).alias("is_constant"),
+        (n_c.cast(pl.Float64) ** 2).sum().alias("sum_n_c2"),
+        pl.col("agreeing").sum(),
+    )
 
 
 def _nominal_sums(rows: pl.LazyFrame, by: Sequence[str], level: str) -> pl.LazyFrame:
-    """Nominal from row-level sums: sum_c o_cc = sum_u (sum_c n_uc**2 - m_u) / (m_u - 1)."""
-    pairable = _pairable(rows, by)
-    n, m = pl.col(_N), pl.col(_M)
-    per_group = _per_group(
-        pairable,
-        by,
-        _N_VALUES,
-        _N_UNITS_EXPR,
-        (n * (n - 1) / (m - 1)).sum().alias("agreeing"),
-        _CONSTANT,
-    )
-    total = pl.col(_N_PAIRABLE).cast(pl.Float64)
-    return per_group.join(
-        _sum_of_squared_marginals(pairable, by), on=_keys(by), nulls_equal=True
-    ).select(
+    """Nominal from sums of rows: ``sum_c o_cc = sum_u (sum_c n_uc**2 - m_u) / (m_u - 1)``."""
+    totals = _group_totals(_value_marginals(_pairable(rows, by), by), by)
+    n = pl.col(_N_PAIRABLE).cast(pl.Float64)
+    return totals.select(
         *_keys(by),
         _N_PAIRABLE,
         _N_UNITS,
-        (total - pl.col("agreeing")).alias("observed"),
-        (total**2 - pl.col("sum_n_c2")).alias("expected"),
+        (n - pl.col("agreeing")).alias("observed"),
+        (n**2 - pl.col("sum_n_c2")).alias("expected"),
         "is_constant",
     )
 
 
-def _identity_coordinates(pairable: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
-    return pairable.with_columns(pl.col(_V).alias(_X))
+def _values_as_they_are(marginals: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    return marginals.select(*by, _V, pl.col(_V).alias(_X))
 
 
-def _midrank_coordinates(pairable: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+def _midranks(marginals: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
     """``_X`` = the value's mid-rank among its group's pairable values, centred on n / 2."""
     n_c = pl.col("n_c")
     within = (lambda e: e.over(by)) if by else (lambda e: e)
-    ranks = (
-        pairable.group_by([*by, _V])
-        .agg(pl.col(_N).sum().alias("n_c"))
-        .sort([*by, _V])
+    return (
+        marginals.sort([*by, _V])
         .with_columns((within(n_c.cum_sum()) - n_c / 2 - within(n_c.sum()) / 2).alias(_X))
         .select(*by, _V, _X)
     )
-    return pairable.join(ranks, on=[*by, _V], nulls_equal=True)
 
 
-# How a level places its values on a line before distances are taken.
+# Where a level places each value (given the group's marginals) before distances.
 _COORDINATES: dict[str, Callable[[pl.LazyFrame, Sequence[str]], pl.LazyFrame]] = {
-    "nominal": _identity_coordinates,
-    "ordinal": _midrank_coordinates,
-    "interval": _identity_coordinates,
-    "ratio": _identity_coordinates,
+    "nominal": _values_as_they_are,
+    "ordinal": _midranks,
+    "interval": _values_as_they_are,
+    "ratio": _values_as_they_are,
+}
+
+
+def _interval_rows(rows: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """Pairable rows with ``_X`` (the value, shifted) and the unit's ``s1 = sum n x``."""
+    # shift by the rounded mean: fewer cancelled digits, and integers stay integers
+    shift = ((pl.col(_V) * pl.col(_N)).sum() / pl.col(_N).sum()).round().fill_null(0.0)
+    rows = rows.with_columns((pl.col(_V) - shift).alias(_X))
+    return _pairable(rows, by, s1=(pl.col(_N) * pl.col(_X)).sum())
+
+
+def _ordinal_rows(rows: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """Pairable rows with ``_X`` (the mid-rank) and the unit's ``s1 = sum n x``."""
+    pairable = _pairable(rows, by).cache()
+    ranks = _midranks(_value_marginals(pairable, by), by)
+    return pairable.join(ranks, on=[*by, _V], nulls_equal=True).with_columns(
+        (pl.col(_N) * pl.col(_X)).sum().over([*by, _U]).alias("s1")
+    )
+
+
+_MOMENT_ROWS: dict[str, Callable[[pl.LazyFrame, Sequence[str]], pl.LazyFrame]] = {
+    "interval": _interval_rows,
+    "ordinal": _ordinal_rows,
 }
 
 
@@ -270,22 +304,17 @@ def _moment_sums(rows: pl.LazyFrame, by: Sequence[str], level: str) -> pl.LazyFr
     Per unit, ``sum_ck n_c n_k (x_c - x_k)**2 = 2 sum_c n_c x_c (m x_c - S1)``
     with ``S1 = sum_c n_c x_c``: a sum of rows, each exact for integer x.
     """
-    pairable = _COORDINATES[level](_pairable(rows, by), by)
-    # shift by the rounded mean: fewer cancelled digits, and integers stay integers
-    shift = ((pl.col(_X) * pl.col(_N)).sum() / pl.col(_N).sum()).round().fill_null(0.0)
-    pairable = pairable.with_columns(pl.col(_X) - shift)
     n, m, x = pl.col(_N), pl.col(_M), pl.col(_X)
-    pairable = pairable.with_columns((n * x).sum().over([*by, _U]).alias("s1_u"))
     total = pl.col(_N_PAIRABLE).cast(pl.Float64)
     return _per_group(
-        pairable,
+        _MOMENT_ROWS[level](rows, by),
         by,
-        _N_VALUES,
-        _N_UNITS_EXPR,
-        (2 * n * x * (m * x - pl.col("s1_u")) / (m - 1)).sum().alias("observed"),
+        n.sum().alias(_N_PAIRABLE),
+        (n / m).sum().round().cast(pl.Int64).alias(_N_UNITS),
+        (2 * n * x * (m * x - pl.col("s1")) / (m - 1)).sum().alias("observed"),
         (n * x).sum().alias("t1"),
         (n * x * x).sum().alias("t2"),
-        _CONSTANT,
+        (pl.col(_V).min() == pl.col(_V).max()).alias("is_constant"),
     ).select(
         *_keys(by),
         _N_PAIRABLE,
@@ -305,22 +334,24 @@ def _coincidence_sums(rows: pl.LazyFrame, by: Sequence[str], level: str) -> pl.L
     """Any level, from the coincidence matrix in long form ``[*by, c, k, o_ck]``.
 
     Only the off-diagonal coincidences (c != k) are built, by a self-join of
-    the units that got two or more different values; the diagonal carries no
-    distance. Expected disagreement pairs the group's marginals.
+    the units that got two or more different values (the diagonal carries no
+    distance); the expected disagreement pairs the group's marginals.
     """
-    keys = _keys(by)
-    pairable = _pairable(rows, by, n_distinct=pl.len())
-    n, m = pl.col(_N), pl.col(_M)
+    n = pl.col(_N)
+    pairable = _pairable(rows, by, n_distinct=pl.len()).cache()
+    marginals = _value_marginals(pairable, by).cache()
     disagreeing = pairable.filter(pl.col("n_distinct") >= 2).select(*by, _U, _V, _N, _M)
-    right = disagreeing.select(*by, _U, pl.col(_V).alias("k"), n.alias("n_k"))
     coincidences = (
-        disagreeing.join(right, on=[*by, _U], nulls_equal=True)
+        disagreeing.join(
+            disagreeing.select(*by, _U, pl.col(_V).alias("k"), n.alias("n_k")),
+            on=[*by, _U],
+            nulls_equal=True,
+        )
         .filter(pl.col(_V) != pl.col("k"))
         .group_by([*by, pl.col(_V).alias("c"), "k"])
-        .agg((n * pl.col("n_k") / (m - 1)).sum().alias("o"))
+        .agg((n * pl.col("n_k") / (pl.col(_M) - 1)).sum().alias("o"))
     )
-    marginals = pairable.group_by([*by, _V]).agg(n.sum().cast(pl.Float64))
-    coords = _COORDINATES[level](marginals, by).select(*by, _V, _X)
+    coords = _COORDINATES[level](marginals, by).cache()
     at_c = coords.rename({_V: "c", _X: "x_c"})
     at_k = coords.rename({_V: "k", _X: "x_k"})
     delta = _DISTANCES[level](pl.col("x_c"), pl.col("x_k"))
@@ -332,20 +363,29 @@ def _coincidence_sums(rows: pl.LazyFrame, by: Sequence[str], level: str) -> pl.L
         (pl.col("o") * delta).sum().alias("observed"),
     )
     value_pairs = (
-        marginals.rename({_V: "c", _N: "n_c"})
-        .pipe(_join_within, marginals.rename({_V: "k", _N: "n_k"}), by)
+        marginals.select(*by, pl.col(_V).alias("c"), "n_c")
+        .pipe(_join_within, marginals.select(*by, pl.col(_V).alias("k"), n_k="n_c"), by)
         .filter(pl.col("c") != pl.col("k"))
         .join(at_c, on=[*by, "c"], nulls_equal=True)
         .join(at_k, on=[*by, "k"], nulls_equal=True)
     )
     expected = _per_group(
-        value_pairs, by, (pl.col("n_c") * pl.col("n_k") * delta).sum().alias("expected")
+        value_pairs,
+        by,
+        (pl.col("n_c").cast(pl.Float64) * pl.col("n_k") * delta).sum().alias("expected"),
     )
+    keys = _keys(by)
     return (
-        _per_group(pairable, by, _N_VALUES, _N_UNITS_EXPR, _CONSTANT)
+        _group_totals(marginals, by)
         .join(observed, on=keys, how="left", nulls_equal=True)
         .join(expected, on=keys, how="left", nulls_equal=True)
-        .with_columns(pl.col("observed", "expected").fill_null(0.0))
+        .select(
+            *keys,
+            _N_PAIRABLE,
+            _N_UNITS,
+            pl.col("observed", "expected").fill_null(0.0),
+            "is_constant",
+        )
     )
 
 
@@ -361,15 +401,17 @@ _SUMS: dict[str, Callable[[pl.LazyFrame, Sequence[str], str], pl.LazyFrame]] = {
 def _alpha_frame(
     rows: pl.LazyFrame,
     groups: pl.LazyFrame,
+    key: list[str],
     by: Sequence[str],
     level: str,
     sums: Callable[[pl.LazyFrame, Sequence[str], str], pl.LazyFrame] | None = None,
 ) -> pl.LazyFrame:
+    """``[*by, krippendorff_alpha, n_pairable, n_units]``, one row per group, sorted by ``by``."""
     n = pl.col(_N_PAIRABLE)
     defined = (n > 0) & ~pl.col("is_constant") & (pl.col("expected") > 0)
     alpha = 1.0 - (n - 1).cast(pl.Float64) * pl.col("observed") / pl.col("expected")
     sums = sums or _SUMS[level]
-    out = groups.join(sums(rows, by, level), on=_keys(by), how="left", nulls_equal=True).select(
+    out = groups.join(sums(rows, key, level), on=_G, how="left").select(
         *by,
         pl.when(defined).then(alpha).otherwise(None).alias(_ALPHA),
         n.fill_null(0).cast(pl.Int64).alias(_N_PAIRABLE),
@@ -418,8 +460,8 @@ def alpha_from_value_counts(
         ``n_pairable`` (Int64, the n of the formula: values in units with >= 2
         values) and ``n_units`` (Int64, units with >= 2 values).
     """
-    rows, groups = _rows_from_counts(counts, by, unit, value, count, level)
-    return _like(_alpha_frame(rows, groups, by, level), counts)
+    rows, groups, key = _rows_from_counts(counts, by, unit, value, count, level)
+    return _like(_alpha_frame(rows, groups, key, by, level), counts)
 
 
 def grouped_krippendorff_alpha(
@@ -452,8 +494,8 @@ def grouped_krippendorff_alpha(
         As :func:`alpha_from_value_counts`: ``*by``, ``krippendorff_alpha``,
         ``n_pairable``, ``n_units``; one row per group, sorted by ``by``.
     """
-    rows, groups = _rows_from_labels(frame, by, unit, coder, value, level)
-    return _like(_alpha_frame(rows, groups, by, level), frame)
+    rows, groups, key = _rows_from_labels(frame, by, unit, coder, value, level)
+    return _like(_alpha_frame(rows, groups, key, by, level), frame)
 
 
 def krippendorff_alpha(
@@ -487,8 +529,8 @@ def krippendorff_alpha(
         values are equal (no expected disagreement). Agrees with
         ``krippendorff.alpha`` to 1e-9 on data both accept.
     """
-    rows, groups = _rows_from_labels(frame, [], unit, coder, value, level)
-    return _alpha_frame(rows, groups, [], level).collect().item(0, _ALPHA)
+    rows, groups, key = _rows_from_labels(frame, [], unit, coder, value, level)
+    return _alpha_frame(rows, groups, key, [], level).collect().item(0, _ALPHA)
 
 
 # ------------------------------------------------------------------- bootstrap
@@ -747,28 +789,30 @@ def bootstrap_alpha(
     """
     if draws < 1 or not 0 < confidence < 1:
         raise ValueError("draws must be >= 1 and confidence in (0, 1)")
-    rows, groups = _rows_from_counts(counts, by, unit, value, count, level)
-    pairable = _pairable(rows, by)
+    rows, groups, key = _rows_from_counts(counts, by, unit, value, count, level)
+    pairable = _pairable(rows, key)
     groups_df, values_df, rows_df = pl.collect_all(
         [
-            groups.sort(_keys(by)).with_row_index("gid"),
-            pairable.select(*by, _V).unique().sort([*by, _V]),
-            pairable.select(*by, _U, _V, _N, _M),
+            groups.sort(by) if by else groups,
+            pairable.select(*key, _V).unique(),
+            pairable.select(*key, _U, _V, _N, _M),
         ]
     )
+    groups_df = groups_df.with_row_index("gid")  # gid: the group's place in the output
     # j: one code per (group, value), in value order within each group
     values_df = (
-        values_df.join(groups_df, on=list(by), maintain_order="left", nulls_equal=True)
-        if by
+        values_df.join(groups_df.select(_G, "gid"), on=_G)
+        if key
         else values_df.with_columns(gid=pl.lit(0, pl.UInt32))
-    ).with_row_index("j")
+    )
+    values_df = values_df.sort("gid", _V).with_row_index("j")
     # x: the value on its line (nominal: unused); interval shifts it by the rounded mean
     # (fewer cancelled digits, integers stay integers), which only interval allows
     x = {"nominal": pl.lit(0.0), "interval": pl.col(_V) - pl.col(_V).mean().round()}
     values_df = values_df.with_columns(x.get(level, pl.col(_V)).alias("x"))
-    rows_df = rows_df.join(
-        values_df.select(*by, _V, "gid", "j"), on=[*by, _V], nulls_equal=True
-    ).select("gid", pl.col(_U).alias("unit"), "j", pl.col(_N).alias("n"), pl.col(_M).alias("m"))
+    rows_df = rows_df.join(values_df.select(*key, _V, "gid", "j"), on=[*key, _V]).select(
+        "gid", pl.col(_U).alias("unit"), "j", pl.col(_N).alias("n"), pl.col(_M).alias("m")
+    )
 
     n_groups = groups_df.height
     alpha, low, high = (np.full(n_groups, np.nan) for _ in range(3))
