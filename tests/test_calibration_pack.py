@@ -273,11 +273,14 @@ def test_html_opens_offline_in_headless_chromium_and_shows_every_chart(written, 
             )
             shot = tmp_path / "calibration-pack.png"
             page.screenshot(path=str(shot), full_page=True)
+            # A4 portrait with 12 mm margins leaves 186 mm: about 703 CSS px
             page.emulate_media(media="print")
+            page.set_viewport_size({"width": 703, "height": 1000})
             print_widths = page.evaluate(
                 "() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
                 ".map(d => d.getBoundingClientRect().width)"
             )
+            print_page_width = page.evaluate("() => document.documentElement.scrollWidth")
             pdf = page.pdf(format="A4", print_background=True)
         finally:
             browser.close()
@@ -286,8 +289,9 @@ def test_html_opens_offline_in_headless_chromium_and_shows_every_chart(written, 
     for chart in charts:
         assert chart["svg"] >= 2 and chart["marks"] >= 1, chart  # drawn, with something in it
         assert chart["height"] > 100, chart
-    # A4 portrait with 12 mm margins leaves 186 mm ~ 703 CSS px: every chart fits
+    # printed on A4 every chart and every table fits the page width
     assert max(print_widths) <= 703
+    assert print_page_width <= 703
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 3
     assert shot.stat().st_size > 50_000
     artifacts = Path(__file__).parent / "artifacts"

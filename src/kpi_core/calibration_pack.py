@@ -43,6 +43,7 @@ from kpi_core.calibration import (
     build_view,
     parse_week,
 )
+from kpi_core.formatting import NOT_AVAILABLE
 from kpi_core.grouping import SLICE
 from kpi_core.loading import open_dataset
 from kpi_core.problems import DataError
@@ -62,7 +63,6 @@ _STATUS_COLOURS = {
     "no baseline": "#9e9e9e",
     "stable": "#2e7d32",
 }
-NOT_AVAILABLE = "n/a"
 
 
 # ------------------------------------------------------------------------------ formatting
@@ -455,7 +455,10 @@ td:first-child { white-space: nowrap; }
   h2 { break-after: avoid; page-break-after: avoid; }
   .chart, .item, .tile, tr { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
-  table { font-size: 8pt; }
+  table { font-size: 7pt; width: 100%; }
+  th, td { padding: 1px 3px; overflow-wrap: anywhere; }
+  td:first-child { white-space: normal; }
+  .item { padding: 4px 6px; }
   .page-break { break-before: page; page-break-before: always; }
   a { color: inherit; text-decoration: none; }
 }
