@@ -120,7 +120,8 @@ st.download_button(
 
 
 def _chart(figure, frame: pl.DataFrame, name: str) -> None:
-    figure.update_layout(width=None)
+    """The pack's figure at the page's width, under the widget's own title."""
+    figure.update_layout(width=None, title=None, margin=dict(t=20))
     widgets.chart(figure, frame, name)
 
 
@@ -134,7 +135,21 @@ st.markdown(
 if view.kappa_pairs.is_empty():
     widgets.empty(f"No two annotators shared {cal.MIN_SHARED_ITEMS} or more items this week.")
 else:
-    st.dataframe(view.kappa_pairs, hide_index=True, width="stretch", height=240)
+    st.dataframe(
+        view.kappa_pairs.rename(
+            {
+                "annotator_id_a": "annotator A",
+                "annotator_id_b": "annotator B",
+                "n_shared": "shared items",
+                "observed_agreement": "observed agreement",
+                "expected_agreement": "chance agreement",
+                "cohen_kappa": "Cohen's kappa",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        height=240,
+    )
     widgets.download(view.kappa_pairs, f"cohen kappa pairs {week}")
 
 # ------------------------------------------------------------------------ annotators
