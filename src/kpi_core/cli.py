@@ -97,13 +97,17 @@ def _serve(args: argparse.Namespace) -> int:
 def _calibration_pack(args: argparse.Namespace) -> int:
     from kpi_core.calibration_pack import write_pack
 
-    write_pack(
+    written = write_pack(
         Path(args.data_dir),
         week=args.week,
         domain=args.domain,
         out=Path(args.out),
         pseudonymise=not args.real_names,
         level=args.level,
+    )
+    print(
+        f"wrote the {args.week} calibration pack ({len(written)} files) to {args.out}",
+        file=sys.stderr,
     )
     return 0
 
