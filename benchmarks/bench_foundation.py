@@ -136,18 +136,28 @@ def render(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000],
-                        metavar="N", help="annotation counts (default 1000000 10000000)")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1_000_000, 10_000_000],
+        metavar="N",
+        help="annotation counts (default 1000000 10000000)",
+    )
     parser.add_argument("--format", choices=("parquet", "csv", "jsonl"), default="parquet")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workdir", type=Path,
-                        help="keep the generated data here (default: a temporary directory)")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the generated data here (default: a temporary directory)"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON")
     args = parser.parse_args(argv)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"bench_foundation: {os.cpu_count()} CPUs, load average {load:.1f}, "
-          f"format {args.format}, seed {args.seed}", file=sys.stderr)
+    print(
+        f"bench_foundation: {os.cpu_count()} CPUs, load average {load:.1f}, "
+        f"format {args.format}, seed {args.seed}",
+        file=sys.stderr,
+    )
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
         rows = run(args.sizes, args.format, args.seed, args.workdir)

@@ -42,7 +42,9 @@ def small(tmp_path_factory) -> dict[str, Path]:
     """A small sample in every format."""
     base = tmp_path_factory.mktemp("small")
     return {
-        fmt: sampling.write_sample(base / fmt, SMALL, seed=3, fmt=fmt, progress=False)["items"].parent
+        fmt: sampling.write_sample(base / fmt, SMALL, seed=3, fmt=fmt, progress=False)[
+            "items"
+        ].parent
         for fmt in FORMATS
     }
 
@@ -157,8 +159,19 @@ def test_the_bundled_sample_is_what_kpi_sample_writes(default_sample):
 
 
 def test_the_cli_verb_writes_the_same_bytes(tmp_path, small, capsys):
-    code = main(["sample", str(tmp_path), "--annotations", str(SMALL), "--seed", "3",
-                 "--format", "csv", "--quiet"])
+    code = main(
+        [
+            "sample",
+            str(tmp_path),
+            "--annotations",
+            str(SMALL),
+            "--seed",
+            "3",
+            "--format",
+            "csv",
+            "--quiet",
+        ]
+    )
     assert code == 0
     assert _files(tmp_path) == _files(small["csv"])
     assert capsys.readouterr().err.startswith("wrote sample data")
@@ -174,8 +187,9 @@ def test_shards_are_deterministic_and_valid(tmp_path, monkeypatch):
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
     assert validate(tmp_path / "a") == []
     con = open_dataset(tmp_path / "a").con
-    assert con.execute("select count(*), count(distinct annotation_id) from annotations"
-                       ).fetchall() == [(4_500, 4_500)]
+    assert con.execute(
+        "select count(*), count(distinct annotation_id) from annotations"
+    ).fetchall() == [(4_500, 4_500)]
 
 
 def test_a_file_of_the_table_in_another_format_is_replaced(tmp_path):
@@ -282,17 +296,21 @@ def test_annotators_are_generalists_specialists_and_two_programs(con):
     specialists = people.filter(pl.col("tier") == "specialist")
     assert set(specialists["expertise"]) == set(sampling.DOMAINS)
     assert people.filter(pl.col("tier") == "generalist")["expertise"].null_count() == len(
-        people.filter(pl.col("tier") == "generalist"))
+        people.filter(pl.col("tier") == "generalist")
+    )
 
 
 def test_items_get_one_to_three_human_labels_and_often_a_program_label(con):
-    per_item = _rows(con, """
+    per_item = _rows(
+        con,
+        """
         select item_id,
             count(*) filter (where tier <> 'programmatic') as n_human,
             count(distinct annotator_id) filter (where tier <> 'programmatic') as n_people,
             count(*) filter (where tier = 'programmatic') as n_program
         from judged group by item_id
-    """)
+    """,
+    )
     assert set(per_item["n_human"].unique()) <= {0, 1, 2, 3}
     assert per_item.filter(pl.col("n_human") == 3).height > 0
     assert 0.4 <= (per_item["n_program"] > 0).mean() <= 0.8
@@ -301,7 +319,9 @@ def test_items_get_one_to_three_human_labels_and_often_a_program_label(con):
 
 
 def test_two_tier_review(con):
-    by_stage = _rows(con, """
+    by_stage = _rows(
+        con,
+        """
         select r.stage, n.tier, count(*) as n,
             count(*) filter (where r.verdict = 'fix' and r.corrected_label is null) as fix_without,
             count(*) filter (where r.verdict <> 'fix' and r.corrected_label is not null) as extra,
@@ -314,16 +334,21 @@ def test_two_tier_review(con):
         join annotators as n on n.annotator_id = r.reviewer_id
         join annotations as a using (annotation_id)
         group by all order by all
-    """)
+    """,
+    )
     assert by_stage.select("stage", "tier").rows() == [
-        ("final", "specialist"), ("precheck", "generalist")]
+        ("final", "specialist"),
+        ("precheck", "generalist"),
+    ]
     assert by_stage["fix_without"].sum() == by_stage["extra"].sum() == 0
     assert by_stage["before_label"].sum() == 0
     assert (by_stage["no_cost"] > 0).all() and by_stage["no_cost_at_all"].sum() == 0
     final = by_stage.row(0, named=True)
     assert 60 <= final["median_s"] <= 300 and final["p90_s"] <= 600
     n_annotations = con.execute("select count(*) from annotations").fetchall()[0][0]
-    coverage = _rows(con, """
+    coverage = _rows(
+        con,
+        """
         select
             count(distinct annotation_id) filter (where stage = 'precheck') as prechecked,
             count(distinct annotation_id) filter (where stage = 'final' and annotation_id in (
@@ -332,7 +357,8 @@ def test_two_tier_review(con):
             count(distinct annotation_id) filter (where stage = 'precheck' and verdict = 'accept')
                 as passed
         from reviews
-    """).row(0, named=True)
+    """,
+    ).row(0, named=True)
     assert coverage["prechecked"] > 0.7 * n_annotations
     assert coverage["finalised"] > 0.7 * coverage["passed"]
     verdicts = set(_rows(con, "select distinct verdict from reviews")["verdict"])
@@ -340,7 +366,9 @@ def test_two_tier_review(con):
 
 
 def test_audits_check_accepted_labels(con):
-    audits = _rows(con, """
+    audits = _rows(
+        con,
+        """
         select u.is_error, n.tier,
             u.audited_at >= d.reviewed_at as after_review, d.verdict = 'accept' as accepted
         from audits as u
@@ -350,7 +378,8 @@ def test_audits_check_accepted_labels(con):
             qualify row_number() over (
                 partition by annotation_id order by reviewed_at desc, review_id desc) = 1
         ) as d using (annotation_id)
-    """)
+    """,
+    )
     assert audits.height > 0 and audits["after_review"].all() and audits["accepted"].all()
     assert set(audits["tier"]) == {"specialist"}
     assert 0 < audits["is_error"].mean() < 0.5
@@ -359,23 +388,33 @@ def test_audits_check_accepted_labels(con):
 
 def test_targets_defects_benchmarks_and_calibration(con):
     targets = _rows(con, "select * from targets")
-    assert targets.filter(pl.col("difficulty").is_null() & pl.col("risk_class").is_null()).height == 4
-    assert targets.filter(pl.col("difficulty").is_not_null() & pl.col("risk_class").is_null()
-                          ).height > 0
+    assert (
+        targets.filter(pl.col("difficulty").is_null() & pl.col("risk_class").is_null()).height == 4
+    )
+    assert (
+        targets.filter(pl.col("difficulty").is_not_null() & pl.col("risk_class").is_null()).height
+        > 0
+    )
     assert (targets["target_accepted_items"] > 0).all()
 
     defects = _rows(con, "select * from defects")
     assert set(defects["severity"]) == {"sev1", "sev2", "sev3", "sev4"}
     assert defects["resolved_at"].null_count() > 0
-    assert (defects.drop_nulls("resolved_at").select(
-        pl.col("resolved_at") > pl.col("opened_at"))).to_series().all()
+    assert (
+        (defects.drop_nulls("resolved_at").select(pl.col("resolved_at") > pl.col("opened_at")))
+        .to_series()
+        .all()
+    )
 
-    lifts = _rows(con, """
+    lifts = _rows(
+        con,
+        """
         select domain, benchmark,
             list(model_version order by evaluated_at) as versions,
             list(score order by evaluated_at) as scores
         from benchmarks group by all
-    """)
+    """,
+    )
     assert lifts.height == 8
     assert all(v == ["v1", "v2", "v3", "v4", "v5"] for v in lifts["versions"].to_list())
 
@@ -396,11 +435,14 @@ def test_story_a_the_drifting_vendor_gets_worse_week_over_week(con):
     Accuracy leaves out the promoted slice and the drifting annotator, the other
     two stories that move accuracy in the last weeks.
     """
-    weekly = _rows(con, """
+    weekly = _rows(
+        con,
+        """
         select vendor, week, avg((decision in ('reject', 'fix'))::int) as rework_rate
         from judged where tier = 'generalist' and decision is not null
         group by all order by all
-    """)
+    """,
+    )
     slopes = {
         vendor: _slope(None, group["rework_rate"])
         for (vendor,), group in weekly.group_by("vendor", maintain_order=True)
@@ -409,7 +451,9 @@ def test_story_a_the_drifting_vendor_gets_worse_week_over_week(con):
     assert drifting >= 0.006
     assert all(drifting > other + 0.005 for other in slopes.values()), (drifting, slopes)
 
-    accuracy = _rows(con, """
+    accuracy = _rows(
+        con,
+        """
         select vendor,
             1 - avg(is_wrong::int) filter (where week <= '2025-W48') as first_4_weeks,
             1 - avg(is_wrong::int) filter (where week >= '2026-W05') as last_4_weeks
@@ -417,8 +461,13 @@ def test_story_a_the_drifting_vendor_gets_worse_week_over_week(con):
         where tier = 'generalist' and annotator_id <> $drifter
           and not (domain = $domain and difficulty = $difficulty and risk_class = $risk_class)
         group by vendor
-    """, drifter=sampling.DRIFTING_ANNOTATOR, **SLICE)
-    change = dict(accuracy.select("vendor", pl.col("last_4_weeks") - pl.col("first_4_weeks")).rows())
+    """,
+        drifter=sampling.DRIFTING_ANNOTATOR,
+        **SLICE,
+    )
+    change = dict(
+        accuracy.select("vendor", pl.col("last_4_weeks") - pl.col("first_4_weeks")).rows()
+    )
     drop = change.pop(sampling.DRIFTING_VENDOR)
     assert drop <= -0.10
     assert all(other > drop + 0.05 for other in change.values()), (drop, change)
@@ -427,36 +476,51 @@ def test_story_a_the_drifting_vendor_gets_worse_week_over_week(con):
 def test_story_b_the_planted_slice_is_promoted_and_only_it(con):
     """kpis.md's rule with K=3, N=20, target 0.05, at the as-of week."""
     as_of = con.execute(AS_OF).fetchall()[0][0]
-    weekly = _rows(con, """
+    weekly = _rows(
+        con,
+        """
         select domain, difficulty, risk_class, week,
             count(*) filter (where decision = 'accept' and is_wrong is not null) as n_known,
             count(*) filter (where decision = 'accept' and is_wrong) as n_wrong
         from judged
         where submitted_at >= date_trunc('week', $as_of::timestamp) - interval 14 day
         group by all
-    """, as_of=as_of)
+    """,
+        as_of=as_of,
+    )
     qualifying = weekly.filter(
-        (pl.col("n_known") >= 20) & (pl.col("n_wrong") / pl.col("n_known") > 0.05))
-    promoted = (qualifying.group_by("domain", "difficulty", "risk_class").len()
-                .filter(pl.col("len") == 3).drop("len"))
+        (pl.col("n_known") >= 20) & (pl.col("n_wrong") / pl.col("n_known") > 0.05)
+    )
+    promoted = (
+        qualifying.group_by("domain", "difficulty", "risk_class")
+        .len()
+        .filter(pl.col("len") == 3)
+        .drop("len")
+    )
     assert promoted.rows() == [sampling.PROMOTED_SLICE]
     mine = weekly.filter(**SLICE).sort("week")
     assert mine["week"].to_list() == ["2026-W06", "2026-W07", "2026-W08"]
     assert (mine["n_known"] >= 25).all()
     assert (mine["n_wrong"] / mine["n_known"] >= 0.08).all()
     # and it is news: before the guideline change the slice was within target
-    before = _rows(con, """
+    before = _rows(
+        con,
+        """
         select avg(is_wrong::int) as rate from judged
         where decision = 'accept' and domain = $domain and difficulty = $difficulty
           and risk_class = $risk_class and week < '2026-W03'
-    """, **SLICE)
+    """,
+        **SLICE,
+    )
     assert before["rate"][0] < 0.05
 
 
 def test_story_c_the_medicine_review_backlog_grows(con):
     """Annotations without any review at each week's end (the as-of for the last)."""
     as_of = con.execute(AS_OF).fetchall()[0][0]
-    backlog = _rows(con, """
+    backlog = _rows(
+        con,
+        """
         with week_ends as (
             select least(unnest(generate_series(
                 timestamp '2026-01-25 23:59:59', timestamp '2026-02-22 23:59:59',
@@ -471,7 +535,9 @@ def test_story_c_the_medicine_review_backlog_grows(con):
             select 1 from reviews as r
             where r.annotation_id = a.annotation_id and r.reviewed_at <= e.at)
         group by all order by all
-    """, as_of=as_of)
+    """,
+        as_of=as_of,
+    )
     medicine = backlog.filter(pl.col("is_medicine"))["n_backlog"]
     others = backlog.filter(~pl.col("is_medicine"))["n_backlog"]
     assert medicine.len() == 5 and medicine.is_sorted() and medicine.n_unique() == 5
@@ -481,31 +547,43 @@ def test_story_c_the_medicine_review_backlog_grows(con):
 
 
 def test_story_d_specialists_are_more_accurate_and_cost_more(con):
-    per_tier = _rows(con, """
+    per_tier = _rows(
+        con,
+        """
         select difficulty, tier, 1 - avg(is_wrong::int) as accuracy, avg(cost) as cost
         from judged where tier <> 'programmatic' and difficulty <> 'unknown'
         group by all
-    """).pivot(on="tier", index="difficulty", values=["accuracy", "cost"])
+    """,
+    ).pivot(on="tier", index="difficulty", values=["accuracy", "cost"])
     by = {row["difficulty"]: row for row in per_tier.iter_rows(named=True)}
     # on easy items (few specialist labels there) both are near the ceiling
     assert by["easy"]["accuracy_specialist"] >= by["easy"]["accuracy_generalist"] - 0.03
     assert by["medium"]["accuracy_specialist"] >= by["medium"]["accuracy_generalist"] + 0.03
     assert by["hard"]["accuracy_specialist"] >= by["hard"]["accuracy_generalist"] + 0.08
     assert all(r["cost_specialist"] > 3 * r["cost_generalist"] for r in by.values())
-    rates = _rows(con, "select tier, min(hourly_rate) as lo, max(hourly_rate) as hi "
-                       "from annotators group by tier")
+    rates = _rows(
+        con,
+        "select tier, min(hourly_rate) as lo, max(hourly_rate) as hi from annotators group by tier",
+    )
     rates = {t: (lo, hi) for t, lo, hi in rates.rows()}
     assert rates["specialist"][0] > rates["generalist"][1]
 
 
 def test_story_e_the_program_is_fast_and_cheap_but_weak_on_hard_items(con):
-    model = _rows(con, """
+    model = _rows(
+        con,
+        """
         select difficulty, 1 - avg(is_wrong::int) as accuracy, count(is_wrong) as n_known,
                median(duration_s) as median_s, avg(cost) as cost
         from judged where annotator_id = $model group by all
-    """, model=sampling.WEAK_MODEL)
-    people = _rows(con, "select avg(cost) as cost, median(duration_s) as median_s "
-                        "from judged where tier = 'generalist'").row(0, named=True)
+    """,
+        model=sampling.WEAK_MODEL,
+    )
+    people = _rows(
+        con,
+        "select avg(cost) as cost, median(duration_s) as median_s "
+        "from judged where tier = 'generalist'",
+    ).row(0, named=True)
     by = {r["difficulty"]: r for r in model.iter_rows(named=True)}
     assert by["easy"]["accuracy"] >= 0.85 and by["hard"]["accuracy"] <= 0.65
     assert by["hard"]["n_known"] >= 100
@@ -519,7 +597,9 @@ def test_story_f_one_annotator_drifts_in_the_last_two_weeks(con):
     Against the other people who labelled the same items (each counted once, with
     their latest label), in the four weeks before the drift and in the drift weeks.
     """
-    pairs = _rows(con, """
+    pairs = _rows(
+        con,
+        """
         with latest as (
             select * from judged where tier <> 'programmatic'
             qualify row_number() over (
@@ -537,8 +617,8 @@ def test_story_f_one_annotator_drifts_in_the_last_two_weeks(con):
             on other.item_id = me.item_id and other.annotator_id <> me.annotator_id
         where me.tier = 'generalist' and me.week >= '2026-W03'
         group by all
-    """).pivot(on="in_drift", index="annotator_id",
-               values=["agreement", "mean_difference", "n_pairs"])
+    """,
+    ).pivot(on="in_drift", index="annotator_id", values=["agreement", "mean_difference", "n_pairs"])
     pairs = pairs.with_columns(drop=pl.col("agreement_false") - pl.col("agreement_true"))
     drifter = pairs.filter(pl.col("annotator_id") == sampling.DRIFTING_ANNOTATOR).row(0, named=True)
     assert drifter["n_pairs_true"] >= 60

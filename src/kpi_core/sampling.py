@@ -90,9 +90,7 @@ _DIFFICULTY_P = np.array(
     [[0.40, 0.40, 0.20], [0.35, 0.45, 0.20], [0.40, 0.40, 0.20], [0.20, 0.35, 0.45]]
 )
 #: P(risk_class | domain), columns low/medium/high.
-_RISK_P = np.array(
-    [[0.60, 0.30, 0.10], [0.55, 0.35, 0.10], [0.30, 0.40, 0.30], [0.15, 0.35, 0.50]]
-)
+_RISK_P = np.array([[0.60, 0.30, 0.10], [0.55, 0.35, 0.10], [0.30, 0.40, 0.30], [0.15, 0.35, 0.50]])
 _TRUE_LABEL_P = np.array([0.10, 0.20, 0.30, 0.25, 0.15])
 _DATASETS = (
     ("stem-qa", "stem-proofs"),
@@ -151,9 +149,7 @@ def _verdicts(rng, wrong, accept_ok, fix_ok, accept_wrong, fix_wrong) -> np.ndar
     u = rng.random(wrong.size)
     accept = np.where(wrong, accept_wrong, accept_ok)
     fix = np.where(wrong, fix_wrong, fix_ok)
-    return np.where(u < accept, _ACCEPT, np.where(u < accept + fix, _FIX, _REJECT)).astype(
-        np.int8
-    )
+    return np.where(u < accept, _ACCEPT, np.where(u < accept + fix, _FIX, _REJECT)).astype(np.int8)
 
 
 def _iso_week(t: datetime) -> str:
@@ -188,8 +184,11 @@ class _Pool:
             [np.repeat(np.arange(len(VENDORS)), g), np.repeat(np.arange(len(DOMAINS)), s), [0, 1]]
         ).astype(np.int8)
         number = np.concatenate(
-            [np.tile(np.arange(1, g + 1), len(VENDORS)), np.tile(np.arange(1, s + 1), len(DOMAINS)),
-             [0, 0]]
+            [
+                np.tile(np.arange(1, g + 1), len(VENDORS)),
+                np.tile(np.arange(1, s + 1), len(DOMAINS)),
+                [0, 0],
+            ]
         )
         n_spec = self.llm - self.spec0
         self.rate = np.concatenate(
@@ -201,16 +200,20 @@ class _Pool:
         ).round(2)
         self.skill = np.where(tier < 2, rng.normal(0, 0.02, total), 0.0)
         self.tier, self.group = tier, group
-        self.drifter = VENDORS.index(DRIFTING_ANNOTATOR.split("-")[0]) * g + int(
-            DRIFTING_ANNOTATOR[-3:]) - 1
+        self.drifter = (
+            VENDORS.index(DRIFTING_ANNOTATOR.split("-")[0]) * g + int(DRIFTING_ANNOTATOR[-3:]) - 1
+        )
         self.crowdly = VENDORS.index(DRIFTING_VENDOR)
         hire = np.arange(g)
         first = self.crowdly * g
         self.skill[first : first + g] += np.linspace(*_ONBOARDING_SKILL, g)
         self.joins = np.zeros(total, np.int8)
         self.joins[first : first + g] = N_WEEKS * hire // g
-        prefix = np.where(tier == 0, np.array(VENDORS)[np.minimum(group, 3)],
-                          np.array(DOMAINS)[np.minimum(group, 3)])
+        prefix = np.where(
+            tier == 0,
+            np.array(VENDORS)[np.minimum(group, 3)],
+            np.array(DOMAINS)[np.minimum(group, 3)],
+        )
         letter = np.where(tier == 0, "g", "s")
         names = [f"{p}-{t}{k:03d}" for p, t, k in zip(prefix, letter, number, strict=True)]
         names[self.llm], names[self.lf] = PROGRAMMATIC[0][0], PROGRAMMATIC[1][0]
@@ -284,13 +287,17 @@ class _Shard:
         # triage: automate easy low-risk work, send hard high-risk work to specialists
         triage = np.full(k, 1, np.int8)  # generalist
         triage[(difficulty == 0) & (risk == 0) & (rng.random(k) < 0.7)] = 0
-        to_spec = np.where((difficulty == 2) & (risk == 2), 0.85,
-                           np.where((risk == 2) | (difficulty == 2), 0.15, 0.02))
+        to_spec = np.where(
+            (difficulty == 2) & (risk == 2),
+            0.85,
+            np.where((risk == 2) | (difficulty == 2), 0.15, 0.02),
+        )
         triage[(triage == 1) & (rng.random(k) < to_spec)] = 2
 
         # how many labels: 1-3 human ones (more for high risk), often a programmatic one
         n_human_cum = np.where(
-            (triage == 0)[:, None], [0.8, 0.95, 1.0],
+            (triage == 0)[:, None],
+            [0.8, 0.95, 1.0],
             np.where((risk == 2)[:, None], [0.3, 0.7, 1.0], [0.5, 0.85, 1.0]),
         )
         n_human = (_categorical(rng, n_human_cum) + 1).astype(np.int8)
@@ -330,8 +337,11 @@ class _Shard:
         q2 = 1 + rng.integers(0, s - 2, keep)
         q2 += q2 >= q1
         sbase = rng.integers(0, s, keep)
-        spec_slots = (pool.spec0 + domain[sl].astype(np.int64)[:, None] * s
-                      + (sbase[:, None] + np.stack([zero, q1, q2], 1)) % s)
+        spec_slots = (
+            pool.spec0
+            + domain[sl].astype(np.int64)[:, None] * s
+            + (sbase[:, None] + np.stack([zero, q1, q2], 1)) % s
+        )
         p_spec = np.where(triage[sl] == 2, 0.55, np.where(domain[sl] >= 2, 0.08, 0.04))
         use_spec = rng.random((keep, 3)) < p_spec[:, None]
         anchor_week = ((anchor - _START_S) // _WEEK)[:, None]
@@ -356,8 +366,9 @@ class _Shard:
         slot = (np.arange(n) - np.repeat(starts, counts)).astype(np.int8)
         is_prog = slot >= self.i_n_human[item]
         hslot = np.minimum(slot, 2)
-        annotator = np.where(is_prog, np.where(self.i_rules[item], pool.lf, pool.llm),
-                             self.i_slots[item, hslot])
+        annotator = np.where(
+            is_prog, np.where(self.i_rules[item], pool.lf, pool.llm), self.i_slots[item, hslot]
+        )
         anchor = self.i_anchor[item]
         # programs pre-label shortly before the people; people follow one another
         t = np.where(is_prog, anchor - self.i_prelabel[item], anchor + self.i_offsets[item, hslot])
@@ -469,8 +480,9 @@ class _Shard:
         in_slice = self.i_in_slice[item]
         # high-risk medicine is audited more, the promoted slice densely and fast
         p = np.where(in_slice, 0.75, np.where((domain == 3) & (risk == 2), 0.20, 0.05))
-        delay = np.where(in_slice, _lognormal(rng, 0.5 * _DAY, 0.5, n),
-                         _lognormal(rng, 2 * _DAY, 0.6, n))
+        delay = np.where(
+            in_slice, _lognormal(rng, 0.5 * _DAY, 0.5, n), _lognormal(rng, 2 * _DAY, 0.6, n)
+        )
         when = self.a_decided_t + delay.astype(np.int64)
         idx = np.flatnonzero(self.a_accepted & (rng.random(n) < p) & (when <= _SNAPSHOT_S))
         auditor = _specialist(rng, self.pool, domain[idx], self.a_annotator[idx])
@@ -616,8 +628,12 @@ def _targets(rng: np.random.Generator, per_slice: np.ndarray) -> pl.DataFrame:
     t = np.array(rows, dtype=np.int64)
     target = np.maximum(1, np.round(t[:, 3] * rng.uniform(0.55, 1.15, len(t)))).astype(np.int64)
     return pl.DataFrame(
-        {"domain": t[:, 0], "difficulty": t[:, 1], "risk_class": t[:, 2],
-         "target_accepted_items": target}
+        {
+            "domain": t[:, 0],
+            "difficulty": t[:, 1],
+            "risk_class": t[:, 2],
+            "target_accepted_items": target,
+        }
     )
 
 
@@ -642,13 +658,22 @@ def _defects(rng: np.random.Generator, n_annotations: int) -> pl.DataFrame:
             "severity": severity[order],
             "opened_at": _since_start(opened[order]),
             "resolved_at": np.where(resolved <= _SNAPSHOT_S, _since_start(resolved), -(2**31))[
-                order],
+                order
+            ],
         }
     )
 
 
-_BENCHMARKS = ("mmlu-stem", "gsm-hard", "humaneval-plus", "swe-lite",
-               "fin-qa", "tat-qa", "medqa", "pubmedqa")  # two per domain, DOMAINS order
+_BENCHMARKS = (
+    "mmlu-stem",
+    "gsm-hard",
+    "humaneval-plus",
+    "swe-lite",
+    "fin-qa",
+    "tat-qa",
+    "medqa",
+    "pubmedqa",
+)  # two per domain, DOMAINS order
 
 
 def _benchmarks(rng: np.random.Generator) -> pl.DataFrame:
@@ -659,8 +684,13 @@ def _benchmarks(rng: np.random.Generator) -> pl.DataFrame:
     medicine = np.arange(per) // 2 == DOMAINS.index("medicine")
     lift[-1, medicine] = rng.normal(-0.03, 0.005, medicine.sum())  # trained on v2.0 labels
     score = np.concatenate([start[None, :], start + np.cumsum(lift, axis=0)])
-    when = (_START_S + (2 + 3 * np.arange(versions))[:, None] * _WEEK + 2 * _DAY
-            + 10 * _HOUR + 300 * np.arange(per)[None, :])
+    when = (
+        _START_S
+        + (2 + 3 * np.arange(versions))[:, None] * _WEEK
+        + 2 * _DAY
+        + 10 * _HOUR
+        + 300 * np.arange(per)[None, :]
+    )
     return pl.DataFrame(
         {
             "version": np.repeat(np.arange(1, versions + 1), per),
@@ -807,8 +837,9 @@ def _generate(n_annotations: int, seed: int, step: Callable[[str], None]):
     world = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
     pool = _Pool(n, world)
     names = pl.Series(pool.names, dtype=pl.String)
-    parts: dict[str, list[pl.DataFrame]] = {t: [] for t in ("items", "annotations", "reviews",
-                                                             "audits")}
+    parts: dict[str, list[pl.DataFrame]] = {
+        t: [] for t in ("items", "annotations", "reviews", "audits")
+    }
     per_slice = np.zeros((4, 4, 4), np.int64)
     item0 = 0
     calibration = None
@@ -826,11 +857,14 @@ def _generate(n_annotations: int, seed: int, step: Callable[[str], None]):
             step(f"shard {index + 1}")
     raw = {table: pl.concat(frames, rechunk=False).lazy() for table, frames in parts.items()}
     raw["annotations"] = raw["annotations"].with_columns(
-        pl.lit(names).gather(pl.col("annotator")).alias("annotator_id"))
+        pl.lit(names).gather(pl.col("annotator")).alias("annotator_id")
+    )
     raw["reviews"] = raw["reviews"].with_columns(
-        pl.lit(names).gather(pl.col("reviewer")).alias("reviewer_id"))
+        pl.lit(names).gather(pl.col("reviewer")).alias("reviewer_id")
+    )
     raw["audits"] = raw["audits"].with_columns(
-        pl.lit(names).gather(pl.col("auditor")).alias("auditor_id"))
+        pl.lit(names).gather(pl.col("auditor")).alias("auditor_id")
+    )
     raw["annotators"] = pool.frame().lazy()
     raw["targets"] = _targets(world, per_slice).lazy()
     raw["defects"] = _defects(world, n).lazy()
@@ -894,8 +928,14 @@ def write_sample(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     total = (_n_shards(n_annotations) if n_annotations >= 1 else 0) + len(TABLES)
-    with tqdm(total=total, desc="kpi sample", unit="step", file=sys.stderr,
-              disable=not progress, leave=False) as bar:
+    with tqdm(
+        total=total,
+        desc="kpi sample",
+        unit="step",
+        file=sys.stderr,
+        disable=not progress,
+        leave=False,
+    ) as bar:
 
         def step(name: str) -> None:
             bar.set_postfix_str(name, refresh=False)
@@ -910,8 +950,13 @@ def write_sample(
                     stale.unlink()
             path = out_dir / f"{name}.{fmt}"
             if fmt == "parquet":
-                frame.sink_parquet(path, compression="zstd", compression_level=3,
-                                   statistics=True, row_group_size=500_000)
+                frame.sink_parquet(
+                    path,
+                    compression="zstd",
+                    compression_level=3,
+                    statistics=True,
+                    row_group_size=500_000,
+                )
             elif fmt == "csv":
                 _text_timestamps(frame).sink_csv(path)
             else:
