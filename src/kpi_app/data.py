@@ -18,6 +18,7 @@ The data directory is ``$KPI_DATA_DIR`` (default: the repository's
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -308,6 +309,10 @@ def query_result(
             # A KPI query: its result is already here, from the same file and as-of time.
             frame = loaded.aggs.frames[query.name]
             return frame.head(PREVIEW_ROWS), frame.height, None
+        model_failed = any(Path(e.file) == query.path for e in loaded.aggs.errors.values())
+        if Path(path).parent.name == "models" and not model_failed:
+            # A model is already materialized under its name: read it instead of rebuilding.
+            query = dataclasses.replace(query, sql=f'select * from "{query.name}"', parameters=())
         frame, n = preview_query(source, query)
     except QueryError as error:
         return None, 0, QueryFailure.of(error)
