@@ -26,20 +26,31 @@ ratio        ``((c - k) / (c + k)) ** 2`` (0 where ``c + k = 0``, as the
 Alpha is None ("not available") when no unit has two pairable values or when
 all pairable values are equal (no expected disagreement), as ``kpis.md`` says.
 
-Everything goes through one path, :func:`alpha_from_value_counts`, which takes
-per-unit value counts (the SQL layer delivers them, deduplicated per annotator);
-:func:`krippendorff_alpha` and :func:`grouped_krippendorff_alpha` count raw
-rows first. The coincidence matrix is only ever built in long form, never as a
-dense coders x units matrix, and where it pays it is not built at all:
+Every public function goes through one path: per-unit value counts
+``[group, unit, value, n]`` into the per-level sums below. The SQL layer delivers
+such counts (deduplicated per annotator) to :func:`alpha_from_value_counts`;
+:func:`krippendorff_alpha` and :func:`grouped_krippendorff_alpha` count their
+long-form rows into the same form first (one ``group_by``), and
+:func:`bootstrap_alpha` resamples the same counts. Each row is one value: if a
+coder has several rows on a unit, each row counts (as if from another coder),
+so deduplicate first, as the metrics layer does (latest label per annotator).
+
+The coincidence matrix is only ever built in long form, never as a dense
+coders x units matrix, and where it pays it is not built at all:
 
 - nominal: ``sum_c o_cc = sum_u (sum_c n_uc**2 - m_u) / (m_u - 1)`` and
-  ``sum_ck n_c n_k delta_ck = n**2 - sum_c n_c**2``;
-- interval (and ordinal, on mid-ranks): with ``S1_u = sum_c n_uc c`` and
+  ``sum_ck n_c n_k delta_ck = n**2 - sum_c n_c**2``: sums over the count rows;
+- interval, and ordinal on mid-ranks: with ``S1_u = sum_c n_uc c`` and
   ``S2_u = sum_c n_uc c**2``, ``sum_ck o_ck (c-k)**2 = sum_u 2 (m_u S2_u -
   S1_u**2) / (m_u - 1)`` and ``sum_ck n_c n_k (c-k)**2 = 2 n T2 - 2 T1**2``
   with ``T = sum_u S``;
-- ratio: the coincidences per group in long form (a self-join of each unit's
-  value counts, a handful of rows per unit).
+- ratio (and any level, see ``_coincidence_sums``): the off-diagonal
+  coincidences per group in long form, from a self-join of the count rows of
+  the units that got two different values; the diagonal has distance 0.
+
+Unit-level quantities (m_u, S1_u) are window expressions over the unit, so the
+unit is hashed by the counting and one window only; groups are keyed by one
+integer id in place of the ``by`` columns.
 """
 
 from __future__ import annotations
@@ -552,8 +563,8 @@ def _pattern_table(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     entries ``[p, j, n]``, both in a deterministic order.
     """
     first_j = rows.group_by("gid").agg(pl.col("j").min().alias("j0"), pl.col("j").max().alias("j1"))
-    width = int((first_j.get_column("j1") - first_j.get_column("j0")).max()) + 1
-    base = int(rows.get_column("m").max()) + 1
+    width = int((first_j.get_column("j1") - first_j.get_column("j0")).to_numpy().max()) + 1
+    base = int(rows.get_column("m").to_numpy().max()) + 1
     rows = rows.join(first_j, on="gid").with_columns(r=pl.col("j") - pl.col("j0"))
     if width * np.log2(base) < 62:  # exact integer key: the count vector written in base `base`
         digit = pl.col("n") * pl.lit(base, pl.Int64).pow(pl.col("r").cast(pl.Int64))
@@ -605,8 +616,16 @@ class _Stats:
     group, each (draws, G).
     """
 
-    def __init__(self, patterns, entries, values, n_groups, level):
+    def __init__(
+        self,
+        patterns: pl.DataFrame,
+        entries: pl.DataFrame,
+        values: pl.DataFrame,
+        n_groups: int,
+        level: str,
+    ):
         self.P, self.G, self.level = patterns.height, n_groups, level
+        self.aux: dict[str, np.ndarray] = {}  # level-specific index arrays
         self.gid_p = patterns.get_column("gid").to_numpy()
         self.m_p = patterns.get_column("m").to_numpy().astype(np.float64)
         self.p = entries.get_column("p").to_numpy()
@@ -637,7 +656,7 @@ def _nominal_stats(s: _Stats) -> list[_Linear]:
     return [s.per_group(s.m_p), s.per_group(agreeing), s.marginals()]
 
 
-def _nominal_finish(s: _Stats, sums: list[np.ndarray]):
+def _nominal_finish(s: _Stats, sums: list[np.ndarray]) -> tuple[np.ndarray, ...]:
     n, agreeing, n_c = sums
     return n, n - agreeing, n**2 - _group_sum(n_c**2, s.gid_j, s.G)
 
@@ -650,7 +669,7 @@ def _interval_stats(s: _Stats) -> list[_Linear]:
     return [s.per_group(v) for v in (s.m_p, observed / (s.m_p - 1), s1, s2)]
 
 
-def _interval_finish(s: _Stats, sums: list[np.ndarray]):
+def _interval_finish(s: _Stats, sums: list[np.ndarray]) -> tuple[np.ndarray, ...]:
     n, observed, t1, t2 = sums
     expected = 2 * n * t2 - 2 * t1**2
     # a replicate whose values are all equal: a difference of equal floats, up to rounding
@@ -683,33 +702,34 @@ def _ratio_stats(s: _Stats) -> list[_Linear]:
     # value pairs j < k within each group, for the expected disagreement
     v = pl.DataFrame({"gid": s.gid_j, "j": np.arange(s.J)})
     pairs = v.join(v.rename({"j": "k"}), on="gid").filter(pl.col("j") < pl.col("k")).sort("j", "k")
-    s.pj, s.pk = pairs.get_column("j").to_numpy(), pairs.get_column("k").to_numpy()
-    s.pdelta = 2 * _ratio_delta(s.x_j[s.pj], s.x_j[s.pk])  # both orders
+    pj, pk = pairs.get_column("j").to_numpy(), pairs.get_column("k").to_numpy()
+    s.aux.update(pj=pj, pk=pk, pdelta=2 * _ratio_delta(s.x_j[pj], s.x_j[pk]))  # both orders
     return [s.per_group(s.m_p), s.per_group(observed), s.marginals()]
 
 
-def _ratio_finish(s: _Stats, sums: list[np.ndarray]):
+def _ratio_finish(s: _Stats, sums: list[np.ndarray]) -> tuple[np.ndarray, ...]:
     n, observed, n_c = sums
-    expected = _group_sum(n_c[:, s.pj] * n_c[:, s.pk] * s.pdelta, s.gid_j[s.pj], s.G)
+    pj, pk = s.aux["pj"], s.aux["pk"]
+    expected = _group_sum(n_c[:, pj] * n_c[:, pk] * s.aux["pdelta"], s.gid_j[pj], s.G)
     return n, observed, expected
 
 
 def _ordinal_stats(s: _Stats) -> list[_Linear]:
     p, j, k, o = _pair_entries(s)
     # q: one column per value pair (j, k) that coincides in some unit
-    pair_codes = j.astype(np.int64) * s.J + k
-    codes, q = np.unique(pair_codes, return_inverse=True)
-    s.qj, s.qk = codes // s.J, codes % s.J
-    s.first_j = np.searchsorted(s.gid_j, s.gid_j)  # where each group's values start
+    codes, q = np.unique(j.astype(np.int64) * s.J + k, return_inverse=True)
+    s.aux.update(qj=codes // s.J, qk=codes % s.J)
+    s.aux["first_j"] = np.searchsorted(s.gid_j, s.gid_j)  # where each group's values start
     return [s.per_group(s.m_p), _Linear(p, q, o, len(codes)), s.marginals()]
 
 
-def _ordinal_finish(s: _Stats, sums: list[np.ndarray]):
+def _ordinal_finish(s: _Stats, sums: list[np.ndarray]) -> tuple[np.ndarray, ...]:
     n, o_q, n_c = sums
+    first_j, qj, qk = s.aux["first_j"], s.aux["qj"], s.aux["qk"]
     cum = np.cumsum(n_c, axis=1)
-    before = np.where(s.first_j > 0, cum[:, np.maximum(s.first_j - 1, 0)], 0.0)
+    before = np.where(first_j > 0, cum[:, np.maximum(first_j - 1, 0)], 0.0)
     rank = cum - before - n_c / 2 - n[:, s.gid_j] / 2  # mid-ranks centred on n / 2
-    observed = _group_sum(o_q * (rank[:, s.qj] - rank[:, s.qk]) ** 2, s.gid_j[s.qj], s.G)
+    observed = _group_sum(o_q * (rank[:, qj] - rank[:, qk]) ** 2, s.gid_j[qj], s.G)
     r1 = _group_sum(n_c * rank, s.gid_j, s.G)
     r2 = _group_sum(n_c * rank**2, s.gid_j, s.G)
     return n, observed, 2 * n * r2 - 2 * r1**2
