@@ -226,6 +226,13 @@ def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):
     assert wanted in shown(at)
 
 
+def test_a_numeric_level_on_text_labels_is_a_warning_not_a_traceback(edge_dir, monkeypatch):
+    at = app(edge_dir, monkeypatch, "pages/reliability.py")
+    at.segmented_control(key="reliability_level").set_value("interval").run()
+    no_exception(at)
+    assert "reads labels as numbers" in "\n".join(w.value for w in at.warning)
+
+
 def test_clear_filters_resets_the_view(sample_dir, monkeypatch):
     at = app(sample_dir, monkeypatch, tier="specialist")
     assert at.multiselect(key="filter_tier").value == ["specialist"]

@@ -2,11 +2,12 @@
 Cohen's kappa between annotators, and each annotator's agreement with consensus and gold."""
 
 import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
 from kpi_app import data, shell, widgets
 from kpi_core import views
-from kpi_core.problems import QueryError
+from kpi_core.problems import DataError, QueryError
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
@@ -22,13 +23,6 @@ level = st.segmented_control(
     help="Nominal treats labels as categories; the others read labels as numbers.",
 ) or "nominal"
 
-overall = ctx.overall() if level == "nominal" else ctx.table(level=level).to_dicts()[0]
-weeks = ctx.table("week")
-for column, kpi in zip(st.columns(3), ("krippendorff_alpha", "disagreement_rate", "pairwise_agreement"),
-                       strict=True):
-    with column:
-        widgets.tile(ctx.aggs, ctx.targets, kpi, overall.get(kpi),
-                     weeks if level == "nominal" else None)
 
 
 def guide_lines(figure: go.Figure) -> go.Figure:
@@ -39,12 +33,21 @@ def guide_lines(figure: go.Figure) -> go.Figure:
 
 
 try:
+    overall = ctx.overall() if level == "nominal" else ctx.table(level=level).to_dicts()[0]
     by_week = data.alpha(ctx.source, ("week",), ctx.filters, level)
     by_domain = data.alpha(ctx.source, ("domain",), ctx.filters, level)
-except Exception as error:  # labels that are not numbers at a numeric level
-    st.warning(f"Alpha at the {level} level cannot be computed on these labels: {error}",
+except (DataError, pl.exceptions.PolarsError) as error:  # labels that are not numbers
+    st.warning(f"Alpha at the {level} level cannot be computed on these labels: "
+               f"{str(error).splitlines()[0]}. Choose the nominal level.",
                icon=":material/warning:")
     st.stop()
+
+weeks = ctx.table("week")
+for column, kpi in zip(st.columns(3), ("krippendorff_alpha", "disagreement_rate", "pairwise_agreement"),
+                       strict=True):
+    with column:
+        widgets.tile(ctx.aggs, ctx.targets, kpi, overall.get(kpi),
+                     weeks if level == "nominal" else None)
 
 left, right = st.columns(2)
 with left:
