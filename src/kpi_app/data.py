@@ -65,6 +65,9 @@ class Source:
     data_dir: str
     targets: str | None
     fingerprint: str
+    #: The part of the fingerprint validation depends on (data files and checks only),
+    #: so that editing a KPI query does not validate the data again.
+    data_fingerprint: str = ""
 
 
 def _stamp(path: Path) -> str:
@@ -75,22 +78,32 @@ def _stamp(path: Path) -> str:
     return f"{path}:{info.st_size}:{info.st_mtime_ns}"
 
 
-def fingerprint(root: Path, targets: Path | None) -> str:
-    """A hash of the size and mtime of every file under ``root``, every query file
-    and the targets file: it changes when any of them is edited."""
+def _hash(stamps: list[str]) -> str:
+    return hashlib.sha1("\n".join(stamps).encode()).hexdigest()
+
+
+def _data_stamps(root: Path) -> list[str]:
     stamps = [_stamp(root)]
     if root.is_dir():
         stamps += [_stamp(p) for p in sorted(root.rglob("*")) if p.is_file()]
-    stamps += [_stamp(p) for p in queries.query_paths()]
+    return stamps
+
+
+def fingerprint(root: Path, targets: Path | None) -> str:
+    """A hash of the size and mtime of every file under ``root``, every query file
+    and the targets file: it changes when any of them is edited."""
+    stamps = _data_stamps(root) + [_stamp(p) for p in queries.query_paths()]
     if targets is not None:
         stamps.append(_stamp(targets))
-    return hashlib.sha1("\n".join(stamps).encode()).hexdigest()
+    return _hash(stamps)
 
 
 def current_source() -> Source:
     """The source as it is on disk now (cheap: a directory listing)."""
     root, targets = data_dir(), targets_file()
-    return Source(str(root), str(targets) if targets else None, fingerprint(root, targets))
+    checks = sorted((Path(queries.QUERIES_DIR) / "checks").glob("*.sql"))
+    return Source(str(root), str(targets) if targets else None, fingerprint(root, targets),
+                  _hash(_data_stamps(root) + [_stamp(p) for p in checks]))
 
 
 @dataclass
@@ -114,16 +127,23 @@ def _release(loaded: Loaded) -> None:
         loaded.dataset.con.close()
 
 
-@st.cache_resource(max_entries=2, show_spinner=False, on_release=_release)
-def _load(source: Source) -> Loaded:
+@st.cache_data(max_entries=4, show_spinner=False)
+def _validate(data_dir: str, data_fingerprint: str) -> list[Problem]:
+    """Every broken rule of the data directory (kpi_core.validation), once per state
+    of its files and of the checks."""
     from kpi_core.validation import validate
 
+    return validate(Path(data_dir))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False, on_release=_release)
+def _load(source: Source) -> Loaded:
     root = Path(source.data_dir)
     try:
         targets = Targets.load(Path(source.targets) if source.targets else None)
     except DataError as error:
         return Loaded(source, error.problems)
-    problems = validate(root)
+    problems = _validate(source.data_dir, source.data_fingerprint)
     if problems:
         return Loaded(source, problems, targets=targets)
     try:

@@ -402,9 +402,8 @@ def problems_page(loaded: Loaded) -> None:
     st.title("The data cannot be shown yet")
     root = loaded.source.data_dir
     st.error(
-        f"**{len(problems)} problem{'s' if len(problems) != 1 else ''}** in the data "
-        f"directory `{root}`. The dashboard opens once they are fixed: edit the files "
-        "and reload this page.",
+        f"**{len(problems)} problem{'s' if len(problems) != 1 else ''}** keep the dashboard from "
+        f"opening on the data directory `{root}`. Fix them (edit the files) and reload this page.",
         icon=":material/report:",
     )
     hints = {hint for key, hint in _HINTS if any(key in p.reason for p in problems)}
