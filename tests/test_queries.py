@@ -74,7 +74,9 @@ def test_an_unknown_column_names_the_line_it_is_on(tiny_dir, query_copy):
     dataset = open_dataset(tiny_dir)
     with pytest.raises(QueryError) as caught:
         queries.run(dataset.con, "model_lift")
-    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if text_line.strip() == "scor,")
+    line = next(
+        n for n, text_line in enumerate(text.splitlines(), 1) if text_line.strip() == "scor,"
+    )
     assert caught.value.line == line
     assert str(caught.value).startswith(f"{path}:{line}: Binder Error")
 
@@ -113,3 +115,16 @@ def test_a_file_named_unlike_its_query_is_refused(query_copy):
     )
     with pytest.raises(QueryError, match="named 'something_else' but the file is 'oops.sql'"):
         queries.parse_file(path)
+
+
+def test_a_missing_table_names_the_line_it_is_read_on(tiny_dir, query_copy):
+    path = query_copy / "model_lift.sql"
+    text = path.read_text().replace("    from benchmarks\n", "    from benchmark\n")
+    path.write_text(text)
+    dataset = open_dataset(tiny_dir)
+    with pytest.raises(QueryError) as caught:
+        queries.run(dataset.con, "model_lift")
+    line = next(
+        n for n, text_line in enumerate(text.splitlines(), 1) if text_line == "    from benchmark"
+    )
+    assert caught.value.line == line

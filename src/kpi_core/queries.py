@@ -132,13 +132,21 @@ def _error_line(query: QueryFile, message: str) -> int | None:
     match = re.search(r"LINE (\d+):", message)
     if match:
         return query.file_line(int(match.group(1)))
-    # Binder and catalog errors carry no line; point at the first line naming the culprit.
-    named = re.search(r'"([^"]+)"', message)
-    if named:
-        needle = re.compile(rf"\b{re.escape(named.group(1))}\b")
-        for number, line in enumerate(query.sql.splitlines(), start=1):
-            if needle.search(line):
-                return query.file_line(number)
+    # Binder and catalog errors carry no line; point at the first line naming the
+    # culprit. It is quoted on the first line ("Did you mean ..." hints come after);
+    # a missing table is named after "with name" and sought where it is read from.
+    first = message.splitlines()[0]
+    quoted = re.search(r'"([^"]+)"', first)
+    table = re.search(r"with name (\w+)", first)
+    if quoted:
+        needle = re.compile(rf"\b{re.escape(quoted.group(1))}\b")
+    elif table:
+        needle = re.compile(rf"\b(from|join)\s+{re.escape(table.group(1))}\b", re.IGNORECASE)
+    else:
+        return None
+    for number, line in enumerate(query.sql.splitlines(), start=1):
+        if needle.search(line):
+            return query.file_line(number)
     return None
 
 
