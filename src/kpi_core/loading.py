@@ -239,13 +239,22 @@ def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
     # Casts read surrounding spaces themselves; trimming every cell first costs more.
     text = f"cast({name} as varchar)"
     if column.type == "timestamp":
-        # The common shapes parse fast with strptime; anything else (an offset, a
-        # fraction of a second) is cast as timestamptz, which converts it to UTC.
-        formats = "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d']"
+        # Shapes with no room for an offset (a bare date, seconds, a final Z) cast fast as
+        # timestamp; anything else must start with an ISO date and is cast as timestamptz,
+        # which converts an offset to UTC. (try_strptime is slower: a failed format is costly.)
+        plain = " or ".join(
+            f"{text} like '{shape}'"
+            for shape in (
+                "____-__-__",
+                "____-__-__ __:__:__",
+                "____-__-__T__:__:__",
+                "____-__-__T__:__:__Z",
+            )
+        )
         return (
-            f"case when ltrim({text}) like '____-__-__%' then coalesce("
-            f"try_strptime({text}, {formats}), "
-            f"cast(try_cast({text} as timestamptz) as timestamp)) end"
+            f"case when {plain} then try_cast({text} as timestamp) "
+            f"when ltrim({text}) like '____-__-__%' "
+            f"then cast(try_cast({text} as timestamptz) as timestamp) end"
         )
     if column.type == "float":
         number = f"try_cast({text} as double)"
