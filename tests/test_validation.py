@@ -342,7 +342,7 @@ def test_required_column_left_empty(table, column):
     ]
 
 
-def test_every_check_file_has_a_case():
+def test_the_generic_rules_and_singular_checks():
     assert set(RULES) == {"required", "type", "accepted", "minimum", "unique", "references"}
     assert check_names() == [
         "calibration_week_is_iso_week",
