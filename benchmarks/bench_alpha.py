@@ -109,26 +109,9 @@ def best_of(repeat: int, fn: Callable[[], object]) -> tuple[Timing, object]:
 Row = tuple[str, Timing, Timing | None, float | None, str, bool]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1/100 of the sizes, a smoke run")
-    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
-    args = parser.parse_args(argv)
-    scale = 100 if args.quick else 1
-    repeat = args.repeat
-    limit = 5.0 / scale
-
-    print(
-        f"polars {pl.__version__}, numpy {np.__version__}, krippendorff "
-        f"{version('krippendorff')}; {os.cpu_count()} CPUs, polars threads "
-        f"{pl.thread_pool_size()}; load average at the start {os.getloadavg()[0]:.1f}"
-    )
-    rows: list[Row] = []
-    same_values: list[bool] = []  # ours equals the package to 1e-9
-    krippendorff_alpha(simulate(100, 10, 0)[0])  # warm up polars' thread pool
-
-    # a. dense package vs ours -------------------------------------------------
-    n_items, n_annotators = 300_000 // scale, 1_000 // (10 if args.quick else 1)
+def case_a(scale: int, repeat: int, same_values: list[bool]) -> Row:
+    """a. Ours vs the package on the dense annotators x items matrix."""
+    n_items, n_annotators = 300_000 // scale, 1_000 // min(scale, 10)
     frame, (annotator, item, label) = simulate(n_items, n_annotators, seed=1)
     dense = np.full((n_annotators, n_items), np.nan)
     dense[annotator, item] = label
@@ -140,22 +123,23 @@ def main(argv: list[str] | None = None) -> int:
         f"{ours:.12f}, package {theirs:.12f}, |diff| {abs(ours - theirs):.1e}"
     )
     speedup = t_pkg.wall / t_ours.wall
-    rows.append(
-        (
-            f"a. {n_items:,} items x {n_annotators:,} annotators x 3: vs dense package",
-            t_ours,
-            t_pkg,
-            speedup,
-            ">= 20x faster, same value",
-            speedup >= 20 and same_values[-1],
-        )
+    return (
+        f"a. {n_items:,} items x {n_annotators:,} annotators x 3: vs dense package",
+        t_ours,
+        t_pkg,
+        speedup,
+        ">= 20x faster, same value",
+        speedup >= 20 and same_values[-1],
     )
-    dense = frame = None
-    gc.collect()
 
-    # b. 10M labels: ours vs polars value counts + package -------------------
-    n_items, n_annotators = 3_333_334 // scale, 5_000 // (10 if args.quick else 1)
+
+def case_b_c(
+    scale: int, repeat: int, same_values: list[bool], cases: str, limit: float
+) -> list[Row]:
+    """b. 10M labels: ours vs polars value counts + package; c. all groups vs global."""
+    n_items, n_annotators = 3_333_334 // scale, 5_000 // min(scale, 10)
     frame, _ = simulate(n_items, n_annotators, seed=2)
+    rows: list[Row] = []
     package_only: list[float] = []
 
     def package_from_counts() -> float:
@@ -169,64 +153,63 @@ def main(argv: list[str] | None = None) -> int:
         package_only.append(time.perf_counter() - start)
         return result
 
-    t_ours, ours = best_of(repeat, lambda: krippendorff_alpha(frame))
-    t_pkg, theirs = best_of(repeat, package_from_counts)
-    same_values.append(abs(ours - theirs) <= 1e-9)
-    print(
-        f"b. {frame.height:,} labels: alpha ours {ours:.12f}, package {theirs:.12f}, |diff| "
-        f"{abs(ours - theirs):.1e}; of the baseline, krippendorff.alpha(value_counts=) alone "
-        f"took {min(package_only):.3f} s"
-    )
-    rows.append(
-        (
-            f"b. {frame.height:,} labels, {n_annotators:,} annotators: vs counts + package",
-            t_ours,
-            t_pkg,
-            t_pkg.wall / t_ours.wall,
-            f"< {limit:g} s, <= baseline",
-            t_ours.wall < limit and t_ours.wall <= t_pkg.wall and same_values[-1],
+    t_global, ours = best_of(repeat, lambda: krippendorff_alpha(frame))
+    if "b" in cases:
+        t_pkg, theirs = best_of(repeat, package_from_counts)
+        same_values.append(abs(ours - theirs) <= 1e-9)
+        print(
+            f"b. {frame.height:,} labels: alpha ours {ours:.12f}, package {theirs:.12f}, |diff| "
+            f"{abs(ours - theirs):.1e}; of the baseline, krippendorff.alpha(value_counts=) "
+            f"alone took {min(package_only):.3f} s"
         )
-    )
-
-    # c. every slice x week group vs one global alpha ---------------------------
-    by = ["slice", "week_start"]
-    t_grouped, grouped = best_of(repeat, lambda: grouped_krippendorff_alpha(frame, by))
-    t_global, _ = best_of(repeat, lambda: krippendorff_alpha(frame))
-    rows.append(
-        (
-            f"c. all {grouped.height} slice x week groups vs one global alpha",
-            t_grouped,
-            t_global,
-            t_grouped.wall / t_global.wall,
-            "ratio <= 2",
-            t_grouped.wall <= 2 * t_global.wall,
+        rows.append(
+            (
+                f"b. {frame.height:,} labels, {n_annotators:,} annotators: vs counts + package",
+                t_global,
+                t_pkg,
+                t_pkg.wall / t_global.wall,
+                f"< {limit:g} s, <= baseline",
+                t_global.wall < limit and t_global.wall <= t_pkg.wall and same_values[-1],
+            )
         )
-    )
-    frame = None
-    gc.collect()
+    if "c" in cases:
+        by = ["slice", "week_start"]
+        t_grouped, grouped = best_of(repeat, lambda: grouped_krippendorff_alpha(frame, by))
+        rows.append(
+            (
+                f"c. all {grouped.height} slice x week groups vs one global alpha",
+                t_grouped,
+                t_global,
+                t_grouped.wall / t_global.wall,
+                "ratio <= 2",
+                t_grouped.wall <= 2 * t_global.wall,
+            )
+        )
+    return rows
 
-    # d. bootstrap ---------------------------------------------------------------
-    n_items = 1_000_000 // scale
-    frame, _ = simulate(n_items, 1_000, seed=3)
+
+def case_d(scale: int, repeat: int, limit: float) -> Row:
+    """d. Bootstrap interval from the labels (value counting included)."""
+    frame, _ = simulate(1_000_000 // scale, 1_000, seed=3)
     t_boot, boot = best_of(repeat, lambda: bootstrap_alpha(value_counts(frame), draws=1000))
     alpha, low, high = boot.row(0)[:3]
     print(
         f"d. {frame.height:,} labels: alpha {alpha:.4f}, 95% bootstrap interval "
         f"[{low:.4f}, {high:.4f}]"
     )
-    rows.append(
-        (
-            f"d. bootstrap, 1,000 draws, {frame.height:,} labels",
-            t_boot,
-            None,
-            None,
-            f"< {limit:g} s",
-            t_boot.wall < limit,
-        )
+    return (
+        f"d. bootstrap, 1,000 draws, {frame.height:,} labels",
+        t_boot,
+        None,
+        None,
+        f"< {limit:g} s",
+        t_boot.wall < limit,
     )
 
+
+def report(rows: list[Row], same_values: list[bool], quick: bool, repeat: int) -> int:
     print(f"load average at the end {os.getloadavg()[0]:.1f}\n")
-    print("seconds: wall clock, best of", repeat, "runs (its CPU seconds, all threads)")
+    print(f"seconds: wall clock, best of {repeat} runs (its CPU seconds, all threads)")
     header = f"{'case':<64} {'ours':>16} {'baseline':>16} {'ratio':>6}  {'target':<26} result"
     print(header)
     print("-" * len(header))
@@ -234,12 +217,39 @@ def main(argv: list[str] | None = None) -> int:
         base = f"{base_t!s:>16}" if base_t is not None else " " * 16
         shown = f"{ratio:6.2f}" if ratio is not None else " " * 6
         verdict = "PASS" if ok else "FAIL"
-        if args.quick:  # smoke sizes: fixed costs dominate, the targets are for the full run
+        if quick:  # smoke sizes: fixed costs dominate, the targets are for the full run
             verdict, target = "(smoke)", "-"
         print(f"{name:<64} {ours_t!s:>16} {base} {shown}  {target:<26} {verdict}")
-    if args.quick:
+    if quick:
         return 0 if all(same_values) else 1
     return 0 if all(r[-1] for r in rows) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1/100 of the sizes, a smoke run")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--cases", default="abcd", help="which cases to run (default: abcd)")
+    args = parser.parse_args(argv)
+    scale = 100 if args.quick else 1
+    limit = 5.0 / scale
+    print(
+        f"polars {pl.__version__}, numpy {np.__version__}, krippendorff "
+        f"{version('krippendorff')}; {os.cpu_count()} CPUs, polars threads "
+        f"{pl.thread_pool_size()}; load average at the start {os.getloadavg()[0]:.1f}"
+    )
+    krippendorff_alpha(simulate(100, 10, 0)[0])  # warm up polars' thread pool
+    rows: list[Row] = []
+    same_values: list[bool] = []  # ours equals the package to 1e-9
+    if "a" in args.cases:
+        rows.append(case_a(scale, args.repeat, same_values))
+        gc.collect()
+    if "b" in args.cases or "c" in args.cases:
+        rows.extend(case_b_c(scale, args.repeat, same_values, args.cases, limit))
+        gc.collect()
+    if "d" in args.cases:
+        rows.append(case_d(scale, args.repeat, limit))
+    return report(rows, same_values, args.quick, args.repeat)
 
 
 if __name__ == "__main__":
