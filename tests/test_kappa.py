@@ -266,3 +266,11 @@ def test_gold_null_is_not_gold_and_lazy_in_lazy_out():
     out = gold_agreement(frame.lazy(), gold.lazy())
     assert isinstance(out, pl.LazyFrame)
     assert out.collect().row(0) == ("A", 1, 1, 1.0)
+
+
+def test_fleiss_min_raters_one_takes_the_mode_over_all_items():
+    rows = [("i1", "A", "x"), ("i2", "A", "y"), ("i3", "A", "x")]  # three single-rated items
+    rows += [("i4", "A", "x"), ("i4", "B", "y"), ("i5", "A", "x"), ("i5", "B", "x")]
+    frame = pl.DataFrame(rows, schema=SCHEMA, orient="row")
+    assert fleiss_kappa(frame, min_raters=1) is None  # the mode is one rater
+    assert fleiss_kappa(frame) == pytest.approx(statsmodels_fleiss(frame))

@@ -131,7 +131,8 @@ def _with_group_ids(
     """
     if not by:
         return lf, pl.LazyFrame({_G: [0]}, schema={_G: pl.UInt32}), []
-    groups = lf.select(by).unique().with_row_index(_G).cache()
+    # sorted, so the ids are the same however often the plan evaluates this frame
+    groups = lf.select(by).unique().sort(by).with_row_index(_G).cache()
     return lf.join(groups, on=by, nulls_equal=True), groups, [_G]
 
 
