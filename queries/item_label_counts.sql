@@ -10,44 +10,48 @@
 --   label varchar, n_annotators bigint
 with
 
-human_annotations as (
+-- One label per annotator per item: the latest (ties: the later annotation_id).
+-- Slice and vendor depend on the item and annotator alone, so max() just carries them.
+latest_labels as (
     select
         item_id,
         annotator_id,
-        domain,
-        difficulty,
-        risk_class,
-        dataset_version,
-        vendor,
-        tier,
-        label,
-        submitted_at,
-        row_number() over (
-            partition by item_id, annotator_id
-            order by submitted_at desc, annotation_id desc
-        ) as recency,
-        max(submitted_at) over (partition by item_id) as item_latest_at
+        max(domain) as domain,
+        max(difficulty) as difficulty,
+        max(risk_class) as risk_class,
+        max(dataset_version) as dataset_version,
+        max(vendor) as vendor,
+        max(tier) as tier,
+        max_by(label, struct_pack(at := submitted_at, id := annotation_id)) as label,
+        max(submitted_at) as latest_at
     from annotation_facts
     where is_human
+    group by item_id, annotator_id
+),
+
+item_weeks as (
+    select
+        item_id,
+        cast(date_trunc('week', max(latest_at)) as date) as week_start
+    from latest_labels
+    group by item_id
 ),
 
 final as (
     select
-        item_id,
-        domain,
-        difficulty,
-        risk_class,
-        dataset_version,
-        cast(date_trunc('week', item_latest_at) as date) as week_start,
-        vendor,
-        tier,
-        label,
+        latest_labels.item_id,
+        max(latest_labels.domain) as domain,
+        max(latest_labels.difficulty) as difficulty,
+        max(latest_labels.risk_class) as risk_class,
+        max(latest_labels.dataset_version) as dataset_version,
+        max(item_weeks.week_start) as week_start,
+        latest_labels.vendor,
+        latest_labels.tier,
+        latest_labels.label,
         count(*) as n_annotators
-    from human_annotations
-    where recency = 1
-    group by
-        item_id, domain, difficulty, risk_class, dataset_version,
-        date_trunc('week', item_latest_at), vendor, tier, label
+    from latest_labels
+    inner join item_weeks on latest_labels.item_id = item_weeks.item_id
+    group by latest_labels.item_id, latest_labels.vendor, latest_labels.tier, latest_labels.label
 )
 
 select * from final

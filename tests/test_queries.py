@@ -128,3 +128,26 @@ def test_a_missing_table_names_the_line_it_is_read_on(tiny_dir, query_copy):
         n for n, text_line in enumerate(text.splitlines(), 1) if text_line == "    from benchmark"
     )
     assert caught.value.line == line
+
+
+def test_line_numbers_count_comment_lines_inside_the_sql(tiny_dir, query_copy):
+    path = query_copy / "model_lift.sql"
+    text = (
+        path.read_text()
+        .replace("final as (\n", "-- an analyst's note\n-- and another\nfinal as (\n")
+        .replace("        score - previous_score as lift", "        score - - as lift")
+    )
+    path.write_text(text)
+    dataset = open_dataset(tiny_dir)
+    with pytest.raises(QueryError) as caught:
+        queries.run(dataset.con, "model_lift")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "score - - as lift" in row)
+    assert caught.value.line == line
+
+
+def test_comments_inside_the_sql_stay_out_of_the_header(query_copy):
+    path = query_copy / "model_lift.sql"
+    path.write_text(path.read_text().replace("final as (\n", "-- not: header\nfinal as (\n"))
+    query = queries.parse_file(path)
+    assert "not: header" not in query.doc
+    assert query.output_columns[-1] == "lift"

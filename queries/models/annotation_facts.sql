@@ -37,59 +37,45 @@ annotators as (
     from annotators
 ),
 
-ranked_reviews as (
+costed_reviews as (
     select
         reviews.annotation_id,
+        reviews.review_id,
         reviews.stage,
         reviews.verdict,
         reviews.reviewed_at,
-        coalesce(reviews.cost, reviews.duration_s / 3600.0 * reviewers.hourly_rate) as cost,
-        row_number() over (
-            partition by reviews.annotation_id
-            order by reviews.reviewed_at desc, reviews.review_id desc
-        ) as recency,
-        row_number() over (
-            partition by reviews.annotation_id, reviews.stage
-            order by reviews.reviewed_at desc, reviews.review_id desc
-        ) as stage_recency
+        coalesce(reviews.cost, reviews.duration_s / 3600.0 * reviewers.hourly_rate) as cost
     from reviews
     left join annotators as reviewers on reviews.reviewer_id = reviewers.annotator_id
 ),
 
+-- max_by with a (time, id) key picks the latest row, ties to the later id, in one
+-- pass (a window per annotation would sort every review twice).
 review_rollup as (
     select
         annotation_id,
-        max(case when recency = 1 then verdict end) as decision_verdict,
-        max(case when recency = 1 then reviewed_at end) as decided_at,
-        max(case when stage = 'final' and stage_recency = 1 then verdict end)
-            as latest_final_verdict,
+        max_by(verdict, struct_pack(at := reviewed_at, id := review_id)) as decision_verdict,
+        max(reviewed_at) as decided_at,
+        max_by(
+            case when stage = 'final' then verdict end,
+            case when stage = 'final' then struct_pack(at := reviewed_at, id := review_id) end
+        ) as latest_final_verdict,
         sum(coalesce(cost, 0)) as cost,
         count(case when cost is null then 1 end) as n_cost_missing,
         count(case when stage = 'precheck' then 1 end) as n_precheck,
         count(case when stage = 'precheck' and verdict = 'accept' then 1 end)
             as n_precheck_accept
-    from ranked_reviews
+    from costed_reviews
     group by annotation_id
-),
-
-ranked_audits as (
-    select
-        annotation_id,
-        is_error,
-        cost,
-        row_number() over (
-            partition by annotation_id order by audited_at desc, audit_id desc
-        ) as recency
-    from audits
 ),
 
 audit_rollup as (
     select
         annotation_id,
-        max(case when recency = 1 then cast(is_error as integer) end) = 1 as is_error,
+        max_by(is_error, struct_pack(at := audited_at, id := audit_id)) as is_error,
         sum(coalesce(cost, 0)) as cost,
         count(case when cost is null then 1 end) as n_cost_missing
-    from ranked_audits
+    from audits
     group by annotation_id
 ),
 

@@ -44,7 +44,7 @@ class QueryFile:
     doc: str
     parameters: tuple[str, ...]
     outputs: tuple[tuple[str, str], ...]  # (column, declared type)
-    sql_first_line: int  # the file line the SQL text starts on, from 1
+    sql_lines: tuple[int, ...]  # the file line (from 1) of each line of ``sql``
 
     @property
     def purpose(self) -> str:
@@ -55,7 +55,10 @@ class QueryFile:
         return [name for name, _ in self.outputs]
 
     def file_line(self, sql_line: int) -> int:
-        return self.sql_first_line + sql_line - 1
+        """The file line of line ``sql_line`` (from 1) of the SQL DuckDB ran."""
+        if not self.sql_lines:
+            return sql_line
+        return self.sql_lines[min(sql_line, len(self.sql_lines)) - 1]
 
 
 def _parse_outputs(doc: str) -> tuple[tuple[str, str], ...]:
@@ -90,10 +93,24 @@ def parse_file(path: Path) -> QueryFile:
     if name != path.stem:
         raise QueryError(str(path), f"query is named {name!r} but the file is {path.name!r}", 1)
     query = getattr(loaded, name)
-    doc = (query.__doc__ or "").strip()
-    first_sql = query.sql.strip().splitlines()[0]
     lines = text.splitlines()
-    start = next((i + 1 for i, line in enumerate(lines) if line.strip() == first_sql.strip()), 1)
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("-- name:"))
+    header = []
+    body_at = header_at + 1
+    while body_at < len(lines) and lines[body_at].lstrip().startswith("--"):
+        header.append(lines[body_at].lstrip()[2:].removeprefix(" "))
+        body_at += 1
+    # aiosql drops comment lines from the SQL it returns; map each of its lines back
+    # to the file so DuckDB's "LINE n" points at the analyst's own line.
+    sql_lines = [
+        number
+        for number, line in enumerate(lines[body_at:], start=body_at + 1)
+        if not line.lstrip().startswith("--")
+    ]
+    first = query.sql.strip().splitlines()[0].strip()
+    while sql_lines and lines[sql_lines[0] - 1].strip() != first:
+        sql_lines.pop(0)
+    doc = "\n".join(header).strip()
     return QueryFile(
         name=name,
         path=path,
@@ -101,7 +118,7 @@ def parse_file(path: Path) -> QueryFile:
         doc=doc,
         parameters=tuple(query.parameters or ()),
         outputs=_parse_outputs(doc),
-        sql_first_line=start,
+        sql_lines=tuple(sql_lines),
     )
 
 
