@@ -20,7 +20,7 @@ from kpi_app.data import REPO, Loaded
 from kpi_core import views
 from kpi_core.aggregates import Aggregates
 from kpi_core.catalog import KPIS, Unit
-from kpi_core.formatting import NOT_AVAILABLE, format_value
+from kpi_core.formatting import NOT_AVAILABLE, format_as, format_value
 from kpi_core.problems import Problem
 from kpi_core.targets import Targets
 
@@ -113,24 +113,11 @@ def unit(kpi: str) -> Unit | None:
     return None
 
 
-_PLAIN = {
-    "rate": "{:.1%}",
-    "count": "{:,.0f}",
-    "currency": "{:,.2f}",
-    "seconds": "{:,.0f} s",
-    "hours": "{:,.1f} h",
-    "coefficient": "{:.3f}",
-}
-
-
 def fmt(kpi: str, value: float | None) -> str:
     """``value`` of ``kpi`` as people read it; "n/a" for null."""
     if kpi in KPIS:
         return format_value(kpi, value)
-    if value is None or value != value:
-        return NOT_AVAILABLE
-    kind = unit(kpi)
-    return _PLAIN[kind].format(value) if kind else str(value)
+    return format_as(unit(kpi), value)
 
 
 def fmt_change(kpi: str, change: float | None) -> str | None:

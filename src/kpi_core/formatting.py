@@ -16,12 +16,17 @@ _FORMATS: dict[Unit, str] = {
 }
 
 
-def format_value(kpi: str, value: float | None) -> str:
-    """``value`` of ``kpi`` as people read it; ``n/a`` when it is not available."""
+def format_as(unit: Unit | None, value: float | None) -> str:
+    """``value`` in ``unit`` as people read it; ``n/a`` when it is not available."""
     if value is None or value != value:
         return NOT_AVAILABLE
+    return _FORMATS[unit].format(value) if unit else str(value)
+
+
+def format_value(kpi: str, value: float | None) -> str:
+    """``value`` of ``kpi`` as people read it; ``n/a`` when it is not available."""
     unit = KPIS[kpi].unit if kpi in KPIS else ("rate" if kpi.endswith("_rate") else "coefficient")
-    return _FORMATS[unit].format(value)
+    return format_as(unit, value)
 
 
 STATUS_WORDS = {"ok": "✅ ok", "warn": "⚠️ warn", "breach": "⛔ breach", None: "— no target"}
