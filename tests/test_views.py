@@ -76,25 +76,38 @@ def test_accuracy_by_tier_puts_programmatic_beside_human_gold_accuracy(tiny):
 
 def test_slice_grid_is_one_row_per_domain_and_difficulty(tiny):
     grid = views.slice_grid(kpi_table(tiny, list(SLICE)), "accepted")
-    expected = pl.DataFrame({
-        "row": ["coding / hard", "stem / easy"],
-        "domain": ["coding", "stem"],
-        "difficulty": ["hard", "easy"],
-        "low": [None, 2],
-        "high": [2, None],
-    }, schema_overrides={"low": pl.Int64, "high": pl.Int64})
+    expected = pl.DataFrame(
+        {
+            "row": ["coding / hard", "stem / easy"],
+            "domain": ["coding", "stem"],
+            "difficulty": ["hard", "easy"],
+            "low": [None, 2],
+            "high": [2, None],
+        },
+        schema_overrides={"low": pl.Int64, "high": pl.Int64},
+    )
     assert_frame_equal(grid, expected)
 
 
 def test_natural_order_of_ordered_dimensions():
     assert views.ordered(["hard", "easy", "unknown", "medium"], "difficulty") == [
-        "easy", "medium", "hard", "unknown"]
+        "easy",
+        "medium",
+        "hard",
+        "unknown",
+    ]
     assert views.ordered(["b", "a", "b"], "domain") == ["a", "b"]
 
 
 def test_rank_slices_puts_the_worst_first_and_na_last():
-    frame = pl.DataFrame({"domain": ["a", "b", "c"], "difficulty": ["x"] * 3,
-                          "risk_class": ["y"] * 3, "k": [0.1, None, 0.3]})
+    frame = pl.DataFrame(
+        {
+            "domain": ["a", "b", "c"],
+            "difficulty": ["x"] * 3,
+            "risk_class": ["y"] * 3,
+            "k": [0.1, None, 0.3],
+        }
+    )
     assert views.rank_slices(frame, "k", False)["domain"].to_list() == ["c", "a", "b"]
     assert views.rank_slices(frame, "k", True)["domain"].to_list() == ["a", "c", "b"]
 
@@ -102,8 +115,11 @@ def test_rank_slices_puts_the_worst_first_and_na_last():
 def test_slice_labels_round_trip():
     label = views.slice_label("medicine", "hard", "high")
     assert label == "medicine / hard / high"
-    assert views.parse_slice(label) == {"domain": "medicine", "difficulty": "hard",
-                                        "risk_class": "high"}
+    assert views.parse_slice(label) == {
+        "domain": "medicine",
+        "difficulty": "hard",
+        "risk_class": "high",
+    }
     assert views.parse_slice("medicine / hard") is None
 
 
@@ -120,8 +136,7 @@ def test_aging_is_long_form_in_bucket_order(tiny):
 
     long = views.aging(backlog_by_stage(tiny["review_backlog"], ["domain"]).collect(), "domain")
     assert long.columns == ["domain", "stage", "age", "n"]
-    first = long.filter(pl.col("domain") == long["domain"][0],
-                        pl.col("stage") == long["stage"][0])
+    first = long.filter(pl.col("domain") == long["domain"][0], pl.col("stage") == long["stage"][0])
     assert first["age"].to_list() == ["< 1 d", "1-3 d", "3-7 d", "> 7 d"]
 
 
@@ -132,22 +147,44 @@ def test_attention_lists_breaches_overall_and_per_domain_with_its_target(tiny):
     breaches = views.attention(overall, by_domain, targets, ["accepted_label_error_rate"])
     # overall 2/3 > 5%; stem 2/2 (a1, a6) and coding 0/1 (a9)
     assert breaches.select("scope", "kpi").rows() == [
-        ("all", "accepted_label_error_rate"), ("stem", "accepted_label_error_rate")]
+        ("all", "accepted_label_error_rate"),
+        ("stem", "accepted_label_error_rate"),
+    ]
     assert breaches["value"].to_list() == pytest.approx([2 / 3, 1.0])
 
 
 def test_promotion_evidence_is_one_row_per_slice_and_week():
-    promoted = pl.DataFrame({
-        "domain": ["m"], "difficulty": ["h"], "risk_class": ["x"],
-        "weeks": [[{"week": "2026-W01", "accepted_label_error_rate": 0.1,
-                    "accepted_label_error_rate_ci_low": 0.05,
-                    "accepted_label_error_rate_ci_high": 0.2,
-                    "n_accepted_known": 30, "n_accepted_wrong": 3}]],
-    })
+    promoted = pl.DataFrame(
+        {
+            "domain": ["m"],
+            "difficulty": ["h"],
+            "risk_class": ["x"],
+            "weeks": [
+                [
+                    {
+                        "week": "2026-W01",
+                        "accepted_label_error_rate": 0.1,
+                        "accepted_label_error_rate_ci_low": 0.05,
+                        "accepted_label_error_rate_ci_high": 0.2,
+                        "n_accepted_known": 30,
+                        "n_accepted_wrong": 3,
+                    }
+                ]
+            ],
+        }
+    )
     evidence = views.promotion_evidence(promoted)
-    assert evidence.columns == ["domain", "difficulty", "risk_class", "week",
-                                "accepted_label_error_rate", "ci_low", "ci_high",
-                                "n_accepted_known", "n_accepted_wrong"]
+    assert evidence.columns == [
+        "domain",
+        "difficulty",
+        "risk_class",
+        "week",
+        "accepted_label_error_rate",
+        "ci_low",
+        "ci_high",
+        "n_accepted_known",
+        "n_accepted_wrong",
+    ]
     assert evidence.height == 1
     assert views.promotion_evidence(promoted.clear()).height == 0
 
@@ -195,10 +232,17 @@ def labels(dataset):
 def test_annotator_labels_keep_each_annotators_latest_human_label(labels):
     # g1 labelled i2 twice (X, then Y): only Y counts; programmatic p1 is left out.
     rows = sorted(labels.select("item_id", "annotator_id", "label").rows())
-    assert rows == [("i1", "g1", "A"), ("i1", "g2", "B"), ("i1", "s1", "A"),
-                    ("i2", "g1", "Y"), ("i2", "g2", "Y"), ("i3", "g2", "Z")]
-    inhouse = views.annotator_labels(labels.with_columns(pl.lit(True).alias("is_item_label")),
-                                   Filters(vendors=("inhouse",)))
+    assert rows == [
+        ("i1", "g1", "A"),
+        ("i1", "g2", "B"),
+        ("i1", "s1", "A"),
+        ("i2", "g1", "Y"),
+        ("i2", "g2", "Y"),
+        ("i3", "g2", "Z"),
+    ]
+    inhouse = views.annotator_labels(
+        labels.with_columns(pl.lit(True).alias("is_item_label")), Filters(vendors=("inhouse",))
+    )
     assert inhouse["annotator_id"].to_list() == ["s1"]
 
 
@@ -227,3 +271,12 @@ def test_annotator_agreement_with_consensus_and_gold(labels):
     assert (rows["g2"]["n_gold"], rows["g2"]["gold_agreement_rate"]) == (2, 0.5)
     assert (rows["s1"]["n_gold"], rows["s1"]["gold_agreement_rate"]) == (1, 1.0)
     assert rows["g2"]["vendor"] == "bluepeak"
+
+
+def test_oldest_waiting_lists_backlog_annotations_oldest_first(tiny):
+    oldest = views.oldest_waiting(tiny["oldest_waiting_annotations"])
+    # as of 01-14 11:00 with no review: a4 (193 h), a5 (169 h), a7 (49 h)
+    assert oldest["annotation_id"].to_list() == ["a4", "a5", "a7"]
+    assert oldest["age_h"].to_list() == [193.0, 169.0, 49.0]
+    coding = views.oldest_waiting(tiny["oldest_waiting_annotations"], Filters(domains=("coding",)))
+    assert coding["annotation_id"].to_list() == ["a7"]

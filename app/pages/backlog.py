@@ -94,11 +94,11 @@ with right:
                                          "review_backlog", "review_backlog_oldest_h"),
                   "Turnaround by domain")
 
-st.subheader("Oldest waiting work")
+st.subheader("Oldest waiting annotations")
 oldest = data.oldest_waiting(ctx.source, ctx.filters)
 if oldest.height:
-    widgets.table(oldest.with_columns(oldest["stage"].replace(STAGES)), "oldest waiting work")
-    st.caption("One row per stage, slice, annotator and week of submission, with the age of its "
-               "oldest waiting annotation at the as-of time; oldest first.")
+    widgets.table(oldest.with_columns(oldest["stage"].replace(STAGES)), "oldest waiting annotations")
+    st.caption("The annotations waiting longest for a review (or for the final review after a "
+               "passed precheck) at the as-of time, oldest first, with their age in hours.")
 else:
     widgets.empty("Nothing is waiting.")

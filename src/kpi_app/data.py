@@ -207,7 +207,10 @@ def backlog_stages(source: Source, by: tuple[str, ...], filters: Filters) -> pl.
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def oldest_waiting(source: Source, filters: Filters) -> pl.DataFrame:
-    return views.oldest_waiting(_load(source).aggs["review_backlog"], filters)
+    aggs = _load(source).aggs
+    if not aggs.ok("oldest_waiting_annotations"):
+        return pl.DataFrame()
+    return views.oldest_waiting(aggs["oldest_waiting_annotations"], filters)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -24,11 +24,12 @@ QUERY_NEEDS: dict[str, tuple[str, ...]] = {
     "specialist_review_times": ("reviews",),
     "turnaround_hours": ("reviews",),
     "review_backlog": ("reviews",),
+    "oldest_waiting_annotations": ("reviews",),
     "domain_coverage": ("reviews", "targets"),
     "defect_durations": ("defects",),
     "model_lift": ("benchmarks",),
 }
-_TAKES_AS_OF = {"review_backlog", "defect_durations"}
+_TAKES_AS_OF = {"review_backlog", "oldest_waiting_annotations", "defect_durations"}
 
 
 @dataclass(frozen=True)

@@ -124,9 +124,13 @@ def slice_grid(slices: pl.DataFrame, kpi: str) -> pl.DataFrame:
         {"domain": [r[0] for r in rows], "difficulty": [r[1] for r in rows]},
         schema={"domain": pl.String, "difficulty": pl.String},
     )
-    wide = slices.select("domain", "difficulty", "risk_class", kpi).pivot(
-        on="risk_class", index=["domain", "difficulty"], values=kpi
-    ) if slices.height else pl.DataFrame(schema={"domain": pl.String, "difficulty": pl.String})
+    wide = (
+        slices.select("domain", "difficulty", "risk_class", kpi).pivot(
+            on="risk_class", index=["domain", "difficulty"], values=kpi
+        )
+        if slices.height
+        else pl.DataFrame(schema={"domain": pl.String, "difficulty": pl.String})
+    )
     grid = frame.join(wide, on=["domain", "difficulty"], how="left")
     for risk in risks:
         if risk not in grid.columns:
@@ -143,8 +147,7 @@ def rank_slices(slices: pl.DataFrame, kpi: str, higher_is_better: bool | None) -
     """``slices`` worst first by ``kpi`` (lowest first when higher is better, else
     highest first), slices where it is n/a last, then in slice order."""
     descending = higher_is_better is False
-    return slices.sort([kpi, *SLICE], descending=[descending, False, False, False],
-                       nulls_last=True)
+    return slices.sort([kpi, *SLICE], descending=[descending, False, False, False], nulls_last=True)
 
 
 def select_slice(frame: pl.DataFrame, chosen: Mapping[str, str]) -> pl.DataFrame:
@@ -205,6 +208,7 @@ def qa_funnel(overall: Mapping[str, float | None]) -> pl.DataFrame:
     (``n_overturn_base``), final accept (those whose latest final review is
     accept = n_overturn_base - n_overturned). ``share`` is each stage / submitted.
     """
+
     def count(name: str) -> int:
         return int(overall.get(name) or 0)
 
@@ -230,6 +234,7 @@ def accuracy_by_tier(by_difficulty_tier: pl.DataFrame) -> pl.DataFrame:
     (labels on gold items equal to gold), each with its Wilson interval and the
     count it is over. Columns: difficulty, tier, measure, accuracy, ci_low, ci_high, n.
     """
+
     def part(kpi: str, n: str, programmatic: bool) -> pl.DataFrame:
         tier = pl.col("tier") == "programmatic"
         return by_difficulty_tier.filter(tier if programmatic else ~tier).select(
@@ -249,9 +254,7 @@ def accuracy_by_tier(by_difficulty_tier: pl.DataFrame) -> pl.DataFrame:
         ]
     ).filter(pl.col("accuracy").is_not_null())
     rank = {d: i for i, d in enumerate(ordered(frame["difficulty"].to_list(), "difficulty"))}
-    return frame.sort(
-        pl.col("difficulty").replace_strict(rank, default=len(rank)), "tier"
-    )
+    return frame.sort(pl.col("difficulty").replace_strict(rank, default=len(rank)), "tier")
 
 
 # ------------------------------------------------------------------------- reliability
@@ -281,8 +284,14 @@ def alpha_with_interval(
     keys = ["week_start" if b == "week" else b for b in by]
     counts = unit_label_counts(frame, by)
     result = bootstrap_alpha(
-        counts, keys, unit="item_id", value="label", count="n_annotators",
-        level=level, draws=draws, seed=seed,
+        counts,
+        keys,
+        unit="item_id",
+        value="label",
+        count="n_annotators",
+        level=level,
+        draws=draws,
+        seed=seed,
     )
     if "week" in by:
         result = result.with_columns(iso_week().alias("week")).drop("week_start")
@@ -302,9 +311,11 @@ def weighted_histogram(
     (values above it fall in the last bin, so one outlier does not squash the
     chart). Columns: bin_start, bin_end, n (the summed weight).
     """
-    data = frame.filter(pl.col(value).is_not_null() & (pl.col(weight) > 0)).select(
-        value, weight
-    ).collect()
+    data = (
+        frame.filter(pl.col(value).is_not_null() & (pl.col(weight) > 0))
+        .select(value, weight)
+        .collect()
+    )
     if data.height == 0:
         return pl.DataFrame(schema={"bin_start": pl.Float64, "bin_end": pl.Float64, "n": pl.Int64})
     low = float(data[value].min())
@@ -346,24 +357,37 @@ def aging(backlog_by_stage: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
-def oldest_waiting(backlog: pl.LazyFrame, filters: Filters | None = None, limit: int = 20) -> pl.DataFrame:
-    """The oldest waiting work: backlog groups (slice, annotator, week of submission,
-    stage) by the age of their oldest waiting annotation, oldest first.
+def oldest_waiting(
+    waiting: pl.LazyFrame,
+    filters: Filters | None = None,
+    limit: int = 20,
+    stage: str = "awaiting_review",
+) -> pl.DataFrame:
+    """The annotations of ``stage`` that have waited longest at the as-of time,
+    oldest first (from ``queries/oldest_waiting_annotations.sql``). The default
+    stage is the review_backlog KPI's: no review at all yet.
 
-    Columns: stage, domain, difficulty, risk_class, vendor, annotator_id, week,
-    n_backlog, oldest_age_h.
+    Columns: stage, annotation_id, item_id, domain, difficulty, risk_class,
+    vendor, annotator_id, week, submitted_at, age_h.
     """
-    frame = backlog
+    frame = waiting.filter(pl.col("stage") == stage)
     if filters is not None:
         frame = frame.filter(filters.predicate(frame.collect_schema().names()))
-    keys = ["stage", *SLICE, "vendor", "annotator_id", "week_start"]
     return (
-        frame.group_by(keys)
-        .agg(pl.col("n_backlog").sum(), pl.col("oldest_age_h").max())
-        .sort(["oldest_age_h", "n_backlog"], descending=True, nulls_last=True)
+        frame.sort(["age_h", "annotation_id"], descending=[True, False], nulls_last=True)
         .head(limit)
         .with_columns(iso_week().alias("week"))
-        .select("stage", *SLICE, "vendor", "annotator_id", "week", "n_backlog", "oldest_age_h")
+        .select(
+            "stage",
+            "annotation_id",
+            "item_id",
+            *SLICE,
+            "vendor",
+            "annotator_id",
+            "week",
+            "submitted_at",
+            "age_h",
+        )
         .collect()
     )
 
@@ -398,8 +422,13 @@ def attention(
                 rows.append((domain, kpi, value, "breach", targets.rule(kpi, domain)["target"]))
     return pl.DataFrame(
         rows,
-        schema={"scope": pl.String, "kpi": pl.String, "value": pl.Float64,
-                "status": pl.String, "target": pl.Float64},
+        schema={
+            "scope": pl.String,
+            "kpi": pl.String,
+            "value": pl.Float64,
+            "status": pl.String,
+            "target": pl.Float64,
+        },
         orient="row",
     )
 
@@ -413,20 +442,34 @@ def promotion_evidence(promoted: pl.DataFrame) -> pl.DataFrame:
     """
     if promoted.height == 0:
         return pl.DataFrame(
-            schema={**{c: pl.String for c in SLICE}, "week": pl.String,
-                    "accepted_label_error_rate": pl.Float64, "ci_low": pl.Float64,
-                    "ci_high": pl.Float64, "n_accepted_known": pl.Int64,
-                    "n_accepted_wrong": pl.Int64}
+            schema={
+                **{c: pl.String for c in SLICE},
+                "week": pl.String,
+                "accepted_label_error_rate": pl.Float64,
+                "ci_low": pl.Float64,
+                "ci_high": pl.Float64,
+                "n_accepted_known": pl.Int64,
+                "n_accepted_wrong": pl.Int64,
+            }
         )
     return (
         promoted.explode("weeks")
         .unnest("weeks")
-        .rename({
-            "accepted_label_error_rate_ci_low": "ci_low",
-            "accepted_label_error_rate_ci_high": "ci_high",
-        })
-        .select(*SLICE, "week", "accepted_label_error_rate", "ci_low", "ci_high",
-                pl.col("n_accepted_known").cast(pl.Int64), pl.col("n_accepted_wrong").cast(pl.Int64))
+        .rename(
+            {
+                "accepted_label_error_rate_ci_low": "ci_low",
+                "accepted_label_error_rate_ci_high": "ci_high",
+            }
+        )
+        .select(
+            *SLICE,
+            "week",
+            "accepted_label_error_rate",
+            "ci_low",
+            "ci_high",
+            pl.col("n_accepted_known").cast(pl.Int64),
+            pl.col("n_accepted_wrong").cast(pl.Int64),
+        )
     )
 
 
@@ -462,8 +505,18 @@ def preview_query(
 # ------------------------------------------------------------------ annotator agreement
 
 #: Columns of ``queries/calibration_item_annotations.sql`` the agreement views need.
-LABEL_COLUMNS = ("item_id", "annotation_id", "annotator_id", "vendor", "tier", "domain",
-                 "week_start", "label", "gold_label", "is_item_label")
+LABEL_COLUMNS = (
+    "item_id",
+    "annotation_id",
+    "annotator_id",
+    "vendor",
+    "tier",
+    "domain",
+    "week_start",
+    "label",
+    "gold_label",
+    "is_item_label",
+)
 
 
 def annotator_labels(annotations: pl.DataFrame, filters: Filters | None = None) -> pl.DataFrame:
@@ -487,10 +540,16 @@ def kappa_matrix(pairs: pl.DataFrame) -> pl.DataFrame:
     observed_agreement; both orders of each pair, none on the diagonal.
     """
     columns = ["cohen_kappa", "n_shared", "observed_agreement"]
-    forward = pairs.select(pl.col("annotator_id_a").alias("annotator"),
-                           pl.col("annotator_id_b").alias("other"), *columns)
-    backward = pairs.select(pl.col("annotator_id_b").alias("annotator"),
-                            pl.col("annotator_id_a").alias("other"), *columns)
+    forward = pairs.select(
+        pl.col("annotator_id_a").alias("annotator"),
+        pl.col("annotator_id_b").alias("other"),
+        *columns,
+    )
+    backward = pairs.select(
+        pl.col("annotator_id_b").alias("annotator"),
+        pl.col("annotator_id_a").alias("other"),
+        *columns,
+    )
     return pl.concat([forward, backward]).sort("annotator", "other")
 
 
@@ -504,9 +563,11 @@ def kappa_grid(pairs: pl.DataFrame) -> tuple[list[str], pl.DataFrame, pl.DataFra
 
     def wide(column: str) -> pl.DataFrame:
         grid = every.join(
-            long.pivot(on="other", index="annotator", values=column) if long.height
+            long.pivot(on="other", index="annotator", values=column)
+            if long.height
             else pl.DataFrame(schema={"annotator": pl.String}),
-            on="annotator", how="left",
+            on="annotator",
+            how="left",
         )
         for name in names:
             if name not in grid.columns:
@@ -540,11 +601,22 @@ def annotator_agreement(labels: pl.DataFrame) -> pl.DataFrame:
         pl.col("vendor").first(), pl.col("tier").first(), pl.len().alias("n_labels")
     )
     return (
-        who.join(consensus.rename({"n_items": "n_consensus"}).drop("n_agree"), on="annotator_id",
-                 how="left")
+        who.join(
+            consensus.rename({"n_items": "n_consensus"}).drop("n_agree"),
+            on="annotator_id",
+            how="left",
+        )
         .join(gold.rename({"n_items": "n_gold"}).drop("n_agree"), on="annotator_id", how="left")
-        .select("annotator_id", "vendor", "tier", "n_consensus", "consensus_agreement_rate",
-                "n_gold", "gold_agreement_rate", pl.col("n_labels").cast(pl.Int64))
+        .select(
+            "annotator_id",
+            "vendor",
+            "tier",
+            "n_consensus",
+            "consensus_agreement_rate",
+            "n_gold",
+            "gold_agreement_rate",
+            pl.col("n_labels").cast(pl.Int64),
+        )
         .sort("annotator_id")
     )
 
@@ -554,13 +626,27 @@ def annotator_agreement(labels: pl.DataFrame) -> pl.DataFrame:
 
 #: The query whose result each KPI is computed from (see metrics.kpi_table).
 SOURCE_QUERY: dict[str, str] = {
-    **{k: "annotation_kpi_counts" for k in (
-        "accepted_label_error_rate", "rework_rate", "gold_accuracy", "programmatic_accuracy",
-        "precheck_pass_rate", "final_overturn_rate", "cost_per_accepted_label", "accepted",
-    )},
-    **{k: "item_label_counts" for k in (
-        "disagreement_rate", "pairwise_agreement", "krippendorff_alpha",
-    )},
+    **{
+        k: "annotation_kpi_counts"
+        for k in (
+            "accepted_label_error_rate",
+            "rework_rate",
+            "gold_accuracy",
+            "programmatic_accuracy",
+            "precheck_pass_rate",
+            "final_overturn_rate",
+            "cost_per_accepted_label",
+            "accepted",
+        )
+    },
+    **{
+        k: "item_label_counts"
+        for k in (
+            "disagreement_rate",
+            "pairwise_agreement",
+            "krippendorff_alpha",
+        )
+    },
     "specialist_review_time_median_s": "specialist_review_times",
     "specialist_review_time_p90_s": "specialist_review_times",
     "turnaround_median_h": "turnaround_hours",
