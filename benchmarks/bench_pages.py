@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -93,25 +94,39 @@ def baseline_data(seed: int) -> Path:
     return ensure_sample(DATA_ROOT / f"sample-{BASELINE_ANNOTATIONS}", BASELINE_ANNOTATIONS, seed)
 
 
-_CHARTS_DRAWN = """() => {
-    const charts = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"]')];
-    return charts.every(c => c.querySelector('.main-svg'));
+_DONE = """([source, flags, settle]) => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    const app = document.querySelector('[data-testid="stApp"]');
+    const h1 = main && main.querySelector('h1');
+    const charts = main ? [...main.querySelectorAll('[data-testid="stPlotlyChart"]')] : [];
+    const done = !!h1 && new RegExp(source, flags).test(h1.innerText)
+        && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')
+        && !main.querySelector('[data-testid="stSkeleton"]')
+        && charts.every(c => c.querySelector('.main-svg'));
+    if (!done) { window.__kpiDoneSince = null; return false; }
+    const now = performance.now();
+    if (window.__kpiDoneSince == null) window.__kpiDoneSince = now;
+    return now - window.__kpiDoneSince >= settle;
 }"""
 
 
 def _visit(page, label: str, timeout_ms: int) -> float:
-    """Click the sidebar link ``label``; seconds until its run has finished."""
+    """Click the sidebar link ``label``; seconds from the click until the page's title
+    is shown, Streamlit's run has finished and every plotly chart has drawn (the first
+    moment all of these hold, confirmed 150 ms later)."""
     link = page.locator(NAV_LINK).filter(has_text=label).first
     link.wait_for(state="visible")
+    page.evaluate("() => { window.__kpiDoneSince = null; }")
     started = page.evaluate("() => performance.now()")
     link.click()
-    wait_for_run(page, title=label, timeout_ms=timeout_ms)
-    # wait_for_run returns after the app has been idle for a short settle time;
-    # the idle moment itself is window.__kpiIdleSince (same clock as `started`).
-    page.wait_for_function(_CHARTS_DRAWN, polling=25, timeout=timeout_ms)
-    idle = page.evaluate("() => window.__kpiIdleSince")
-    end = idle if idle is not None else page.evaluate("() => performance.now()")
-    return (end - started) / 1000.0
+    try:
+        page.wait_for_function(_DONE, arg=[re.escape(label), "", 150], polling=25,
+                               timeout=timeout_ms)
+    except Exception as error:
+        raise RuntimeError(f"{label!r} did not finish within {timeout_ms / 1000:.0f} s "
+                           f"(main heading {main_title(page)!r})") from error
+    return (page.evaluate("() => window.__kpiDoneSince") - started) / 1000.0
 
 
 class Target:
@@ -176,6 +191,8 @@ def measure(datasets: dict[str, Path], runs: int, only: list[str] | None
                         labels.append(label)
             if only:
                 labels = [lbl for lbl in labels if any(o.lower() in lbl.lower() for o in only)]
+                for target in targets.values():
+                    target.times = {k: v for k, v in target.times.items() if k in labels}
             # The landing page has already rendered once: come back to it last, so its
             # "cold" visit is a page switch like the others.
             order = labels[1:] + labels[:1] if len(labels) > 1 else labels
