@@ -79,8 +79,24 @@ class Server:
 
 def start_server(data: Path, log: Path, port: int | None = None,
                  timeout_s: float = SERVER_START_TIMEOUT_S) -> Server:
-    """Start ``kpi serve data --port P`` in a new process group and wait until healthy."""
-    port = port or free_port()
+    """Start ``kpi serve data --port P`` in a new process group and wait until healthy.
+
+    Without ``port`` a free one is picked, and picked again (up to 3 times) should
+    another process take it before Streamlit binds it."""
+    for attempt in range(3):
+        try:
+            return _start_server(data, log, port or free_port(), timeout_s)
+        except PortTaken:
+            if port is not None or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def _start_server(data: Path, log: Path, port: int, timeout_s: float) -> Server:
     url = f"http://127.0.0.1:{port}"
     log.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("wb")
@@ -97,8 +113,11 @@ def start_server(data: Path, log: Path, port: int | None = None,
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"kpi serve exited with code {process.returncode} before "
-                               f"answering on {url}:\n{server.log_tail()}")
+            tail = server.log_tail()
+            taken = "is not available" in tail or "already in use" in tail
+            error = PortTaken if taken else RuntimeError
+            raise error(f"kpi serve exited with code {process.returncode} before "
+                        f"answering on {url}:\n{tail}")
         if _health(url) == "ok":
             return server
         time.sleep(0.2)
