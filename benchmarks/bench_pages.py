@@ -269,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
               f" {_fmt(page_times.cold_s):>7} {_fmt(base_warm):>10} {ratio:>6}")
         if page_times.error:
             print(f"    error: {page_times.error}")
+    print("cold s: the first visit after the server started (the landing page had rendered "
+          "once already); warm s is what a page switch costs once caches are filled.")
     return 1 if failed else 0
 
 
