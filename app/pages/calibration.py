@@ -225,7 +225,7 @@ disputed = view.disputed
 if disputed.is_empty():
     widgets.empty("No item of this week has two annotators who disagree.")
 else:
-    st.dataframe(
+    widgets.table(
         disputed.select(
             "rank",
             "item_id",
@@ -238,14 +238,9 @@ else:
             "decided_label",
             "decided_week",
         ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "spread": st.column_config.NumberColumn("spread", format="percent"),
-            "score": st.column_config.NumberColumn("score", format="%.2f"),
-        },
+        f"disputed items {week}",
+        download_frame=disputed,
     )
-    widgets.download(disputed, f"disputed items {week}")
     for row in disputed.to_dicts():
         title = f"{row['rank']}. {row['item_id']} — {row['label_counts']}" + (
             f" · decided: {row['decided_label']}" if row["is_decided"] else ""
@@ -346,16 +341,13 @@ st.markdown(f"**Decided for {week}**")
 if decided.is_empty():
     st.caption("Nothing recorded for this week yet.")
 else:
-    st.dataframe(
-        decided.select("item_id", "agreed_label", "note", "recorded_at"),
-        hide_index=True,
-        width="stretch",
+    widgets.table(
+        decided.select("item_id", "agreed_label", "note", "recorded_at"), f"decisions {week}"
     )
 earlier = view.decisions.filter(pl.col("week") != week)
 if not earlier.is_empty():
     with st.expander(f"Decided in other weeks ({earlier.height})"):
-        st.dataframe(
+        widgets.table(
             earlier.select("week", "item_id", "agreed_label", "note", "recorded_at"),
-            hide_index=True,
-            width="stretch",
+            "earlier decisions",
         )

@@ -68,6 +68,19 @@ COLUMN_TITLES = {
     "gold_rate": "Agrees with gold",
     "n_consensus": "Items with a consensus",
     "n_given": "Labels given",
+    "item_id": "Item",
+    "label_counts": "Labels given (count)",
+    "spread": "Spread",
+    "gold_label": "Gold label",
+    "is_decided": "Decided",
+    "decided_label": "Agreed label",
+    "decided_week": "Decided in",
+    "agreed_label": "Agreed label",
+    "recorded_at": "Recorded at (UTC)",
+    "submitted_at": "Submitted at (UTC)",
+    "reviewed_at": "Reviewed at (UTC)",
+    "annotation_id": "Annotation",
+    "week": "ISO week",
 }
 
 
@@ -84,6 +97,7 @@ COLUMN_UNITS: dict[str, Unit] = {
     "resolution_h": "hours",
     "consensus_rate": "rate",
     "gold_rate": "rate",
+    "spread": "rate",
 }
 
 
@@ -96,6 +110,9 @@ def title(kpi: str) -> str:
 
 
 def unit(kpi: str) -> Unit | None:
+    for bound in ("_ci_low", "_ci_high"):  # an interval bound is in its KPI's unit
+        if kpi.endswith(bound):
+            return unit(kpi.removesuffix(bound))
     if kpi in KPIS:
         return KPIS[kpi].unit
     if kpi in EXTRA:
@@ -317,6 +334,15 @@ def table(
                 pl.col(column).map_elements(lambda v, c=column: fmt(c, v), return_dtype=pl.String)
                 .fill_null(NOT_AVAILABLE)
             )
+    # Text columns: a missing value reads as a dash, booleans as yes / no.
+    shown = shown.with_columns(
+        *(pl.col(c).fill_null("—") for c, t in shown.schema.items() if t == pl.String),
+        *(
+            pl.col(c).replace_strict({True: "yes", False: "no"}, default="—", return_dtype=pl.String)
+            for c, t in shown.schema.items()
+            if t == pl.Boolean
+        ),
+    )
     shown = shown.rename({c: title(c) for c in frame.columns})
     helps = {
         title(c): st.column_config.Column(help=_column_help(c))
@@ -389,8 +415,9 @@ def problems_page(loaded: Loaded) -> None:
     st.title("The data cannot be shown yet")
     root = loaded.source.data_dir
     st.error(
-        f"**{len(problems)} problem{'s' if len(problems) != 1 else ''}** keep the dashboard from "
-        f"opening on the data directory `{root}`. Fix them (edit the files) and reload this page.",
+        f"**{len(problems)} problem{'s keep' if len(problems) != 1 else ' keeps'}** the dashboard "
+        f"from opening on the data directory `{root}`. Fix "
+        f"{'them' if len(problems) != 1 else 'it'} (edit the files) and reload this page.",
         icon=":material/report:",
     )
     hints = {hint for key, hint in _HINTS if any(key in p.reason for p in problems)}
@@ -407,7 +434,11 @@ def problems_page(loaded: Loaded) -> None:
         schema={"file": pl.String, "row": pl.Int64, "column": pl.String, "reason": pl.String},
         orient="row",
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    # A problem with a whole file has no row or column: show a dash, not "None".
+    shown = frame.with_columns(
+        pl.col("row").cast(pl.String).fill_null("—"), pl.col("column").fill_null("—")
+    )
+    st.dataframe(shown, hide_index=True, width="stretch")
     download(frame, "validation-report")
 
 
