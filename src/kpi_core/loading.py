@@ -19,6 +19,7 @@ metrics report the KPIs that need an absent table as null, never 0.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,6 +284,21 @@ def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
     return source.scan_sql()
 
 
+#: An optional cap on DuckDB's memory (e.g. "4GB"); past it DuckDB spills to disk.
+#: Unset, DuckDB's default applies (80% of RAM), which is fastest.
+MEMORY_LIMIT = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT")
+
+
+def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection set up as every part of the project expects: UTC, and
+    the memory cap when one is set."""
+    con = duckdb.connect(database)
+    con.execute("set TimeZone = 'UTC'")
+    if MEMORY_LIMIT:
+        con.execute("set memory_limit = $limit", {"limit": MEMORY_LIMIT})
+    return con
+
+
 def open_dataset(
     root: Path | str,
     *,
@@ -297,8 +313,7 @@ def open_dataset(
     """
     root = Path(root)
     sources = discover(root)
-    con = duckdb.connect(database)
-    con.execute("set TimeZone = 'UTC'")
+    con = connect(database)
     dataset = Dataset(root=root, con=con, sources=sources)
     problems: list[Problem] = []
     for name, table in TABLES.items():

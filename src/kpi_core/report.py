@@ -189,6 +189,8 @@ def write_report(
         steps.update()
 
     aggs = aggregates.fetch(dataset, as_of=moment, on_step=step)
+    # Everything the report needs has left DuckDB: free its tables before polars works.
+    dataset.con.close()
     if aggs.errors:
         steps.close()
         raise next(iter(aggs.errors.values()))
