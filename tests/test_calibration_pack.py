@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import textwrap
 import zipfile
 from pathlib import Path
@@ -233,57 +236,31 @@ def _chromium() -> Path:
     return CHROMIUM
 
 
+@pytest.mark.browser
 def test_html_opens_offline_in_headless_chromium_and_shows_every_chart(written, tmp_path):
     chromium = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("playwright.sync_api")
     out, _ = written
-    html_file = out / "calibration-2026-W07.html"
-    expected = html_file.read_text(encoding="utf-8").count('class="plotly-graph-div"')
-    outside, errors = [], []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1000, "height": 1400}, offline=True)
-            page = context.new_page()
-
-            def block(route):
-                if route.request.url.startswith("file:"):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
-
-            page.route("**/*", block)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(html_file.as_uri())
-            page.wait_for_function(
-                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {2 * expected}",
-                timeout=30_000,
-            )
-            charts = page.evaluate(
-                """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => ({
-                    id: d.id,
-                    svg: d.querySelectorAll('.main-svg').length,
-                    marks: d.querySelectorAll('.scatterlayer .trace, .heatmaplayer image, '
-                                               + '.heatmaplayer .hm, .annotation').length,
-                    width: d.getBoundingClientRect().width,
-                    height: d.getBoundingClientRect().height}))"""
-            )
-            shot = tmp_path / "calibration-pack.png"
-            page.screenshot(path=str(shot), full_page=True)
-            # A4 portrait with 12 mm margins leaves 186 mm: about 703 CSS px
-            page.emulate_media(media="print")
-            page.set_viewport_size({"width": 703, "height": 1000})
-            print_widths = page.evaluate(
-                "() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
-                ".map(d => d.getBoundingClientRect().width)"
-            )
-            print_page_width = page.evaluate("() => document.documentElement.scrollWidth")
-            pdf = page.pdf(format="A4", print_background=True)
-        finally:
-            browser.close()
+    shot = tmp_path / "calibration-pack.png"
+    # A child process: Playwright's sync API will not start where another test left
+    # an event loop (the session-wide browser of tests/browser, Streamlit's AppTest).
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).parent / "render_html.py"),
+            str(chromium),
+            str(out / "calibration-2026-W07.html"),
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    outside, errors, charts = result["outside"], result["errors"], result["charts"]
+    print_widths, print_page_width = result["print_widths"], result["print_page_width"]
+    expected = result["expected"]
     assert outside == [] and errors == []
     assert len(charts) == expected == 5
     for chart in charts:
@@ -292,7 +269,7 @@ def test_html_opens_offline_in_headless_chromium_and_shows_every_chart(written, 
     # printed on A4 every chart and every table fits the page width
     assert max(print_widths) <= 703
     assert print_page_width <= 703
-    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 3
+    assert result["is_pdf"] and result["pdf_pages"] >= 3
     assert shot.stat().st_size > 50_000
     artifacts = Path(__file__).parent / "artifacts"
     if artifacts.is_dir():
