@@ -66,7 +66,8 @@ def agreement_kpis(
     if "annotator_id" in by:
         raise ValueError("agreement is undefined within one annotator; see metrics.kpi_table")
     keys = group_keys(by)
-    counts = unit_label_counts(item_labels, by)
+    # Collected once: both the pair counts and alpha read it (lazily it would run twice).
+    counts = unit_label_counts(item_labels, by).collect().lazy()
     per_item = counts.group_by([*keys, "item_id"]).agg(
         pl.col("n_annotators").sum().alias("m"),
         (pl.col("n_annotators") * (pl.col("n_annotators") - 1)).sum().alias("agree2"),
