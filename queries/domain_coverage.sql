@@ -40,3 +40,4 @@ final as (
 )
 
 select * from final
+order by domain, difficulty nulls first, risk_class nulls first

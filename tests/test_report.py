@@ -162,3 +162,32 @@ def test_levels_other_than_nominal_need_numeric_labels(tiny_dir, capsys):
     code, _, err = run_report(capsys, str(tiny_dir), "--level", "ordinal")
     assert code == 1
     assert "level ordinal reads labels as numbers" in err
+
+
+def _same(a, b, path="report"):
+    """Equal, floats to 1e-9 (parallel sums may add in another order)."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            _same(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12), path
+    else:
+        assert a == b, path
+
+
+def test_the_report_is_the_same_whatever_the_file_format(tmp_path, capsys):
+    from kpi_core.sampling import write_sample
+
+    reports = {}
+    for fmt in ("csv", "jsonl", "parquet"):
+        write_sample(tmp_path / fmt, 3_000, seed=11, fmt=fmt, progress=False)
+        code, out, _ = run_report(capsys, str(tmp_path / fmt))
+        assert code == 0
+        reports[fmt] = json.loads(out)
+    _same(reports["csv"], reports["parquet"])
+    _same(reports["jsonl"], reports["parquet"])

@@ -273,7 +273,7 @@ def alpha_trend(
         seed=seed,
     )
     return (
-        frame.join(alphas, on="week_start", how="left")
+        frame.join(alphas, on="week_start", how="left", maintain_order="left")
         .with_columns(
             pl.col("n_pairable", "n_units").fill_null(0),
             iso_week().alias("week"),
@@ -443,7 +443,7 @@ def agreement_drift(
             is_week.sum().cast(pl.Int64).alias("n_labels_week"),
         )
         .filter(pl.col("n_labels_week") > 0)
-        .join(counts, on=by, how="left")
+        .join(counts, on=by, how="left", maintain_order="left")
         .with_columns(pl.col(_COUNT_COLUMNS).fill_null(0))
     )
     rates = []
@@ -624,7 +624,7 @@ def disputed_items(
     )
     ranked = (
         per_item.join(item_info, on="item_id")
-        .join(latest, on="item_id", how="left")
+        .join(latest, on="item_id", how="left", maintain_order="left")
         .with_columns(weight.alias("risk_weight"))
         .with_columns((pl.col("spread") * pl.col("risk_weight")).alias("score"))
         .sort(["score", "n_annotators", "item_id"], descending=[True, True, False])
@@ -750,6 +750,7 @@ def promoted_this_week(
             before.with_columns(pl.lit(False).alias("is_newly_promoted")),
             on=list(SLICE),
             how="left",
+            maintain_order="left",
             nulls_equal=True,
         )
         .with_columns(pl.col("is_newly_promoted").fill_null(True))

@@ -27,8 +27,9 @@ def defect_turnaround(defects: pl.LazyFrame) -> pl.DataFrame:
     )
     every = pl.LazyFrame({"severity": list(SEVERITIES)})
     return (
-        every.join(counts, on="severity", how="left")
-        .join(medians, on="severity", how="left")
+        every.join(counts, on="severity", how="left", maintain_order="left")
+        .join(medians, on="severity", how="left", maintain_order="left")
         .with_columns(pl.col("n_resolved", "n_open").fill_null(0).cast(pl.Int64))
+        .sort("severity")
         .collect()
     )

@@ -131,7 +131,7 @@ def slice_grid(slices: pl.DataFrame, kpi: str) -> pl.DataFrame:
         if slices.height
         else pl.DataFrame(schema={"domain": pl.String, "difficulty": pl.String})
     )
-    grid = frame.join(wide, on=["domain", "difficulty"], how="left")
+    grid = frame.join(wide, on=["domain", "difficulty"], how="left", maintain_order="left")
     for risk in risks:
         if risk not in grid.columns:
             grid = grid.with_columns(pl.lit(None, pl.Float64).alias(risk))
@@ -327,7 +327,7 @@ def weighted_histogram(
     counts = data.group_by(index.alias("bin")).agg(pl.col(weight).sum().alias("n"))
     every = pl.DataFrame({"bin": list(range(bins))}, schema={"bin": pl.Int64})
     return (
-        every.join(counts, on="bin", how="left")
+        every.join(counts, on="bin", how="left", maintain_order="left")
         .with_columns(pl.col("n").fill_null(0).cast(pl.Int64))
         .select(
             (low + pl.col("bin") * width).alias("bin_start"),
@@ -568,6 +568,7 @@ def kappa_grid(pairs: pl.DataFrame) -> tuple[list[str], pl.DataFrame, pl.DataFra
             else pl.DataFrame(schema={"annotator": pl.String}),
             on="annotator",
             how="left",
+            maintain_order="left",
         )
         for name in names:
             if name not in grid.columns:
@@ -605,8 +606,14 @@ def annotator_agreement(labels: pl.DataFrame) -> pl.DataFrame:
             consensus.rename({"n_items": "n_consensus"}).drop("n_agree"),
             on="annotator_id",
             how="left",
+            maintain_order="left",
         )
-        .join(gold.rename({"n_items": "n_gold"}).drop("n_agree"), on="annotator_id", how="left")
+        .join(
+            gold.rename({"n_items": "n_gold"}).drop("n_agree"),
+            on="annotator_id",
+            how="left",
+            maintain_order="left",
+        )
         .select(
             "annotator_id",
             "vendor",
