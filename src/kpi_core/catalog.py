@@ -179,6 +179,3 @@ KPIS: dict[str, Kpi] = {
         ),
     )
 }
-
-#: The KPIs every row of the JSON report carries (interfaces.md), in order.
-REPORT_KPIS = tuple(KPIS)

@@ -55,17 +55,13 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-DOMAIN_EXAMPLES = ("stem", "coding", "finance", "medicine")
 DIFFICULTIES = ("easy", "medium", "hard")
 RISK_CLASSES = ("low", "medium", "high")
 TIERS = ("generalist", "specialist", "programmatic")
-HUMAN_TIERS = ("generalist", "specialist")
 STAGES = ("precheck", "final")
 VERDICTS = ("accept", "reject", "fix")
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 TRIAGE = ("automate", "generalist", "specialist")
-#: What a missing slice part reads as.
-UNKNOWN = "unknown"
 
 TABLES: dict[str, Table] = {
     t.name: t
