@@ -241,3 +241,14 @@ def test_coverage_and_defects_and_model_lift(tiny):
     assert defects["age_h"].to_list()[2] == pytest.approx(96.0)
     lift = tiny.frames["model_lift"]
     assert lift["lift"].to_list()[1] == pytest.approx(0.05)
+
+
+def test_a_failed_query_leaves_its_counts_null_not_zero(tiny):
+    broken = aggregates.Aggregates(
+        as_of=tiny.as_of,
+        present=tiny.present,
+        frames={k: v for k, v in tiny.frames.items() if k != "annotation_kpi_counts"},
+    )
+    row = kpi_table(broken).to_dicts()[0]
+    assert row["accepted"] is None  # not 0: the query behind it did not run
+    assert row["review_backlog"] == 3  # its own query ran

@@ -9,21 +9,28 @@ import polars as pl
 from kpi_core.aggregates import Aggregates
 from kpi_core.agreement import AGREEMENT_COLUMNS, Level, agreement_kpis, non_numeric_labels
 from kpi_core.backlog import AGE_BUCKETS, review_backlog
-from kpi_core.catalog import KPIS
+from kpi_core.catalog import KPIS, Kpi
 from kpi_core.durations import specialist_review_time, turnaround
 from kpi_core.grouping import Filters, finish_keys, group_keys
 from kpi_core.ops import annotation_kpis
 from kpi_core.problems import DataError, Problem
 
-#: Every KPI column, so a table has the same columns whichever queries failed.
-ALL_COLUMNS = tuple(
-    c
-    for k in KPIS.values()
-    for c in (k.name, *((f"{k.name}_ci_low", f"{k.name}_ci_high") if k.has_interval else ()))
-)
 
-#: Counts that are 0, not null, for an empty group (when their table exists).
-_ZERO_FOR_EMPTY = ("accepted", "review_backlog", *AGE_BUCKETS)
+def _columns(kpi: Kpi) -> tuple[str, ...]:
+    """A KPI's column and, for rates with an interval, its bounds."""
+    bounds = (f"{kpi.name}_ci_low", f"{kpi.name}_ci_high") if kpi.has_interval else ()
+    return (kpi.name, *bounds)
+
+
+#: Every KPI column, so a table has the same columns whichever queries failed.
+ALL_COLUMNS = tuple(c for k in KPIS.values() for c in _columns(k))
+
+#: Counts that are 0, not null, for an empty group, by the query that counts them
+#: (when that query failed they stay null: not available, never 0).
+_ZERO_FOR_EMPTY = {
+    "annotation_kpi_counts": ("accepted",),
+    "review_backlog": ("review_backlog", *AGE_BUCKETS),
+}
 
 
 def _filtered(aggs: Aggregates, name: str, filters: Filters) -> pl.LazyFrame:
@@ -90,14 +97,15 @@ def kpi_table(
     for column in (*AGREEMENT_COLUMNS, *ALL_COLUMNS):
         if column not in table.columns and column not in keys:
             table = table.with_columns(pl.lit(None, pl.Float64).alias(column))
-    table = table.with_columns(pl.col(c).fill_null(0) for c in _ZERO_FOR_EMPTY)
+    table = table.with_columns(
+        pl.col(c).fill_null(0)
+        for query, counts in _ZERO_FOR_EMPTY.items()
+        if aggs.ok(query)
+        for c in counts
+    )
     for kpi in KPIS.values():
         if not aggs.has(*kpi.needs):
-            nulls = [
-                kpi.name,
-                *([f"{kpi.name}_ci_low", f"{kpi.name}_ci_high"] if kpi.has_interval else []),
-            ]
-            table = table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in nulls)
+            table = table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in _columns(kpi))
     if not aggs.has("reviews"):
         table = table.with_columns(pl.lit(None, pl.Int64).alias(c) for c in AGE_BUCKETS)
     table = finish_keys(table.lazy(), by).collect()
