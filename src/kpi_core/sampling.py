@@ -48,6 +48,7 @@ import polars as pl
 from tqdm import tqdm
 
 from kpi_core.contract import DIFFICULTIES, FORMATS, RISK_CLASSES, SEVERITIES, TABLES, TRIAGE
+from kpi_core.grouping import iso_week_label
 from kpi_core.problems import DataError, Problem
 
 # --- calendar ----------------------------------------------------------------------------
@@ -150,11 +151,6 @@ def _verdicts(rng, wrong, accept_ok, fix_ok, accept_wrong, fix_wrong) -> np.ndar
     accept = np.where(wrong, accept_wrong, accept_ok)
     fix = np.where(wrong, fix_wrong, fix_ok)
     return np.where(u < accept, _ACCEPT, np.where(u < accept + fix, _FIX, _REJECT)).astype(np.int8)
-
-
-def _iso_week(t: datetime) -> str:
-    year, week, _ = t.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 # --- generation --------------------------------------------------------------------------
@@ -819,7 +815,7 @@ def _shard(pool: _Pool, seed: int, index: int, n: int, ann0: int) -> _ShardResul
         c_item, c_t, c_note = shard.calibration(rng)
         calibration = pl.DataFrame(
             {
-                "week": [_iso_week(datetime.fromtimestamp(int(t), UTC)) for t in c_t],
+                "week": [iso_week_label(datetime.fromtimestamp(int(t), UTC)) for t in c_t],
                 "item": shard.item_number[c_item],
                 "agreed_label": shard.i_true[c_item],
                 "note": c_note,
