@@ -201,7 +201,7 @@ def worst_items(source: Source, chosen: tuple[tuple[str, str], ...], filters: Fi
 @st.cache_data(max_entries=64, show_spinner=False)
 def backlog_stages(source: Source, by: tuple[str, ...], filters: Filters) -> pl.DataFrame:
     frame = _load(source).aggs["review_backlog"]
-    frame = frame.filter(filters.predicate(frame.collect_schema().names()))
+    frame = filters.apply(frame)
     return backlog_by_stage(frame, by).collect()
 
 
@@ -216,7 +216,7 @@ def oldest_waiting(source: Source, filters: Filters) -> pl.DataFrame:
 @st.cache_data(max_entries=64, show_spinner=False)
 def review_time_histogram(source: Source, filters: Filters) -> pl.DataFrame:
     frame = _load(source).aggs["specialist_review_times"]
-    frame = frame.filter(filters.predicate(frame.collect_schema().names()))
+    frame = filters.apply(frame)
     return views.weighted_histogram(frame, "duration_s", "n_reviews")
 
 
@@ -249,7 +249,7 @@ def annotator_agreement(source: Source, filters: Filters) -> pl.DataFrame:
 def filtered(source: Source, name: str, filters: Filters) -> pl.DataFrame:
     """One aggregate frame with the filters applied (small frames only)."""
     frame = _load(source).aggs[name]
-    return frame.filter(filters.predicate(frame.collect_schema().names())).collect()
+    return filters.apply(frame).collect()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -42,6 +42,10 @@ class Filters:
     tiers: tuple[str, ...] = ()
     dataset_versions: tuple[str, ...] = ()
 
+    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """``frame`` narrowed by whichever of the filter's columns it has."""
+        return frame.filter(self.predicate(frame.collect_schema().names()))
+
     def predicate(self, columns: Sequence[str]) -> pl.Expr:
         """The filter as one expression over whichever of its columns a frame has."""
         conditions = [pl.lit(True)]

@@ -33,11 +33,6 @@ _ZERO_FOR_EMPTY = {
 }
 
 
-def _filtered(aggs: Aggregates, name: str, filters: Filters) -> pl.LazyFrame:
-    frame = aggs[name]
-    return frame.filter(filters.predicate(frame.collect_schema().names()))
-
-
 def kpi_table(
     aggs: Aggregates,
     by: Sequence[str] = (),
@@ -76,9 +71,7 @@ def kpi_table(
     if "annotator_id" not in by:
         builders["item_label_counts"] = lambda f: agreement_kpis(f, by, level=level)
     # A query that failed leaves its KPIs null; aggs.errors says why.
-    parts = [
-        build(_filtered(aggs, name, filters)) for name, build in builders.items() if aggs.ok(name)
-    ]
+    parts = [build(filters.apply(aggs[name])) for name, build in builders.items() if aggs.ok(name)]
     collected = pl.collect_all(parts)
     if keys:
         table = pl.concat([p.select(keys) for p in collected]).unique()

@@ -171,7 +171,7 @@ def worst_items(
     """
     frame = item_labels
     if filters is not None:
-        frame = frame.filter(filters.predicate(frame.collect_schema().names()))
+        frame = filters.apply(frame)
     if chosen:
         frame = frame.filter(*(pl.col(k) == v for k, v in chosen.items()))
     keys = ["item_id", *SLICE]
@@ -280,7 +280,7 @@ def alpha_with_interval(
     """
     frame = item_labels
     if filters is not None:
-        frame = frame.filter(filters.predicate(frame.collect_schema().names()))
+        frame = filters.apply(frame)
     keys = ["week_start" if b == "week" else b for b in by]
     counts = unit_label_counts(frame, by)
     result = bootstrap_alpha(
@@ -372,7 +372,7 @@ def oldest_waiting(
     """
     frame = waiting.filter(pl.col("stage") == stage)
     if filters is not None:
-        frame = frame.filter(filters.predicate(frame.collect_schema().names()))
+        frame = filters.apply(frame)
     return (
         frame.sort(["age_h", "annotation_id"], descending=[True, False], nulls_last=True)
         .head(limit)
@@ -529,7 +529,7 @@ def annotator_labels(annotations: pl.DataFrame, filters: Filters | None = None) 
     """
     frame = annotations.lazy().filter(pl.col("is_item_label"))
     if filters is not None:
-        frame = frame.filter(filters.predicate(frame.collect_schema().names()))
+        frame = filters.apply(frame)
     return frame.select([c for c in LABEL_COLUMNS if c != "is_item_label"]).collect()
 
 
