@@ -27,21 +27,13 @@ from __future__ import annotations
 
 import polars as pl
 
+from kpi_core.frames import Frame, as_lazy, like
+
 __all__ = ["cohen_kappa_pairs", "consensus_agreement", "fleiss_kappa", "gold_agreement"]
-
-Frame = pl.DataFrame | pl.LazyFrame
-
-
-def _lazy(frame: Frame) -> pl.LazyFrame:
-    return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-
-
-def _like(result: pl.LazyFrame, frame: Frame) -> Frame:
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
 
 
 def _labels(frame: Frame, unit: str, coder: str, value: str) -> pl.LazyFrame:
-    lf = _lazy(frame)
+    lf = as_lazy(frame)
     schema = lf.collect_schema()
     missing = [c for c in (unit, coder, value) if c not in schema]
     if missing:
@@ -119,7 +111,7 @@ def cohen_kappa_pairs(
         )
         .sort(a, b)
     )
-    return _like(out, frame)
+    return like(out, frame)
 
 
 def fleiss_kappa(
@@ -259,7 +251,7 @@ def gold_agreement(
     labels = _labels(frame, unit, coder, value)
     dtype = labels.collect_schema()[value]
     answers = (
-        _lazy(gold)
+        as_lazy(gold)
         .select(unit, pl.col(gold_value).cast(dtype).alias("__gold__"))
         .filter(pl.col("__gold__").is_not_null())
     )
@@ -291,4 +283,4 @@ def _rates(
         )
         .sort(coder)
     )
-    return _like(out, frame)
+    return like(out, frame)

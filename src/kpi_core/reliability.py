@@ -62,6 +62,8 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from kpi_core.frames import Frame, as_lazy, like
+
 __all__ = [
     "Level",
     "alpha_from_value_counts",
@@ -72,7 +74,6 @@ __all__ = [
 ]
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
-Frame = pl.DataFrame | pl.LazyFrame
 
 # Internal column names (the user's `by` columns keep theirs).
 _G = "__group__"  # a group's id: one integer key in place of the `by` columns
@@ -92,15 +93,6 @@ _DISTANCES: dict[str, Distance] = {
 
 
 # --------------------------------------------------------------------------- input
-
-
-def _lazy(frame: Frame) -> pl.LazyFrame:
-    return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-
-
-def _like(result: pl.LazyFrame, frame: Frame) -> Frame:
-    """Eager in, eager out; lazy in, lazy out."""
-    return result.collect() if isinstance(frame, pl.DataFrame) else result
 
 
 def _columns(lf: pl.LazyFrame, needed: Sequence[str], what: str) -> pl.Schema:
@@ -140,7 +132,7 @@ def _rows_from_labels(
     frame: Frame, by: Sequence[str], unit: str, coder: str, value: str, level: str
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
     """Long-form labels -> value counts ``[*key, _U, _V, _N]`` (one row per unit and value)."""
-    lf = _lazy(frame)
+    lf = as_lazy(frame)
     schema = _columns(lf, [*by, unit, coder, value], "labels")
     lf, groups, key = _with_group_ids(lf, by)
     rows = (
@@ -156,7 +148,7 @@ def _rows_from_counts(
     counts: Frame, by: Sequence[str], unit: str, value: str, count: str, level: str
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
     """Value counts, normalised to ``[*key, _U, _V, _N]``; rows repeating a (unit, value) summed."""
-    lf = _lazy(counts)
+    lf = as_lazy(counts)
     schema = _columns(lf, [*by, unit, value, count], "value counts")
     lf, groups, key = _with_group_ids(lf, by)
     rows = (
@@ -192,9 +184,9 @@ def value_counts(
     DataFrame or LazyFrame (as given)
         One row per ``(*by, unit, value)`` with ``count`` (Int64) = the number of rows.
     """
-    lf = _lazy(frame).filter(pl.col(value).is_not_null())
+    lf = as_lazy(frame).filter(pl.col(value).is_not_null())
     out = lf.group_by([*by, unit, value]).agg(pl.len().cast(pl.Int64).alias(count))
-    return _like(out, frame)
+    return like(out, frame)
 
 
 # ---------------------------------------------------------------- per-level sums
@@ -473,7 +465,7 @@ def alpha_from_value_counts(
         values) and ``n_units`` (Int64, units with >= 2 values).
     """
     rows, groups, key = _rows_from_counts(counts, by, unit, value, count, level)
-    return _like(_alpha_frame(rows, groups, key, by, level), counts)
+    return like(_alpha_frame(rows, groups, key, by, level), counts)
 
 
 def grouped_krippendorff_alpha(
@@ -507,7 +499,7 @@ def grouped_krippendorff_alpha(
         ``n_pairable``, ``n_units``; one row per group, sorted by ``by``.
     """
     rows, groups, key = _rows_from_labels(frame, by, unit, coder, value, level)
-    return _like(_alpha_frame(rows, groups, key, by, level), frame)
+    return like(_alpha_frame(rows, groups, key, by, level), frame)
 
 
 def krippendorff_alpha(
