@@ -303,12 +303,13 @@ def open_dataset(
     root: Path | str,
     *,
     database: str = ":memory:",
-    materialize: bool = False,
+    materialize: bool | None = None,
 ) -> Dataset:
     """Open ``root`` as a :class:`Dataset` of DuckDB views.
 
-    With ``materialize=True`` the typed views are stored as DuckDB tables once,
-    so that many queries over CSV or JSON files parse each file only once.
+    Materialized tables are stored as DuckDB tables once, so that the many
+    queries over them parse each file only once. By default (None) that is
+    done for CSV and JSONL tables; Parquet is cheap to scan again where it lies.
     Raises :class:`DataError` (one line per problem) for anything unreadable.
     """
     root = Path(root)
@@ -365,8 +366,9 @@ def open_dataset(
     if problems:
         con.close()
         raise DataError(problems)
-    if materialize:
-        for name in sources:
+    for name, source in sources.items():
+        text = source.format in ("csv", "jsonl")
+        if materialize or (materialize is None and text):
             con.execute(f"alter view {name} rename to typed_{name}")
             con.execute(f"create table {name} as select * from typed_{name}")
     return dataset

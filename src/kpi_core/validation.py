@@ -56,7 +56,7 @@ def validate(root: Path | str) -> list[Problem]:
     with a whole file is a :class:`Problem` whose ``row`` is None.
     """
     try:
-        dataset = open_dataset(root)
+        dataset = open_dataset(root, materialize=False)
     except DataError as error:
         return _sorted(error.problems)
     try:
