@@ -7,10 +7,12 @@ comment beside it shows the arithmetic.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import krippendorff
 import numpy as np
 import polars as pl
+import polars.testing
 import pytest
 
 from datasets import TINY, write_dataset
@@ -252,3 +254,43 @@ def test_a_failed_query_leaves_its_counts_null_not_zero(tiny):
     row = kpi_table(broken).to_dicts()[0]
     assert row["accepted"] is None  # not 0: the query behind it did not run
     assert row["review_backlog"] == 3  # its own query ran
+
+
+# --- the report's quantiles, computed in the database ---------------------------------------
+
+
+REPORT_GROUPINGS = [(), SLICE, ("week",), (*SLICE, "week")]
+QUANTILE_COLUMNS = [
+    "specialist_review_time_median_s",
+    "specialist_review_time_p90_s",
+    "turnaround_median_h",
+    "turnaround_p90_h",
+]
+
+
+@pytest.fixture(scope="module")
+def sample_both_ways():
+    """The bundled sample fetched as the dashboard does and as the report does."""
+    root = Path(__file__).resolve().parents[1] / "sample_data"
+    dashboard = aggregates.fetch(open_dataset(root))
+    report = aggregates.fetch(open_dataset(root), names=aggregates.REPORT_QUERIES)
+    return dashboard, report
+
+
+@pytest.mark.parametrize("by", REPORT_GROUPINGS, ids=lambda by: "x".join(by) or "overall")
+def test_database_quantiles_equal_the_frequency_table_ones(sample_both_ways, by):
+    # Two computations of one definition: polars over the frequency tables, and
+    # DuckDB's quantile_cont over GROUPING SETS. They must agree on every group.
+    dashboard, report = sample_both_ways
+    expected = kpi_table(dashboard, list(by)).select(*by, *QUANTILE_COLUMNS)
+    got = kpi_table(report, list(by)).select(*by, *QUANTILE_COLUMNS)
+    assert got.height == expected.height > 0
+    pl.testing.assert_frame_equal(got, expected, rel_tol=1e-12)
+
+
+def test_database_quantiles_are_only_for_the_report_groupings(sample_both_ways):
+    _, report = sample_both_ways
+    with pytest.raises(ValueError, match="not by"):
+        kpi_table(report, ["vendor"])
+    with pytest.raises(ValueError, match="to filter"):
+        kpi_table(report, filters=Filters(domains=("stem",)))

@@ -7,7 +7,7 @@ without going back to the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +23,8 @@ QUERY_NEEDS: dict[str, tuple[str, ...]] = {
     "item_label_counts": (),
     "specialist_review_times": ("reviews",),
     "turnaround_hours": ("reviews",),
+    "specialist_review_time_quantiles": ("reviews",),
+    "turnaround_quantiles": ("reviews",),
     "review_backlog": ("reviews",),
     "oldest_waiting_annotations": ("reviews",),
     "domain_coverage": ("reviews", "targets"),
@@ -30,6 +32,25 @@ QUERY_NEEDS: dict[str, tuple[str, ...]] = {
     "model_lift": ("benchmarks",),
 }
 _TAKES_AS_OF = {"review_backlog", "oldest_waiting_annotations", "defect_durations"}
+
+#: What the dashboard fetches: tables at the finest grain, from which polars computes
+#: any grouping under any filter (durations as frequency tables, for exact quantiles).
+DASHBOARD_QUERIES = tuple(q for q in QUERY_NEEDS if not q.endswith("_quantiles"))
+
+#: What ``kpi report`` fetches: the same counts, but the durations' quantiles
+#: already computed in the database for the report's groupings. Their frequency
+#: tables hold a row per distinct duration, the largest frames by far on big data,
+#: and the report needs none of the dashboard's free groupings.
+REPORT_QUERIES = (
+    "annotation_kpi_counts",
+    "item_label_counts",
+    "specialist_review_time_quantiles",
+    "turnaround_quantiles",
+    "review_backlog",
+    "domain_coverage",
+    "defect_durations",
+    "model_lift",
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +84,9 @@ def fetch(
     *,
     as_of: datetime | None = None,
     on_step: Callable[[str], None] | None = None,
+    names: Sequence[str] = DASHBOARD_QUERIES,
 ) -> Aggregates:
-    """Run every KPI query over ``dataset`` and keep the results.
+    """Run the KPI queries ``names`` over ``dataset`` and keep the results.
 
     ``as_of`` defaults to the latest timestamp in the data; ``on_step`` is told
     the name of each query before it runs (for a progress bar). A query that
@@ -77,14 +99,14 @@ def fetch(
     try:
         queries.register_models(dataset.con, materialize=True)
     except QueryError as error:
-        errors = {name: error for name in QUERY_NEEDS}
+        errors = {name: error for name in names}
     if as_of is None:
         try:
             as_of = data_as_of(dataset)
         except QueryError as error:
             errors.setdefault("data_as_of", error)
     frames = {}
-    for name in QUERY_NEEDS:
+    for name in names:
         if name in errors:
             continue
         if on_step:

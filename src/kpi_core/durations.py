@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from kpi_core.grouping import group_keys
+from kpi_core.grouping import SLICE, group_keys
 from kpi_core.stats import weighted_quantiles
 
 
@@ -37,3 +37,34 @@ def turnaround(turnaround_hours: pl.LazyFrame, by: Sequence[str] = ()) -> pl.Laz
         "n_annotations",
         {"turnaround_median_h": 0.5, "turnaround_p90_h": 0.9},
     )
+
+
+#: The groupings the ``*_quantiles`` queries compute, as sets of frame columns.
+PRECOMPUTED_GROUPINGS = (
+    frozenset(),
+    frozenset(SLICE),
+    frozenset({"week_start"}),
+    frozenset({*SLICE, "week_start"}),
+)
+
+
+def precomputed_quantiles(quantiles: pl.LazyFrame, by: Sequence[str] = ()) -> pl.LazyFrame:
+    """The rows of a ``*_quantiles`` query (SQL grouping sets) that hold grouping ``by``.
+
+    Those queries compute medians and p90s in the database for the report's
+    groupings only: overall, slice, week and slice x week. In each row the
+    columns its grouping leaves out are null, which is how the rows of ``by``
+    are told apart.
+    """
+    keys = group_keys(by)
+    dimensions = [*SLICE, "week_start"]
+    if frozenset(keys) not in PRECOMPUTED_GROUPINGS:
+        raise ValueError(
+            f"quantiles were computed in the database for overall, slice, week and "
+            f"slice x week only, not by {list(by)}; fetch the frequency tables instead"
+        )
+    held = pl.all_horizontal(
+        pl.col(d).is_not_null() if d in keys else pl.col(d).is_null() for d in dimensions
+    )
+    values = [c for c in quantiles.collect_schema().names() if c not in dimensions]
+    return quantiles.filter(held).select(*keys, *values)

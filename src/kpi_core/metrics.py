@@ -10,7 +10,7 @@ from kpi_core.aggregates import Aggregates
 from kpi_core.agreement import AGREEMENT_COLUMNS, Level, agreement_kpis, non_numeric_labels
 from kpi_core.backlog import AGE_BUCKETS, review_backlog
 from kpi_core.catalog import KPIS, Kpi
-from kpi_core.durations import specialist_review_time, turnaround
+from kpi_core.durations import precomputed_quantiles, specialist_review_time, turnaround
 from kpi_core.grouping import Filters, finish_keys, group_keys
 from kpi_core.ops import annotation_kpis
 from kpi_core.problems import DataError, Problem
@@ -33,6 +33,23 @@ _ZERO_FOR_EMPTY = {
 }
 
 
+def _duration_builders(aggs: Aggregates, by: Sequence[str], filters: Filters) -> dict:
+    """How the time KPIs are computed: from frequency tables when fetched (any
+    grouping and filter), else from quantiles the database computed (the report's)."""
+    builders = {}
+    for table, quantiles, kpi in (
+        ("specialist_review_times", "specialist_review_time_quantiles", specialist_review_time),
+        ("turnaround_hours", "turnaround_quantiles", turnaround),
+    ):
+        if aggs.ok(table) or not aggs.ok(quantiles):
+            builders[table] = lambda f, kpi=kpi: kpi(f, by)
+        elif filters == Filters():
+            builders[quantiles] = lambda f: precomputed_quantiles(f, by)
+        else:
+            raise ValueError(f"{quantiles} covers all the data; fetch {table} to filter")
+    return builders
+
+
 def kpi_table(
     aggs: Aggregates,
     by: Sequence[str] = (),
@@ -51,9 +68,8 @@ def kpi_table(
     keys = group_keys(by)
     builders = {
         "annotation_kpi_counts": lambda f: annotation_kpis(f, by),
-        "specialist_review_times": lambda f: specialist_review_time(f, by),
-        "turnaround_hours": lambda f: turnaround(f, by),
         "review_backlog": lambda f: review_backlog(f, by),
+        **_duration_builders(aggs, by, filters),
     }
     if level != "nominal" and aggs.ok("item_label_counts"):
         bad = non_numeric_labels(aggs["item_label_counts"])

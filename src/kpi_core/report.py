@@ -169,7 +169,7 @@ def write_report(
     moment = parse_timestamp(as_of) if as_of else None
     target_settings = Targets.load(targets)
     steps = tqdm(
-        total=len(aggregates.QUERY_NEEDS) + 3,
+        total=len(aggregates.REPORT_QUERIES) + 3,
         desc="report",
         unit="step",
         disable=not progress,
@@ -188,7 +188,9 @@ def write_report(
         steps.set_postfix_str(name)
         steps.update()
 
-    aggs = aggregates.fetch(dataset, as_of=moment, on_step=step)
+    aggs = aggregates.fetch(
+        dataset, as_of=moment, on_step=step, names=aggregates.REPORT_QUERIES
+    )
     # Everything the report needs has left DuckDB: free its tables before polars works.
     dataset.con.close()
     if aggs.errors:
