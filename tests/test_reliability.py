@@ -19,6 +19,8 @@ from kpi_core.reliability import (
     bootstrap_alpha,
     grouped_krippendorff_alpha,
     krippendorff_alpha,
+    nominal_alpha_from_marginals,
+    nominal_marginals,
     value_counts,
 )
 
@@ -309,6 +311,28 @@ def test_grouped_alpha_equals_alpha_per_group(level, data):
     assert_frame_equal(
         boot.select("krippendorff_alpha"), out.select("krippendorff_alpha"), abs_tol=1e-9
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_marginals_roll_up_to_any_coarser_grouping(data):
+    # Nominal marginals at slice x week, summed to slice, week or overall, must give
+    # the package's alpha on the labels of each coarser group.
+    frame = data.draw(grouped_frames("nominal"))
+    marginals = nominal_marginals(value_counts(frame, ["slice", "week"]), ["slice", "week"])
+    for by in (["slice", "week"], ["slice"], ["week"], []):
+        rolled = nominal_alpha_from_marginals(marginals, by)
+        groups = frame.select(by).unique().sort(by).iter_rows(named=True) if by else [{}]
+        for group in groups:
+            part = frame.filter(**group) if group else frame
+            matrix = part.pivot("item_id", index="annotator_id", values="label")
+            expected = package_alpha(matrix.drop("annotator_id").to_numpy(), "nominal")
+            row = rolled.filter(**group) if group else rolled
+            got = row.item(0, "krippendorff_alpha") if row.height else None
+            if expected is None:
+                assert got is None
+            else:
+                assert got == pytest.approx(expected, abs=1e-9)
 
 
 def test_value_counts_split_by_other_columns_are_summed():

@@ -7,15 +7,18 @@ without going back to the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 import polars as pl
 
 from kpi_core import queries
 from kpi_core.loading import Dataset
 from kpi_core.problems import QueryError
+
+T = TypeVar("T")
 
 #: Query name -> the tables whose absence makes its KPIs "not available".
 QUERY_NEEDS: dict[str, tuple[str, ...]] = {
@@ -61,9 +64,17 @@ class Aggregates:
     present: frozenset[str]
     frames: dict[str, pl.DataFrame]
     errors: dict[str, QueryError] = field(default_factory=dict)
+    _derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __getitem__(self, name: str) -> pl.LazyFrame:
         return self.frames[name].lazy()
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, run once per ``key`` for these aggregates: for what several
+        KPI tables start from alike (the frames never change, so neither does it)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     def ok(self, *names: str) -> bool:
         """Whether the queries ``names`` ran (a broken query file leaves a gap, not a crash)."""

@@ -9,12 +9,17 @@ annotator, every item has a single annotator, so all three are null.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 
-from kpi_core.grouping import group_keys, rollup
-from kpi_core.reliability import alpha_from_value_counts
+from kpi_core.grouping import Filters, group_keys, rollup
+from kpi_core.reliability import (
+    alpha_from_value_counts,
+    nominal_alpha_from_marginals,
+    nominal_marginals,
+)
 from kpi_core.stats import rate_with_interval, ratio
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
@@ -50,6 +55,48 @@ def unit_label_counts(item_labels: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFr
     return item_labels.group_by([*keys, "item_id", "label"]).agg(pl.col("n_annotators").sum())
 
 
+#: item_label_counts' columns that describe the item itself (as groupings). Grouped
+#: by these, an item keeps all its annotators, so every grouping of them rolls up
+#: from the same per-item pass (:func:`agreement_stats`).
+ITEM_DIMENSIONS = ("domain", "difficulty", "risk_class", "dataset_version", "week")
+
+_PAIR_COUNTS = ("n_items_multi", "n_items_disagree", "n_pairs", "n_pairs_agree")
+
+
+def _pair_counts(counts: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
+    """Items with >= 2 annotators, those not all equal, their pairs and agreeing pairs.
+
+    An item with m annotators has m(m-1)/2 pairs, of which sum_c n_c(n_c-1)/2 agree.
+    """
+    per_item = counts.group_by([*keys, "item_id"]).agg(
+        pl.col("n_annotators").sum().alias("m"),
+        (pl.col("n_annotators") * (pl.col("n_annotators") - 1)).sum().alias("agree2"),
+        pl.len().alias("n_labels"),
+    )
+    multi = per_item.filter(pl.col("m") >= 2)
+    sums = [
+        pl.len().alias("n_items_multi"),
+        (pl.col("n_labels") > 1).sum().alias("n_items_disagree"),
+        (pl.col("m") * (pl.col("m") - 1) // 2).sum().alias("n_pairs"),
+        (pl.col("agree2") // 2).sum().alias("n_pairs_agree"),
+    ]
+    return multi.group_by(list(keys)).agg(sums) if keys else multi.select(sums)
+
+
+def _with_rates(pairs: pl.LazyFrame) -> pl.LazyFrame:
+    return pairs.with_columns(
+        *rate_with_interval("n_items_disagree", "n_items_multi", "disagreement_rate"),
+        ratio("n_pairs_agree", "n_pairs").alias("pairwise_agreement"),
+    )
+
+
+def _joined(pairs: pl.LazyFrame, alpha: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
+    alpha = alpha.select([*keys, "krippendorff_alpha"])
+    if keys:
+        return _with_rates(pairs).join(alpha, on=keys, how="full", coalesce=True, nulls_equal=True)
+    return pl.concat([_with_rates(pairs), alpha], how="horizontal")
+
+
 def agreement_kpis(
     item_labels: pl.LazyFrame, by: Sequence[str] = (), *, level: Level = "nominal"
 ) -> pl.LazyFrame:
@@ -68,27 +115,44 @@ def agreement_kpis(
     keys = group_keys(by)
     # Collected once: both the pair counts and alpha read it (lazily it would run twice).
     counts = unit_label_counts(item_labels, by).collect().lazy()
-    per_item = counts.group_by([*keys, "item_id"]).agg(
-        pl.col("n_annotators").sum().alias("m"),
-        (pl.col("n_annotators") * (pl.col("n_annotators") - 1)).sum().alias("agree2"),
-        pl.len().alias("n_labels"),
-    )
-    summed = rollup(
-        per_item.filter(pl.col("m") >= 2),
-        by,
-        [
-            pl.len().alias("n_items_multi"),
-            (pl.col("n_labels") > 1).sum().alias("n_items_disagree"),
-            (pl.col("m") * (pl.col("m") - 1) // 2).sum().alias("n_pairs"),
-            (pl.col("agree2") // 2).sum().alias("n_pairs_agree"),
-        ],
-    ).with_columns(
-        *rate_with_interval("n_items_disagree", "n_items_multi", "disagreement_rate"),
-        ratio("n_pairs_agree", "n_pairs").alias("pairwise_agreement"),
-    )
     alpha = alpha_from_value_counts(
         counts, keys, unit="item_id", value="label", count="n_annotators", level=level
-    ).select([*keys, "krippendorff_alpha"])
-    if keys:
-        return summed.join(alpha, on=keys, how="full", coalesce=True, nulls_equal=True)
-    return pl.concat([summed, alpha], how="horizontal")
+    )
+    return _joined(_pair_counts(counts, keys), alpha, keys)
+
+
+@dataclass(frozen=True)
+class AgreementStats:
+    """Additive agreement statistics per group of ITEM_DIMENSIONS (nominal level).
+
+    ``pairs`` holds the pair counts, ``marginals`` alpha's per-value sums
+    (:func:`~kpi_core.reliability.nominal_marginals`); both sum over groups, so
+    any grouping by item dimensions is a roll-up (:func:`agreement_from_stats`).
+    """
+
+    pairs: pl.DataFrame
+    marginals: pl.DataFrame
+
+
+def agreement_stats(item_labels: pl.LazyFrame) -> AgreementStats:
+    """One pass over the per-item label counts for every item-dimension grouping."""
+    keys = group_keys(ITEM_DIMENSIONS)
+    counts = unit_label_counts(item_labels, ITEM_DIMENSIONS).collect().lazy()
+    marginals = nominal_marginals(counts, keys, unit="item_id", value="label", count="n_annotators")
+    pairs, marginals = pl.collect_all([_pair_counts(counts, keys), marginals])
+    return AgreementStats(pairs=pairs, marginals=marginals)
+
+
+def agreement_from_stats(
+    stats: AgreementStats, by: Sequence[str] = (), filters: Filters | None = None
+) -> pl.LazyFrame:
+    """:func:`agreement_kpis` at the nominal level for ``by`` within ITEM_DIMENSIONS,
+    rolled up from :func:`agreement_stats` (``filters`` on item dimensions apply here;
+    filter vendors and tiers before the stats are made)."""
+    if not set(by) <= set(ITEM_DIMENSIONS):
+        raise ValueError(f"{list(by)} is not within the item dimensions {ITEM_DIMENSIONS}")
+    filters = filters or Filters()
+    keys = group_keys(by)
+    pairs = rollup(filters.apply(stats.pairs.lazy()), by, [pl.col(c).sum() for c in _PAIR_COUNTS])
+    alpha = nominal_alpha_from_marginals(filters.apply(stats.marginals.lazy()), keys)
+    return _joined(pairs, alpha, keys)

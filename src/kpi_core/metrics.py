@@ -7,7 +7,15 @@ from collections.abc import Sequence
 import polars as pl
 
 from kpi_core.aggregates import Aggregates
-from kpi_core.agreement import AGREEMENT_COLUMNS, Level, agreement_kpis, non_numeric_labels
+from kpi_core.agreement import (
+    AGREEMENT_COLUMNS,
+    ITEM_DIMENSIONS,
+    Level,
+    agreement_from_stats,
+    agreement_kpis,
+    agreement_stats,
+    non_numeric_labels,
+)
 from kpi_core.backlog import AGE_BUCKETS, review_backlog
 from kpi_core.catalog import KPIS, Kpi
 from kpi_core.durations import precomputed_quantiles, specialist_review_time, turnaround
@@ -50,6 +58,20 @@ def _duration_builders(aggs: Aggregates, by: Sequence[str], filters: Filters) ->
     return builders
 
 
+def _agreement(aggs: Aggregates, by: Sequence[str], filters: Filters, level: Level) -> pl.LazyFrame:
+    """Agreement KPIs; by item dimensions at the nominal level, rolled up from
+    per-item statistics made once per choice of vendors and tiers (the report's
+    four groupings and most dashboard views share one pass over the items)."""
+    if level == "nominal" and set(by) <= set(ITEM_DIMENSIONS):
+        annotators = Filters(vendors=filters.vendors, tiers=filters.tiers)
+        stats = aggs.derived(
+            ("agreement_stats", annotators),
+            lambda: agreement_stats(annotators.apply(aggs["item_label_counts"])),
+        )
+        return agreement_from_stats(stats, by, filters)
+    return agreement_kpis(filters.apply(aggs["item_label_counts"]), by, level=level)
+
+
 def kpi_table(
     aggs: Aggregates,
     by: Sequence[str] = (),
@@ -84,10 +106,10 @@ def kpi_table(
                     )
                 ]
             )
-    if "annotator_id" not in by:
-        builders["item_label_counts"] = lambda f: agreement_kpis(f, by, level=level)
     # A query that failed leaves its KPIs null; aggs.errors says why.
     parts = [build(filters.apply(aggs[name])) for name, build in builders.items() if aggs.ok(name)]
+    if "annotator_id" not in by and aggs.ok("item_label_counts"):
+        parts.append(_agreement(aggs, by, filters, level))
     collected = pl.collect_all(parts)
     if keys:
         table = pl.concat([p.select(keys) for p in collected]).unique()

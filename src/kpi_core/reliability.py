@@ -70,6 +70,8 @@ __all__ = [
     "bootstrap_alpha",
     "grouped_krippendorff_alpha",
     "krippendorff_alpha",
+    "nominal_alpha_from_marginals",
+    "nominal_marginals",
     "value_counts",
 ]
 
@@ -466,6 +468,68 @@ def alpha_from_value_counts(
     """
     rows, groups, key = _rows_from_counts(counts, by, unit, value, count, level)
     return like(_alpha_frame(rows, groups, key, by, level), counts)
+
+
+#: The per-(group, value) sums nominal alpha needs, as :func:`nominal_marginals` names them.
+MARGINAL_COLUMNS = ("n_c", "unit_share", "agreeing")
+
+
+def nominal_marginals(
+    counts: Frame,
+    by: Sequence[str] = (),
+    *,
+    unit: str = "item_id",
+    value: str = "label",
+    count: str = "n",
+) -> Frame:
+    """Nominal alpha's sufficient statistics per group and value, summable over groups.
+
+    Over the pairable units (m_u >= 2) of each group, for each value c:
+    ``n_c = sum_u n_uc``, ``unit_share = sum_u n_uc / m_u`` (the units, once
+    summed over values) and ``agreeing = sum_u n_uc (n_uc - 1) / (m_u - 1)``
+    (the coincidence o_cc). Whether a unit is pairable depends on the unit
+    alone, so when no unit spans two groups, summing these rows over groups
+    gives the statistics of the union: :func:`nominal_alpha_from_marginals`
+    then computes alpha for any coarser grouping without seeing a unit again.
+
+    Input as :func:`alpha_from_value_counts`. Returns ``[*by, value, n_c,
+    unit_share, agreeing]``, one row per group and pairable value.
+    """
+    rows, groups, key = _rows_from_counts(counts, by, unit, value, count, "nominal")
+    marginals = _value_marginals(_pairable(rows, key), key)
+    if by:
+        marginals = marginals.join(groups, on=_G).drop(_G)
+    return like(marginals.select(*by, pl.col(_V).alias(value), *MARGINAL_COLUMNS), counts)
+
+
+def nominal_alpha_from_marginals(
+    marginals: Frame, by: Sequence[str] = (), *, value: str = "label"
+) -> Frame:
+    """Nominal alpha per group of ``by`` from :func:`nominal_marginals` rows.
+
+    The rows may come from a finer grouping whose groups nest in ``by`` (units
+    never span groups): ``n = sum_c n_c``, observed ``= n - sum_c agreeing``,
+    expected ``= n**2 - sum_c n_c**2``, alpha ``= 1 - (n - 1) observed /
+    expected`` (module docstring). Returns ``[*by, krippendorff_alpha,
+    n_pairable, n_units]`` for the groups that have pairable values, sorted by ``by``.
+    """
+    lf = as_lazy(marginals).rename({value: _V})
+    summed = lf.group_by([*by, _V]).agg(pl.col(c).sum() for c in MARGINAL_COLUMNS)
+    key = list(by)
+    totals = _group_totals(summed, key)
+    n = pl.col(_N_PAIRABLE)
+    observed = n.cast(pl.Float64) - pl.col("agreeing")
+    expected = n.cast(pl.Float64) ** 2 - pl.col("sum_n_c2")
+    defined = (n > 0) & ~pl.col("is_constant") & (expected > 0)
+    out = totals.select(
+        *by,
+        pl.when(defined).then(1.0 - (n - 1).cast(pl.Float64) * observed / expected)
+        .otherwise(None)
+        .alias(_ALPHA),
+        n.cast(pl.Int64).alias(_N_PAIRABLE),
+        pl.col(_N_UNITS).cast(pl.Int64),
+    )
+    return like(out.sort(by) if by else out, marginals)
 
 
 def grouped_krippendorff_alpha(
