@@ -245,7 +245,10 @@ def _group_totals(marginals: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
 
 def _nominal_sums(rows: pl.LazyFrame, by: Sequence[str], level: str) -> pl.LazyFrame:
     """Nominal from sums of rows: ``sum_c o_cc = sum_u (sum_c n_uc**2 - m_u) / (m_u - 1)``."""
-    totals = _group_totals(_value_marginals(_pairable(rows, by), by), by)
+    return _nominal_from_totals(_group_totals(_value_marginals(_pairable(rows, by), by), by), by)
+
+
+def _nominal_from_totals(totals: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
     n = pl.col(_N_PAIRABLE).cast(pl.Float64)
     return totals.select(
         *_keys(by),
@@ -413,17 +416,25 @@ def _alpha_frame(
     sums: Callable[[pl.LazyFrame, Sequence[str], str], pl.LazyFrame] | None = None,
 ) -> pl.LazyFrame:
     """``[*by, krippendorff_alpha, n_pairable, n_units]``, one row per group, sorted by ``by``."""
+    sums = sums or _SUMS[level]
+    out = groups.join(sums(rows, key, level), on=_G, how="left").select(*by, *_ALPHA_COLUMNS)
+    return out.sort(by) if by else out
+
+
+def _alpha_columns() -> list[pl.Expr]:
+    """alpha, n_pairable and n_units from a group's n_pairable, observed, expected and
+    is_constant (null sums: a group without pairable values)."""
     n = pl.col(_N_PAIRABLE)
     defined = (n > 0) & ~pl.col("is_constant") & (pl.col("expected") > 0)
     alpha = 1.0 - (n - 1).cast(pl.Float64) * pl.col("observed") / pl.col("expected")
-    sums = sums or _SUMS[level]
-    out = groups.join(sums(rows, key, level), on=_G, how="left").select(
-        *by,
+    return [
         pl.when(defined).then(alpha).otherwise(None).alias(_ALPHA),
         n.fill_null(0).cast(pl.Int64).alias(_N_PAIRABLE),
         pl.col(_N_UNITS).fill_null(0).cast(pl.Int64),
-    )
-    return out.sort(by) if by else out
+    ]
+
+
+_ALPHA_COLUMNS = _alpha_columns()
 
 
 # ---------------------------------------------------------------------- public
@@ -515,20 +526,7 @@ def nominal_alpha_from_marginals(
     """
     lf = as_lazy(marginals).rename({value: _V})
     summed = lf.group_by([*by, _V]).agg(pl.col(c).sum() for c in MARGINAL_COLUMNS)
-    key = list(by)
-    totals = _group_totals(summed, key)
-    n = pl.col(_N_PAIRABLE)
-    observed = n.cast(pl.Float64) - pl.col("agreeing")
-    expected = n.cast(pl.Float64) ** 2 - pl.col("sum_n_c2")
-    defined = (n > 0) & ~pl.col("is_constant") & (expected > 0)
-    out = totals.select(
-        *by,
-        pl.when(defined).then(1.0 - (n - 1).cast(pl.Float64) * observed / expected)
-        .otherwise(None)
-        .alias(_ALPHA),
-        n.cast(pl.Int64).alias(_N_PAIRABLE),
-        pl.col(_N_UNITS).cast(pl.Int64),
-    )
+    out = _nominal_from_totals(_group_totals(summed, by), by).select(*by, *_ALPHA_COLUMNS)
     return like(out.sort(by) if by else out, marginals)
 
 
