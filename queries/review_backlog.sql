@@ -12,37 +12,26 @@
 --   n_age_gt_7d bigint, oldest_age_h double
 with
 
-reviews_so_far as (
-    select
-        annotation_id,
-        count(*) as n_reviews,
-        count(case when stage = 'precheck' and verdict = 'accept' then 1 end)
-            as n_precheck_accept,
-        count(case when stage = 'final' then 1 end) as n_final
-    from reviews
-    where reviewed_at <= :as_of
-    group by annotation_id
-),
-
 waiting as (
     select
         case
-            when reviews_so_far.annotation_id is null then 'awaiting_review'
-            when reviews_so_far.n_precheck_accept > 0 and reviews_so_far.n_final = 0
+            when first_reviewed_at is null or first_reviewed_at > :as_of
+                then 'awaiting_review'
+            when first_precheck_accept_at <= :as_of
+                and (first_final_at is null or first_final_at > :as_of)
                 then 'awaiting_final'
         end as stage,
-        facts.domain,
-        facts.difficulty,
-        facts.risk_class,
-        facts.dataset_version,
-        facts.vendor,
-        facts.tier,
-        facts.annotator_id,
-        facts.week_start,
-        extract(epoch from (cast(:as_of as timestamp) - facts.submitted_at)) / 3600.0 as age_h
-    from annotation_facts as facts
-    left join reviews_so_far on facts.annotation_id = reviews_so_far.annotation_id
-    where facts.submitted_at <= :as_of
+        domain,
+        difficulty,
+        risk_class,
+        dataset_version,
+        vendor,
+        tier,
+        annotator_id,
+        week_start,
+        extract(epoch from (cast(:as_of as timestamp) - submitted_at)) / 3600.0 as age_h
+    from annotation_facts
+    where submitted_at <= :as_of
 ),
 
 final as (

@@ -8,13 +8,18 @@
 -- decision for annotations submitted at or after it was recorded.
 -- Costs fall back to duration_s / 3600 * hourly_rate; what cannot be derived
 -- counts 0 and is counted in n_cost_missing.
+-- first_reviewed_at, first_precheck_accept_at and first_final_at (the earliest
+-- review, accepting precheck and final review) say what was waiting at any
+-- as-of time without going back to the reviews.
 -- Output: annotation_id varchar, item_id varchar, annotator_id varchar,
 --   domain varchar, difficulty varchar, risk_class varchar, dataset_version varchar,
 --   vendor varchar, tier varchar, is_human boolean, week_start date,
 --   submitted_at timestamp, label varchar, decision_verdict varchar,
 --   decided_at timestamp, truth_is_error boolean, gold_label varchar,
 --   cost double, n_cost_missing bigint, n_precheck bigint,
---   n_precheck_accept bigint, latest_final_verdict varchar
+--   n_precheck_accept bigint, latest_final_verdict varchar,
+--   first_reviewed_at timestamp, first_precheck_accept_at timestamp,
+--   first_final_at timestamp
 with
 
 items as (
@@ -64,7 +69,11 @@ review_rollup as (
         count(case when cost is null then 1 end) as n_cost_missing,
         count(case when stage = 'precheck' then 1 end) as n_precheck,
         count(case when stage = 'precheck' and verdict = 'accept' then 1 end)
-            as n_precheck_accept
+            as n_precheck_accept,
+        min(reviewed_at) as first_reviewed_at,
+        min(case when stage = 'precheck' and verdict = 'accept' then reviewed_at end)
+            as first_precheck_accept_at,
+        min(case when stage = 'final' then reviewed_at end) as first_final_at
     from costed_reviews
     group by annotation_id
 ),
@@ -126,7 +135,10 @@ joined as (
         coalesce(review_rollup.n_cost_missing, 0) + coalesce(audit_rollup.n_cost_missing, 0)
             as attached_cost_missing,
         coalesce(review_rollup.n_precheck, 0) as n_precheck,
-        coalesce(review_rollup.n_precheck_accept, 0) as n_precheck_accept
+        coalesce(review_rollup.n_precheck_accept, 0) as n_precheck_accept,
+        review_rollup.first_reviewed_at,
+        review_rollup.first_precheck_accept_at,
+        review_rollup.first_final_at
     from annotations
     inner join items on annotations.item_id = items.item_id
     inner join annotators on annotations.annotator_id = annotators.annotator_id
@@ -162,7 +174,10 @@ final as (
             as n_cost_missing,
         n_precheck,
         n_precheck_accept,
-        latest_final_verdict
+        latest_final_verdict,
+        first_reviewed_at,
+        first_precheck_accept_at,
+        first_final_at
     from joined
 )
 
