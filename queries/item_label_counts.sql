@@ -10,48 +10,67 @@
 --   label varchar, n_annotators bigint
 with
 
+human as (
+    select * from annotation_facts where is_human
+),
+
 -- One label per annotator per item: the latest (ties: the later annotation_id).
--- Slice and vendor depend on the item and annotator alone, so max() just carries them.
+-- The largest grouping of all, so it carries nothing else; the item's and the
+-- annotator's attributes are joined back to the (fewer) counted rows.
 latest_labels as (
     select
         item_id,
         annotator_id,
-        max(domain) as domain,
-        max(difficulty) as difficulty,
-        max(risk_class) as risk_class,
-        max(dataset_version) as dataset_version,
-        max(vendor) as vendor,
-        max(tier) as tier,
-        max_by(label, struct_pack(at := submitted_at, id := annotation_id)) as label,
-        max(submitted_at) as latest_at
-    from annotation_facts
-    where is_human
+        max_by(label, struct_pack(at := submitted_at, id := annotation_id)) as label
+    from human
     group by item_id, annotator_id
 ),
 
-item_weeks as (
+-- Slice and dataset version belong to the item, vendor and tier to the annotator.
+items as (
     select
         item_id,
-        cast(date_trunc('week', max(latest_at)) as date) as week_start
-    from latest_labels
+        any_value(domain) as domain,
+        any_value(difficulty) as difficulty,
+        any_value(risk_class) as risk_class,
+        any_value(dataset_version) as dataset_version,
+        cast(date_trunc('week', max(submitted_at)) as date) as week_start
+    from human
     group by item_id
+),
+
+annotators as (
+    select annotator_id, any_value(vendor) as vendor, any_value(tier) as tier
+    from human
+    group by annotator_id
+),
+
+counted as (
+    select
+        latest_labels.item_id,
+        annotators.vendor,
+        annotators.tier,
+        latest_labels.label,
+        count(*) as n_annotators
+    from latest_labels
+    inner join annotators on latest_labels.annotator_id = annotators.annotator_id
+    group by latest_labels.item_id, annotators.vendor, annotators.tier, latest_labels.label
 ),
 
 final as (
     select
-        latest_labels.item_id,
-        max(latest_labels.domain) as domain,
-        max(latest_labels.difficulty) as difficulty,
-        max(latest_labels.risk_class) as risk_class,
-        max(latest_labels.dataset_version) as dataset_version,
-        max(item_weeks.week_start) as week_start,
-        latest_labels.vendor,
-        latest_labels.tier,
-        latest_labels.label,
-        count(*) as n_annotators
-    from latest_labels
-    inner join item_weeks on latest_labels.item_id = item_weeks.item_id
-    group by latest_labels.item_id, latest_labels.vendor, latest_labels.tier, latest_labels.label
+        counted.item_id,
+        items.domain,
+        items.difficulty,
+        items.risk_class,
+        items.dataset_version,
+        items.week_start,
+        counted.vendor,
+        counted.tier,
+        counted.label,
+        counted.n_annotators
+    from counted
+    inner join items on counted.item_id = items.item_id
 )
 
 select * from final
