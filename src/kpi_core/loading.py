@@ -238,6 +238,10 @@ def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
         # Already typed (Parquet): a timezone-less timestamp is UTC, as is the session.
         if column.type == "float":
             return f"case when isfinite(cast({name} as double)) then cast({name} as double) end"
+        if raw_type.upper() == "TIMESTAMP WITH TIME ZONE":
+            # The instant as UTC wall time. The same as a cast in a UTC session, but a
+            # cast goes through ICU's calendar, five times slower on every read.
+            return f"make_timestamp(epoch_us({name}))"
         return f"cast({name} as {target})"
     # Casts read surrounding spaces themselves; trimming every cell first costs more.
     text = f"cast({name} as varchar)"
