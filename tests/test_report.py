@@ -89,6 +89,17 @@ def test_values_equal_the_hand_checked_ones(report):
     assert overall["krippendorff_alpha"] == pytest.approx(0.5)
     assert overall["domain_coverage"] == 0.5
     assert [w["week"] for w in report["weeks"]] == ["2026-W02", "2026-W03"]
+    # The report's medians and p90s come from DuckDB (test_metrics checks the same
+    # hand-worked numbers on the dashboard's path).
+    assert overall["specialist_review_time_median_s"] == 150.0
+    assert overall["specialist_review_time_p90_s"] == pytest.approx(264.0)
+    assert overall["turnaround_median_h"] == pytest.approx(13.0)
+    assert overall["turnaround_p90_h"] == pytest.approx(73.0)
+    w2, w3 = report["weeks"]
+    assert (w2["specialist_review_time_median_s"], w3["specialist_review_time_median_s"]) == (
+        90.0,
+        240.0,
+    )
     assert report["warnings"] and "2 annotation, review or audit cost" in report["warnings"][0]
 
 

@@ -298,11 +298,13 @@ MEMORY_LIMIT = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT", "4GB")
 
 
 def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection set up as every part of the project expects: UTC, the
-    memory cap, and spill files in the system's temp folder (DuckDB's default is
+    """A DuckDB connection set up as every part of the project expects: UTC, no
+    progress bar of its own, the memory cap, and spill files in the system's temp folder (DuckDB's default is
     ``.tmp`` in the working directory, which may be read-only or someone's repo)."""
     con = duckdb.connect(database)
     con.execute("set TimeZone = 'UTC'")
+    # Progress is the caller's to show (tqdm, Streamlit), never DuckDB's own bar on stdout.
+    con.execute("set enable_progress_bar = false")
     con.execute("set memory_limit = $limit", {"limit": MEMORY_LIMIT})
     spill = Path(tempfile.gettempdir()) / f"kpi-duckdb-{uuid.uuid4().hex}"
     con.execute("set temp_directory = $spill", {"spill": str(spill)})

@@ -60,7 +60,6 @@ def validate(root: Path | str) -> list[Problem]:
     except DataError as error:
         return _sorted(error.problems)
     try:
-        dataset.con.execute("set enable_progress_bar = false")
         problems, unreadable = _parse_text_files(dataset)
         more, unreadable = _generic_problems(dataset, unreadable)
         problems += more
