@@ -144,11 +144,21 @@ def test_precheck_pass_and_final_overturn(overall):
     assert overall["final_overturn_rate"] == pytest.approx(1 / 4)
 
 
+def test_throughput_is_accepted_per_week_of_the_groups_span(overall, tiny):
+    assert overall["throughput"] == 4 / 2  # 4 accepted over W02..W03
+    vendors = by_key(kpi_table(tiny, ["vendor"]), "vendor")
+    assert vendors["acme"]["throughput"] == 1.0  # a1 accepted; submits in W02 only
+    assert vendors["bluepeak"]["throughput"] == 1.0  # a6, a8 accepted over W02..W03
+    assert vendors["inhouse"]["throughput"] == 0.0  # a3 fixed, in W02
+    assert vendors["model"]["throughput"] == 1.0  # a9 accepted; a7, a9 in W03
+
+
 def test_weeks_follow_the_rules_of_each_kpi(tiny):
     weeks = by_key(kpi_table(tiny, ["week"]), "week")
     assert set(weeks) == {"2026-W02", "2026-W03"}
     w2, w3 = weeks["2026-W02"], weeks["2026-W03"]
     assert (w2["accepted"], w3["accepted"]) == (2, 2)
+    assert (w2["throughput"], w3["throughput"]) == (2.0, 2.0)  # one week each
     assert w2["accepted_label_error_rate"] == 1.0  # a1, a6 both wrong
     assert w3["accepted_label_error_rate"] == 0.0  # a9 right
     assert w2["cost_per_accepted_label"] == pytest.approx(21 / 2)
@@ -324,3 +334,17 @@ def test_agreement_rolled_up_equals_agreement_computed_afresh(sample_both_ways, 
         assert unlisted.drop(keys).null_count().row(0) == (unlisted.height,) * (len(got.columns) - len(keys))
         expected = expected.join(got.select(keys), on=keys, how="semi")
     pl.testing.assert_frame_equal(got, expected.select(got.columns), abs_tol=1e-12)
+
+
+def test_throughput_counts_weeks_without_submissions_between_as_zero():
+    from datetime import date
+
+    from kpi_core.ops import COUNT_COLUMNS, annotation_kpis
+
+    counts = pl.DataFrame(
+        {
+            "week_start": [date(2026, 1, 5), date(2026, 1, 19)],  # W02 and W04, none in W03
+            **{c: [0, 0] for c in COUNT_COLUMNS},
+        }
+    ).with_columns(n_accepted=pl.Series([3, 3]))
+    assert annotation_kpis(counts.lazy()).collect()["throughput"].to_list() == [6 / 3]

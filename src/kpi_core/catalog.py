@@ -97,6 +97,16 @@ KPIS: dict[str, Kpi] = {
             "annotations whose decision (latest review) is accept",
         ),
         Kpi(
+            "throughput",
+            "Throughput",
+            "count",
+            True,
+            ("reviews",),
+            False,
+            "accepted annotations per ISO week, over the weeks from the group's first to its "
+            "last week with a submission (one week: its accepted annotations)",
+        ),
+        Kpi(
             "review_backlog",
             "Review backlog",
             "count",

@@ -47,18 +47,31 @@ def annotation_kpis(counts: pl.LazyFrame, by: Sequence[str] = ()) -> pl.LazyFram
     - final_overturn_rate = annotations whose latest final review is not accept
       / annotations with an accepting precheck and a final review
     - cost_per_accepted_label = all costs in the group / accepted annotations
+    - throughput = accepted / ISO weeks from the group's first to its last week
+      with a submission (weeks without one in between count, as 0 accepted)
     Each rate carries its 95% Wilson interval; a zero denominator gives null.
     """
-    summed = rollup(counts, by, [pl.col(c).sum() for c in COUNT_COLUMNS])
-    return summed.with_columns(
-        *rate_with_interval("n_accepted_wrong", "n_accepted_known", "accepted_label_error_rate"),
-        *rate_with_interval("n_rework", "n_decided", "rework_rate"),
-        *rate_with_interval("n_gold_right", "n_gold", "gold_accuracy"),
-        *rate_with_interval(
-            "n_programmatic_right", "n_programmatic_known", "programmatic_accuracy"
-        ),
-        *rate_with_interval("n_precheck_accept", "n_precheck", "precheck_pass_rate"),
-        *rate_with_interval("n_overturned", "n_overturn_base", "final_overturn_rate"),
-        ratio("cost", "n_accepted").alias("cost_per_accepted_label"),
-        pl.col("n_accepted").alias("accepted"),
+    span = [
+        pl.col("week_start").min().alias("first_week"),
+        pl.col("week_start").max().alias("last_week"),
+    ]
+    summed = rollup(counts, by, [*(pl.col(c).sum() for c in COUNT_COLUMNS), *span])
+    weeks = (pl.col("last_week") - pl.col("first_week")).dt.total_days() // 7 + 1
+    return (
+        summed.with_columns((pl.col("n_accepted") / weeks).alias("throughput"))
+        .drop("first_week", "last_week")
+        .with_columns(
+            *rate_with_interval(
+                "n_accepted_wrong", "n_accepted_known", "accepted_label_error_rate"
+            ),
+            *rate_with_interval("n_rework", "n_decided", "rework_rate"),
+            *rate_with_interval("n_gold_right", "n_gold", "gold_accuracy"),
+            *rate_with_interval(
+                "n_programmatic_right", "n_programmatic_known", "programmatic_accuracy"
+            ),
+            *rate_with_interval("n_precheck_accept", "n_precheck", "precheck_pass_rate"),
+            *rate_with_interval("n_overturned", "n_overturn_base", "final_overturn_rate"),
+            ratio("cost", "n_accepted").alias("cost_per_accepted_label"),
+            pl.col("n_accepted").alias("accepted"),
+        )
     )
