@@ -79,9 +79,20 @@ def ensure_sample(out: Path, annotations: int, seed: int) -> Path:
     print(f"generating {annotations:,} annotations into {out} ...", file=sys.stderr)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "kpi_core.cli", "sample", str(out),
-         "--annotations", str(annotations), "--seed", str(seed)],
-        check=True, cwd=REPO, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "kpi_core.cli",
+            "sample",
+            str(out),
+            "--annotations",
+            str(annotations),
+            "--seed",
+            str(seed),
+        ],
+        check=True,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
     )
     marker.write_text(json.dumps(wanted))
     print(f"  generated in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -121,11 +132,14 @@ def _visit(page, label: str, timeout_ms: int) -> float:
     started = page.evaluate("() => performance.now()")
     link.click()
     try:
-        page.wait_for_function(_DONE, arg=[re.escape(label), "", 150], polling=25,
-                               timeout=timeout_ms)
+        page.wait_for_function(
+            _DONE, arg=[re.escape(label), "", 150], polling=25, timeout=timeout_ms
+        )
     except Exception as error:
-        raise RuntimeError(f"{label!r} did not finish within {timeout_ms / 1000:.0f} s "
-                           f"(main heading {main_title(page)!r})") from error
+        raise RuntimeError(
+            f"{label!r} did not finish within {timeout_ms / 1000:.0f} s "
+            f"(main heading {main_title(page)!r})"
+        ) from error
     return (page.evaluate("() => window.__kpiDoneSince") - started) / 1000.0
 
 
@@ -157,8 +171,10 @@ class Target:
             seconds = _visit(self.page, label, COLD_TIMEOUT_MS if cold else WARM_TIMEOUT_MS)
         except Exception as error:  # report it and go on with the other pages
             times.error = f"{type(error).__name__}: {str(error).splitlines()[0]}"
-            print(f"  {self.name} {label}: {times.error} (title {main_title(self.page)!r})",
-                  file=sys.stderr)
+            print(
+                f"  {self.name} {label}: {times.error} (title {main_title(self.page)!r})",
+                file=sys.stderr,
+            )
             return
         if cold:
             times.cold_s = seconds
@@ -170,8 +186,7 @@ class Target:
         stop_server(self.server)
 
 
-def measure(datasets: dict[str, Path], runs: int, only: list[str] | None
-            ) -> dict[str, Target]:
+def measure(datasets: dict[str, Path], runs: int, only: list[str] | None) -> dict[str, Target]:
     """Serve every data set at once and time every page on each, alternating between
     them visit by visit so that a busy machine slows them alike (the ratio stays fair)."""
     from playwright.sync_api import sync_playwright
@@ -215,19 +230,35 @@ def _fmt(seconds: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--annotations", type=int, default=1_000_000,
-                        help="size of the benchmark data set (default 1,000,000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--annotations",
+        type=int,
+        default=1_000_000,
+        help="size of the benchmark data set (default 1,000,000)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="sample seed (default 7)")
-    parser.add_argument("--runs", type=int, default=3,
-                        help="warm visits per page; the median is reported (default 3)")
-    parser.add_argument("--target", type=float, default=TARGET_S,
-                        help=f"warm render target in seconds (default {TARGET_S})")
-    parser.add_argument("--pages", nargs="*", metavar="WORD",
-                        help="only the pages whose sidebar label contains one of these words")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="skip the small-sample baseline")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="warm visits per page; the median is reported (default 3)",
+    )
+    parser.add_argument(
+        "--target",
+        type=float,
+        default=TARGET_S,
+        help=f"warm render target in seconds (default {TARGET_S})",
+    )
+    parser.add_argument(
+        "--pages",
+        nargs="*",
+        metavar="WORD",
+        help="only the pages whose sidebar label contains one of these words",
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="skip the small-sample baseline")
     args = parser.parse_args(argv)
 
     if not CHROMIUM.exists():
@@ -247,14 +278,20 @@ def main(argv: list[str] | None = None) -> int:
     base_dir = datasets.get("baseline")
 
     print()
-    print(f"Warm page render, {args.annotations:,} annotations ({big}); median of {args.runs} "
-          f"sidebar clicks after one warm-up visit; {os.cpu_count()} CPUs, load average "
-          f"{load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print(
+        f"Warm page render, {args.annotations:,} annotations ({big}); median of {args.runs} "
+        f"sidebar clicks after one warm-up visit; {os.cpu_count()} CPUs, load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after"
+    )
     if base_dir is not None:
-        print(f"Baseline: the same pages on {base_dir}, served at the same time and "
-              "visited alternately")
-    header = (f"{'page':<26} {'warm s':>7} {'target':>7} {'result':>6} {'cold s':>7}"
-              f" {'baseline s':>10} {'ratio':>6}")
+        print(
+            f"Baseline: the same pages on {base_dir}, served at the same time and "
+            "visited alternately"
+        )
+    header = (
+        f"{'page':<26} {'warm s':>7} {'target':>7} {'result':>6} {'cold s':>7}"
+        f" {'baseline s':>10} {'ratio':>6}"
+    )
     print(header)
     print("-" * len(header))
     failed = False
@@ -265,12 +302,16 @@ def main(argv: list[str] | None = None) -> int:
         base = baseline.get(label)
         base_warm = base.warm if base else None
         ratio = f"{warm / base_warm:.1f}x" if warm and base_warm else "n/a"
-        print(f"{label:<26} {_fmt(warm):>7} {args.target:>7.1f} {'PASS' if ok else 'FAIL':>6}"
-              f" {_fmt(page_times.cold_s):>7} {_fmt(base_warm):>10} {ratio:>6}")
+        print(
+            f"{label:<26} {_fmt(warm):>7} {args.target:>7.1f} {'PASS' if ok else 'FAIL':>6}"
+            f" {_fmt(page_times.cold_s):>7} {_fmt(base_warm):>10} {ratio:>6}"
+        )
         if page_times.error:
             print(f"    error: {page_times.error}")
-    print("cold s: the first visit after the server started (the landing page had rendered "
-          "once already); warm s is what a page switch costs once caches are filled.")
+    print(
+        "cold s: the first visit after the server started (the landing page had rendered "
+        "once already); warm s is what a page switch costs once caches are filled."
+    )
     return 1 if failed else 0
 
 

@@ -90,7 +90,9 @@ def main() -> None:
         peak = max(p for _, p in reports)
         rows.append((n, scan_s, report_s, peak))
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{'annotations':>12} {'scan s':>8} {'report s':>9} {'ratio':>6} {'peak GiB':>9}  targets")
+    print(
+        f"{'annotations':>12} {'scan s':>8} {'report s':>9} {'ratio':>6} {'peak GiB':>9}  targets"
+    )
     for n, scan_s, report_s, peak in rows:
         ratio = report_s / scan_s
         verdicts = []
@@ -99,7 +101,9 @@ def main() -> None:
         if n >= 10_000_000:
             verdicts.append(f"< 60 s: {'PASS' if report_s < 60 else 'FAIL'}")
             verdicts.append(f"< 6 GiB: {'PASS' if peak < 6 else 'FAIL'}")
-        print(f"{n:>12,} {scan_s:>8.2f} {report_s:>9.2f} {ratio:>6.1f} {peak:>9.2f}  {'; '.join(verdicts)}")
+        print(
+            f"{n:>12,} {scan_s:>8.2f} {report_s:>9.2f} {ratio:>6.1f} {peak:>9.2f}  {'; '.join(verdicts)}"
+        )
 
 
 if __name__ == "__main__":

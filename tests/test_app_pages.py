@@ -28,8 +28,12 @@ PAGE_FILES = [path for path, _, _ in PAGES.values() if (APP.parent / path).is_fi
 # The calibration page is another change's; these tests cover the pages of this one.
 OWN_PAGES = [p for p in PAGE_FILES if not p.endswith("calibration.py")]
 HEADLINE = (
-    "accepted_label_error_rate", "disagreement_rate", "krippendorff_alpha",
-    "cost_per_accepted_label", "specialist_review_time_median_s", "turnaround_median_h",
+    "accepted_label_error_rate",
+    "disagreement_rate",
+    "krippendorff_alpha",
+    "cost_per_accepted_label",
+    "specialist_review_time_median_s",
+    "turnaround_median_h",
     "review_backlog",
 )
 TIMEOUT = 120
@@ -85,8 +89,11 @@ def app(data_dir: Path, monkeypatch, page: str | None = None, **params: str) -> 
 
 def shown(at: AppTest) -> str:
     """Every text the page shows, for searching."""
-    parts = [e.value for kind in ("title", "markdown", "caption", "error", "info", "success",
-                                  "warning") for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("title", "markdown", "caption", "error", "info", "success", "warning")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -112,8 +119,9 @@ def fetched(data_dir: Path) -> aggregates.Aggregates:
 def expected_overall(data_dir: Path, filters: Filters | None = None) -> dict:
     aggs = fetched(data_dir)
     row = kpi_table(aggs, filters=filters).to_dicts()[0]
-    row["domain_coverage"] = coverage_overall(aggs.frames["domain_coverage"]) if aggs.has(
-        "targets") else None
+    row["domain_coverage"] = (
+        coverage_overall(aggs.frames["domain_coverage"]) if aggs.has("targets") else None
+    )
     return row
 
 
@@ -130,8 +138,9 @@ def test_every_page_renders_on_the_sample(sample_dir, monkeypatch, page):
 
 
 @pytest.mark.parametrize("page", PAGE_FILES)
-def test_every_page_renders_on_one_week_one_annotator_no_optional_tables(edge_dir, monkeypatch,
-                                                                         page):
+def test_every_page_renders_on_one_week_one_annotator_no_optional_tables(
+    edge_dir, monkeypatch, page
+):
     at = app(edge_dir, monkeypatch, page)
     no_exception(at)
     assert at.title
@@ -151,8 +160,9 @@ def test_overview_tiles_equal_kpi_core(sample_dir, monkeypatch):
         assert values[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi]), kpi
 
 
-@pytest.mark.parametrize("page", ["pages/quality.py", "pages/cost.py", "pages/backlog.py",
-                                  "pages/reliability.py"])
+@pytest.mark.parametrize(
+    "page", ["pages/quality.py", "pages/cost.py", "pages/backlog.py", "pages/reliability.py"]
+)
 def test_every_tile_equals_kpi_core(sample_dir, monkeypatch, page):
     at = app(sample_dir, monkeypatch, page)
     overall = expected_overall(sample_dir)
@@ -211,7 +221,8 @@ def test_a_link_with_filters_reproduces_the_view(sample_dir, monkeypatch):
     no_exception(at)
     assert at.multiselect(key="filter_vendor").value == ["acme"]
     expected = expected_overall(
-        sample_dir, Filters(vendors=("acme",), date_from=at.session_state["filter_dates"][0]))
+        sample_dir, Filters(vendors=("acme",), date_from=at.session_state["filter_dates"][0])
+    )
     kpi = "cost_per_accepted_label"
     assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, expected[kpi])
 
@@ -268,7 +279,8 @@ def test_a_broken_query_is_named_and_other_pages_keep_working(
     assert "turnaround_hours.sql" in errors
     assert "submitted_att" in errors  # DuckDB's message
     line = 1 + text.splitlines().index(
-        next(t for t in text.splitlines() if "decided_at - submitted_at" in t))
+        next(t for t in text.splitlines() if "decided_at - submitted_at" in t)
+    )
     assert f"turnaround_hours.sql:{line}" in errors  # with its line
     for page in OWN_PAGES:
         at.switch_page(page).run()
@@ -295,8 +307,7 @@ def test_a_missing_data_directory_shows_how_to_fix_it(tmp_path, monkeypatch):
 
 def test_an_invalid_data_directory_shows_the_validation_report(tmp_path, monkeypatch):
     tables = dict(TINY)
-    tables["annotations"] = tables["annotations"].replace(
-        "2026-01-05T10:00:00Z", "last tuesday", 1)
+    tables["annotations"] = tables["annotations"].replace("2026-01-05T10:00:00Z", "last tuesday", 1)
     root = write_dataset(tmp_path / "bad", tables)
     at = app(root, monkeypatch, "pages/cost.py")
     no_exception(at)

@@ -331,7 +331,9 @@ def test_agreement_rolled_up_equals_agreement_computed_afresh(sample_both_ways, 
     # rolled up it is not listed, which kpi_table fills with the same nulls.
     if keys:
         unlisted = expected.join(got.select(keys), on=keys, how="anti")
-        assert unlisted.drop(keys).null_count().row(0) == (unlisted.height,) * (len(got.columns) - len(keys))
+        assert unlisted.drop(keys).null_count().row(0) == (unlisted.height,) * (
+            len(got.columns) - len(keys)
+        )
         expected = expected.join(got.select(keys), on=keys, how="semi")
     pl.testing.assert_frame_equal(got, expected.select(got.columns), abs_tol=1e-12)
 

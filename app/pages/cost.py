@@ -8,8 +8,18 @@ from kpi_app import shell, widgets
 
 KPI = "cost_per_accepted_label"
 QUALITY = "accepted_label_error_rate"
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 ctx = shell.context()
 ctx.header("Cost & throughput", "What does an accepted label cost, and how many do we get a week?")
@@ -31,71 +41,119 @@ rule = ctx.targets.rule(KPI)
 for column, dimension in zip(st.columns(3), ("vendor", "tier", "domain"), strict=True):
     with column:
         frame = ctx.table(dimension).sort(KPI, descending=True, nulls_last=True)
-        figure = go.Figure(go.Bar(
-            x=frame[dimension].to_list(), y=frame[KPI].to_list(), marker_color="#1f77b4",
-            text=widgets.hover_text(frame, {KPI: "cost per accepted", "cost": "total cost",
-                                            "accepted": "accepted labels"},
-                                    {"cost": KPI}),
-            hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>", textposition="none",
-        ))
+        figure = go.Figure(
+            go.Bar(
+                x=frame[dimension].to_list(),
+                y=frame[KPI].to_list(),
+                marker_color="#1f77b4",
+                text=widgets.hover_text(
+                    frame,
+                    {KPI: "cost per accepted", "cost": "total cost", "accepted": "accepted labels"},
+                    {"cost": KPI},
+                ),
+                hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>",
+                textposition="none",
+            )
+        )
         if rule is not None:
-            figure.add_hline(y=rule["target"], line=dict(color="#c62828", dash="dash", width=1),
-                             annotation_text=f"target {widgets.fmt(KPI, rule['target'])}")
-        widgets.style(figure, x=widgets.title(dimension).capitalize(), y=widgets.axis_title(KPI),
-                      y_unit="currency", height=340)
-        widgets.chart(figure, frame.select(dimension, KPI, "cost", "accepted", "n_annotations"),
-                      f"Cost per accepted label by {dimension}")
+            figure.add_hline(
+                y=rule["target"],
+                line=dict(color="#c62828", dash="dash", width=1),
+                annotation_text=f"target {widgets.fmt(KPI, rule['target'])}",
+            )
+        widgets.style(
+            figure,
+            x=widgets.title(dimension).capitalize(),
+            y=widgets.axis_title(KPI),
+            y_unit="currency",
+            height=340,
+        )
+        widgets.chart(
+            figure,
+            frame.select(dimension, KPI, "cost", "accepted", "n_annotations"),
+            f"Cost per accepted label by {dimension}",
+        )
 
 st.subheader("Throughput")
 by_vendor_week = ctx.table("week", "vendor").sort("week", "vendor")
 figure = go.Figure()
 for i, vendor in enumerate(by_vendor_week["vendor"].unique(maintain_order=True).to_list()):
     part = by_vendor_week.filter(by_vendor_week["vendor"] == vendor)
-    figure.add_trace(go.Bar(
-        name=str(vendor), x=part["week"].to_list(), y=part["accepted"].to_list(),
-        marker_color=PALETTE[i % len(PALETTE)],
-        hovertemplate=f"<b>{vendor}</b> · %{{x}}<br>accepted: %{{y:,}}<extra></extra>",
-    ))
+    figure.add_trace(
+        go.Bar(
+            name=str(vendor),
+            x=part["week"].to_list(),
+            y=part["accepted"].to_list(),
+            marker_color=PALETTE[i % len(PALETTE)],
+            hovertemplate=f"<b>{vendor}</b> · %{{x}}<br>accepted: %{{y:,}}<extra></extra>",
+        )
+    )
 figure.update_layout(barmode="stack")
 widgets.style(figure, x="ISO week", y="Accepted labels per week (count)", legend="Vendor")
-widgets.chart(figure, by_vendor_week.select("week", "vendor", "accepted", "n_annotations"),
-              "Throughput: accepted labels per ISO week, by vendor")
+widgets.chart(
+    figure,
+    by_vendor_week.select("week", "vendor", "accepted", "n_annotations"),
+    "Throughput: accepted labels per ISO week, by vendor",
+)
 
 st.subheader("Cost against quality")
-st.caption("Lower-left is better: cheap accepted labels that are rarely wrong. Marker size: "
-           "accepted labels. Groups whose error rate or cost is n/a are left out.")
+st.caption(
+    "Lower-left is better: cheap accepted labels that are rarely wrong. Marker size: "
+    "accepted labels. Groups whose error rate or cost is n/a are left out."
+)
 left, right = st.columns(2)
 for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=True):
     with column:
         by = ("vendor", "annotator_id") if dimension == "annotator_id" else ("vendor",)
         frame = ctx.table(*by).drop_nulls([KPI, QUALITY])
         if frame.height == 0:
-            widgets.empty(f"No {widgets.title(dimension).lower()} has both a cost and an error rate.")
+            widgets.empty(
+                f"No {widgets.title(dimension).lower()} has both a cost and an error rate."
+            )
             continue
         peak = max(frame["accepted"].max() or 1, 1)
         figure = go.Figure()
         for i, vendor in enumerate(frame["vendor"].unique(maintain_order=True).sort().to_list()):
             part = frame.filter(frame["vendor"] == vendor)
             sizes = (8 + 32 * (part["accepted"].cast(float) / peak).sqrt()).to_list()
-            figure.add_trace(go.Scatter(
-                x=part[KPI].to_list(), y=part[QUALITY].to_list(), name=str(vendor),
-                mode="markers+text" if dimension == "vendor" else "markers",
-                text=part["vendor"].to_list() if dimension == "vendor" else None,
-                textposition="top center",
-                marker=dict(size=sizes, color=PALETTE[i % len(PALETTE)], opacity=0.75,
-                            line=dict(width=1, color="white")),
-                customdata=widgets.hover_text(
-                    part,
-                    {dimension: widgets.title(dimension), KPI: "cost per accepted",
-                     QUALITY: "error rate", f"{QUALITY}_ci_low": "interval low",
-                     f"{QUALITY}_ci_high": "interval high", "accepted": "accepted"},
-                    {f"{QUALITY}_ci_low": QUALITY, f"{QUALITY}_ci_high": QUALITY},
-                ),
-                hovertemplate="%{customdata}<extra></extra>",
-                showlegend=dimension != "vendor",
-            ))
-        widgets.style(figure, x=widgets.axis_title(KPI), y=widgets.axis_title(QUALITY),
-                      y_unit="rate", height=400, legend="Vendor")
+            figure.add_trace(
+                go.Scatter(
+                    x=part[KPI].to_list(),
+                    y=part[QUALITY].to_list(),
+                    name=str(vendor),
+                    mode="markers+text" if dimension == "vendor" else "markers",
+                    text=part["vendor"].to_list() if dimension == "vendor" else None,
+                    textposition="top center",
+                    marker=dict(
+                        size=sizes,
+                        color=PALETTE[i % len(PALETTE)],
+                        opacity=0.75,
+                        line=dict(width=1, color="white"),
+                    ),
+                    customdata=widgets.hover_text(
+                        part,
+                        {
+                            dimension: widgets.title(dimension),
+                            KPI: "cost per accepted",
+                            QUALITY: "error rate",
+                            f"{QUALITY}_ci_low": "interval low",
+                            f"{QUALITY}_ci_high": "interval high",
+                            "accepted": "accepted",
+                        },
+                        {f"{QUALITY}_ci_low": QUALITY, f"{QUALITY}_ci_high": QUALITY},
+                    ),
+                    hovertemplate="%{customdata}<extra></extra>",
+                    showlegend=dimension != "vendor",
+                )
+            )
+        widgets.style(
+            figure,
+            x=widgets.axis_title(KPI),
+            y=widgets.axis_title(QUALITY),
+            y_unit="rate",
+            height=400,
+            legend="Vendor",
+        )
         widgets.chart(
             figure,
             frame.select(*by, KPI, QUALITY, f"{QUALITY}_ci_low", f"{QUALITY}_ci_high", "accepted"),
@@ -104,7 +162,8 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
 
 st.subheader("Cost by vendor and tier")
 widgets.table(
-    ctx.table("vendor", "tier").select("vendor", "tier", "n_annotations", "accepted", "cost", KPI,
-                                       QUALITY, "rework_rate"),
+    ctx.table("vendor", "tier").select(
+        "vendor", "tier", "n_annotations", "accepted", "cost", KPI, QUALITY, "rework_rate"
+    ),
     "cost by vendor and tier",
 )

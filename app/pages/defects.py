@@ -7,12 +7,24 @@ import streamlit as st
 from kpi_app import data, shell, widgets
 
 SEVERITY_COLORS = {"sev1": "#b71c1c", "sev2": "#e65100", "sev3": "#f9a825", "sev4": "#9e9e9e"}
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 TARGET = "defect_turnaround_h"
 
 ctx = shell.context()
-ctx.header("Defects & model lift", "Which data defects are open, and do new model versions improve?")
+ctx.header(
+    "Defects & model lift", "Which data defects are open, and do new model versions improve?"
+)
 widgets.query_errors(ctx.aggs, ["defect_durations", "model_lift"])
 
 st.subheader("Data defects")
@@ -23,53 +35,91 @@ else:
     turnaround = turnaround.sort("severity")
     rule = ctx.targets.rule(TARGET)
     open_defects = defects.filter(defects["is_open"]).sort("age_h", descending=True)
-    for column, row in zip(st.columns(len(turnaround)), turnaround.iter_rows(named=True), strict=True):
+    for column, row in zip(
+        st.columns(len(turnaround)), turnaround.iter_rows(named=True), strict=True
+    ):
         with column, st.container(border=True):
             median = row["median_resolution_h"]
             st.metric(
                 f"{row['severity']}: median resolution",
                 widgets.fmt("turnaround_median_h", median),
-                help=("Median hours from opened_at to resolved_at over resolved defects. "
-                      + ("" if median is not None else "Not available: none resolved in this selection. ")
-                      + widgets.target_text(ctx.targets, TARGET)),
+                help=(
+                    "Median hours from opened_at to resolved_at over resolved defects. "
+                    + (
+                        ""
+                        if median is not None
+                        else "Not available: none resolved in this selection. "
+                    )
+                    + widgets.target_text(ctx.targets, TARGET)
+                ),
             )
-            st.caption(f"{row['n_open']} open · {row['n_resolved']} resolved · oldest open "
-                       f"{widgets.fmt('age_h', row['oldest_open_age_h'])}")
+            st.caption(
+                f"{row['n_open']} open · {row['n_resolved']} resolved · oldest open "
+                f"{widgets.fmt('age_h', row['oldest_open_age_h'])}"
+            )
             widgets.badge(ctx.targets.status(TARGET, median))
     left, right = st.columns(2)
     with left:
-        figure = go.Figure(go.Bar(
-            x=turnaround["severity"].to_list(), y=turnaround["median_resolution_h"].to_list(),
-            marker_color=[SEVERITY_COLORS.get(s, "#1f77b4") for s in turnaround["severity"]],
-            text=widgets.hover_text(turnaround, {"median_resolution_h": "median resolution",
-                                                 "n_resolved": "resolved", "n_open": "open"}),
-            hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>", textposition="none",
-        ))
+        figure = go.Figure(
+            go.Bar(
+                x=turnaround["severity"].to_list(),
+                y=turnaround["median_resolution_h"].to_list(),
+                marker_color=[SEVERITY_COLORS.get(s, "#1f77b4") for s in turnaround["severity"]],
+                text=widgets.hover_text(
+                    turnaround,
+                    {
+                        "median_resolution_h": "median resolution",
+                        "n_resolved": "resolved",
+                        "n_open": "open",
+                    },
+                ),
+                hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>",
+                textposition="none",
+            )
+        )
         if rule is not None:
-            figure.add_hline(y=rule["target"], line=dict(color="#c62828", dash="dash", width=1),
-                             annotation_text=f"target {widgets.fmt('age_h', rule['target'])}")
+            figure.add_hline(
+                y=rule["target"],
+                line=dict(color="#c62828", dash="dash", width=1),
+                annotation_text=f"target {widgets.fmt('age_h', rule['target'])}",
+            )
         widgets.style(figure, x="Severity", y="Median hours to resolve (h)", height=340)
         widgets.chart(figure, turnaround, "Defect turnaround by severity")
         if rule is None:
-            st.caption(f"No defect-turnaround target is set: add `[kpi.{TARGET}]` (direction, "
-                       "target, warn, in hours) to the targets file to colour these.")
+            st.caption(
+                f"No defect-turnaround target is set: add `[kpi.{TARGET}]` (direction, "
+                "target, warn, in hours) to the targets file to colour these."
+            )
     with right:
         if open_defects.height:
             figure = go.Figure()
             for severity, color in SEVERITY_COLORS.items():
                 part = open_defects.filter(open_defects["severity"] == severity)
                 if part.height:
-                    figure.add_trace(go.Bar(
-                        name=severity, y=part["defect_id"].to_list(), x=part["age_h"].to_list(),
-                        orientation="h", marker_color=color, customdata=part["domain"].to_list(),
-                        hovertemplate="<b>%{y}</b> (%{customdata})<br>open for %{x:,.1f} h<extra></extra>",
-                    ))
+                    figure.add_trace(
+                        go.Bar(
+                            name=severity,
+                            y=part["defect_id"].to_list(),
+                            x=part["age_h"].to_list(),
+                            orientation="h",
+                            marker_color=color,
+                            customdata=part["domain"].to_list(),
+                            hovertemplate="<b>%{y}</b> (%{customdata})<br>open for %{x:,.1f} h<extra></extra>",
+                        )
+                    )
             figure.update_yaxes(autorange="reversed")
-            widgets.style(figure, x="Age at the as-of time (h)", y="Open defect", legend="Severity",
-                          height=max(260, 60 + 28 * open_defects.height))
-            widgets.chart(figure, open_defects.select("defect_id", "domain", "severity", "opened_at",
-                                                      "age_h"),
-                          "Open defects by severity and age")
+            widgets.style(
+                figure,
+                x="Age at the as-of time (h)",
+                y="Open defect",
+                legend="Severity",
+                height=max(260, 60 + 28 * open_defects.height),
+            )
+            widgets.chart(
+                figure,
+                open_defects.select("defect_id", "domain", "severity", "opened_at", "age_h"),
+                "Open defects by severity and age",
+            )
         else:
             st.success("No defect is open at the as-of time.", icon=":material/check_circle:")
     with st.expander(f"All {defects.height} defects in this selection"):
@@ -79,7 +129,9 @@ st.subheader("Model lift")
 if not ctx.aggs.has("benchmarks"):
     widgets.empty("This data has no benchmarks table.")
 else:
-    lift = data.filtered(ctx.source, "model_lift", ctx.filters).sort("domain", "benchmark", "evaluated_at")
+    lift = data.filtered(ctx.source, "model_lift", ctx.filters).sort(
+        "domain", "benchmark", "evaluated_at"
+    )
     if lift.height == 0:
         widgets.empty("No benchmark result in this selection.")
     else:
@@ -89,27 +141,62 @@ else:
         for i, (domain, benchmark) in enumerate(series):
             part = lift.filter((lift["domain"] == domain) & (lift["benchmark"] == benchmark))
             name, color = f"{domain} · {benchmark}", PALETTE[i % len(PALETTE)]
-            text = widgets.hover_text(part, {"score": "score", "lift": "lift vs previous",
-                                             "previous_model_version": "previous"})
-            score.add_trace(go.Scatter(
-                x=part["model_version"].to_list(), y=part["score"].to_list(), name=name,
-                mode="lines+markers", line=dict(color=color), text=text,
-                hovertemplate=f"<b>{name}</b> · %{{x}}<br>%{{text}}<extra></extra>",
-            ))
-            gain.add_trace(go.Bar(
-                x=part["model_version"].to_list(), y=part["lift"].to_list(), name=name,
-                marker_color=color, text=text, textposition="none",
-                hovertemplate=f"<b>{name}</b> · %{{x}}<br>%{{text}}<extra></extra>",
-            ))
+            text = widgets.hover_text(
+                part,
+                {
+                    "score": "score",
+                    "lift": "lift vs previous",
+                    "previous_model_version": "previous",
+                },
+            )
+            score.add_trace(
+                go.Scatter(
+                    x=part["model_version"].to_list(),
+                    y=part["score"].to_list(),
+                    name=name,
+                    mode="lines+markers",
+                    line=dict(color=color),
+                    text=text,
+                    hovertemplate=f"<b>{name}</b> · %{{x}}<br>%{{text}}<extra></extra>",
+                )
+            )
+            gain.add_trace(
+                go.Bar(
+                    x=part["model_version"].to_list(),
+                    y=part["lift"].to_list(),
+                    name=name,
+                    marker_color=color,
+                    text=text,
+                    textposition="none",
+                    hovertemplate=f"<b>{name}</b> · %{{x}}<br>%{{text}}<extra></extra>",
+                )
+            )
         gain.update_layout(barmode="group")
         with left:
-            widgets.chart(widgets.style(score, x="Model version (by evaluation date)",
-                                        y="Benchmark score", legend="Domain · benchmark",
-                                        legend_side=True, height=460),
-                          lift, "Benchmark score by model version")
+            widgets.chart(
+                widgets.style(
+                    score,
+                    x="Model version (by evaluation date)",
+                    y="Benchmark score",
+                    legend="Domain · benchmark",
+                    legend_side=True,
+                    height=460,
+                ),
+                lift,
+                "Benchmark score by model version",
+            )
         with right:
-            widgets.chart(widgets.style(gain, x="Model version", y="Lift: score − previous version's",
-                                        legend="Domain · benchmark", legend_side=True, height=460),
-                          lift.select("domain", "benchmark", "model_version", "previous_model_version",
-                                      "lift"),
-                          "Model lift by version")
+            widgets.chart(
+                widgets.style(
+                    gain,
+                    x="Model version",
+                    y="Lift: score − previous version's",
+                    legend="Domain · benchmark",
+                    legend_side=True,
+                    height=460,
+                ),
+                lift.select(
+                    "domain", "benchmark", "model_version", "previous_model_version", "lift"
+                ),
+                "Model lift by version",
+            )

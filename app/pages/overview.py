@@ -18,8 +18,14 @@ HEADLINE = (
 #: KPIs whose week-over-week change means something (backlog and coverage are as-of states).
 WEEKLY = HEADLINE[:6]
 TRENDS = HEADLINE[:4]
-WATCHED = (*HEADLINE[:7], "gold_accuracy", "rework_rate", "programmatic_accuracy",
-           "final_overturn_rate", "domain_coverage")
+WATCHED = (
+    *HEADLINE[:7],
+    "gold_accuracy",
+    "rework_rate",
+    "programmatic_accuracy",
+    "final_overturn_rate",
+    "domain_coverage",
+)
 
 ctx = shell.context()
 ctx.header("Overview", "How good are the accepted labels, and what needs attention now?")
@@ -31,34 +37,42 @@ coverage, _ = data.coverage(ctx.source, ctx.filters)
 values = {**overall, "domain_coverage": coverage}
 
 for start in (0, 4):
-    for column, kpi in zip(st.columns(4), HEADLINE[start:start + 4], strict=True):
+    for column, kpi in zip(st.columns(4), HEADLINE[start : start + 4], strict=True):
         with column:
-            widgets.tile(ctx.aggs, ctx.targets, kpi, values.get(kpi),
-                         weeks if kpi in WEEKLY else None)
+            widgets.tile(
+                ctx.aggs, ctx.targets, kpi, values.get(kpi), weeks if kpi in WEEKLY else None
+            )
 
 st.subheader("What needs attention")
 breaches = views.attention(values, ctx.table("domain"), ctx.targets, WATCHED)
 promoted = data.promoted(ctx.source, ctx.filters)
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.markdown("**Targets breached** · each link opens the page behind the KPI, "
-                "filtered to the domain")
+    st.markdown(
+        "**Targets breached** · each link opens the page behind the KPI, filtered to the domain"
+    )
     if breaches.height == 0:
         st.success("No KPI breaches its target.", icon=":material/check_circle:")
     for kpi in breaches["kpi"].unique(maintain_order=True).to_list():
         part = breaches.filter(breaches["kpi"] == kpi)
         page = links.KPI_PAGE.get(kpi, "overview")
         with st.container(border=True):
-            st.markdown(f"{widgets.status_word('breach')} **{widgets.title(kpi)}** — "
-                        f"{widgets.target_text(ctx.targets, kpi)}")
+            st.markdown(
+                f"{widgets.status_word('breach')} **{widgets.title(kpi)}** — "
+                f"{widgets.target_text(ctx.targets, kpi)}"
+            )
             with st.container(horizontal=True, gap="small"):
                 for scope, value, target in part.select("scope", "value", "target").rows():
                     where = "Overall" if scope == "all" else scope
                     text = f"{where}: {widgets.fmt(kpi, value)}"
                     if scope != "all" and ctx.targets.rule(kpi, scope) != ctx.targets.rule(kpi):
                         text += f" (target {widgets.fmt(kpi, target)})"
-                    links.link(page, text, icon=":material/arrow_forward:",
-                               **({} if scope == "all" else {"domain": [scope]}))
+                    links.link(
+                        page,
+                        text,
+                        icon=":material/arrow_forward:",
+                        **({} if scope == "all" else {"domain": [scope]}),
+                    )
 with right:
     st.markdown("**Slices promoted to specialist review**")
     if promoted is None:
@@ -82,5 +96,6 @@ recent = weeks.sort("week").tail(12)
 for pair in (TRENDS[:2], TRENDS[2:]):
     for column, kpi in zip(st.columns(2), pair, strict=True):
         with column:
-            widgets.weekly_chart(recent, kpi, f"{widgets.title(kpi)} by ISO week", ctx.targets,
-                                 ctx.aggs)
+            widgets.weekly_chart(
+                recent, kpi, f"{widgets.title(kpi)} by ISO week", ctx.targets, ctx.aggs
+            )

@@ -7,8 +7,14 @@ import streamlit as st
 from kpi_app import shell, widgets
 from kpi_core import views
 
-TILES = ("accepted_label_error_rate", "gold_accuracy", "rework_rate",
-         "precheck_pass_rate", "final_overturn_rate", "programmatic_accuracy")
+TILES = (
+    "accepted_label_error_rate",
+    "gold_accuracy",
+    "rework_rate",
+    "precheck_pass_rate",
+    "final_overturn_rate",
+    "programmatic_accuracy",
+)
 
 ctx = shell.context()
 ctx.header("Quality & QA funnel", "Are accepted labels right, and where does review catch errors?")
@@ -17,28 +23,47 @@ widgets.query_errors(ctx.aggs, ["annotation_kpi_counts"])
 overall = ctx.overall()
 weeks = ctx.table("week")
 for start in (0, 3):
-    for column, kpi in zip(st.columns(3), TILES[start:start + 3], strict=True):
+    for column, kpi in zip(st.columns(3), TILES[start : start + 3], strict=True):
         with column:
             widgets.tile(ctx.aggs, ctx.targets, kpi, overall.get(kpi), weeks)
 
 left, right = st.columns(2)
 with left:
-    widgets.weekly_chart(weeks, "accepted_label_error_rate", "Accepted-label error rate by ISO week",
-                         ctx.targets, ctx.aggs)
+    widgets.weekly_chart(
+        weeks,
+        "accepted_label_error_rate",
+        "Accepted-label error rate by ISO week",
+        ctx.targets,
+        ctx.aggs,
+    )
 with right:
     domains = ctx.table("domain")
     kpi = "accepted_label_error_rate"
     low, high = f"{kpi}_ci_low", f"{kpi}_ci_high"
-    figure = go.Figure(go.Bar(
-        x=domains["domain"].to_list(), y=domains[kpi].to_list(),
-        error_y=dict(type="data", symmetric=False,
-                     array=(domains[high] - domains[kpi]).to_list(),
-                     arrayminus=(domains[kpi] - domains[low]).to_list()),
-        text=widgets.hover_text(domains, {kpi: widgets.title(kpi), low: "interval low",
-                                          high: "interval high", "n_accepted_known": "of known truth"}),
-        hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>", textposition="none",
-        marker_color="#1f77b4",
-    ))
+    figure = go.Figure(
+        go.Bar(
+            x=domains["domain"].to_list(),
+            y=domains[kpi].to_list(),
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=(domains[high] - domains[kpi]).to_list(),
+                arrayminus=(domains[kpi] - domains[low]).to_list(),
+            ),
+            text=widgets.hover_text(
+                domains,
+                {
+                    kpi: widgets.title(kpi),
+                    low: "interval low",
+                    high: "interval high",
+                    "n_accepted_known": "of known truth",
+                },
+            ),
+            hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>",
+            textposition="none",
+            marker_color="#1f77b4",
+        )
+    )
     widgets.chart(
         widgets.style(figure, x="Domain", y=widgets.axis_title(kpi), y_unit="rate"),
         domains.select("domain", kpi, low, high, "n_accepted_known", "n_accepted_wrong"),
@@ -48,14 +73,20 @@ with right:
 left, right = st.columns(2)
 with left:
     funnel = views.qa_funnel(overall)
-    figure = go.Figure(go.Funnel(
-        y=funnel["stage"].to_list(), x=funnel["n"].to_list(),
-        texttemplate="%{value:,}<br>%{percentInitial:.1%}",
-        hovertemplate="<b>%{y}</b><br>%{x:,} (%{percentInitial:.1%} of submitted)<extra></extra>",
-        marker_color=["#1f77b4", "#4a90c2", "#2e7d32", "#7a9a3a", "#2e7d32"],
-    ))
-    widgets.chart(widgets.style(figure, x="Count", y="Stage", height=380), funnel,
-                  "Two-tier QA funnel: submitted → precheck → final")
+    figure = go.Figure(
+        go.Funnel(
+            y=funnel["stage"].to_list(),
+            x=funnel["n"].to_list(),
+            texttemplate="%{value:,}<br>%{percentInitial:.1%}",
+            hovertemplate="<b>%{y}</b><br>%{x:,} (%{percentInitial:.1%} of submitted)<extra></extra>",
+            marker_color=["#1f77b4", "#4a90c2", "#2e7d32", "#7a9a3a", "#2e7d32"],
+        )
+    )
+    widgets.chart(
+        widgets.style(figure, x="Count", y="Stage", height=380),
+        funnel,
+        "Two-tier QA funnel: submitted → precheck → final",
+    )
     st.caption(
         f"Precheck pass rate {widgets.fmt('precheck_pass_rate', overall.get('precheck_pass_rate'))}; "
         f"final overturn rate {widgets.fmt('final_overturn_rate', overall.get('final_overturn_rate'))} "
@@ -67,44 +98,68 @@ with right:
     colors = {"programmatic": "#9467bd", "generalist": "#1f77b4", "specialist": "#2e7d32"}
     for tier in accuracy["tier"].unique(maintain_order=True).to_list():
         part = accuracy.filter(accuracy["tier"] == tier)
-        figure.add_trace(go.Bar(
-            name=f"{tier} ({part['measure'][0].lower()})",
-            x=part["difficulty"].to_list(), y=part["accuracy"].to_list(),
-            error_y=dict(type="data", symmetric=False,
-                         array=(part["ci_high"] - part["accuracy"]).to_list(),
-                         arrayminus=(part["accuracy"] - part["ci_low"]).to_list()),
-            marker_color=colors.get(tier),
-            text=widgets.hover_text(
-                part,
-                {"accuracy": "accuracy", "ci_low": "interval low", "ci_high": "interval high",
-                 "n": "annotations judged"},
-                {"accuracy": "gold_accuracy", "ci_low": "gold_accuracy", "ci_high": "gold_accuracy",
-                 "n": "n_annotations"},
-            ),
-            hovertemplate=f"<b>{tier}</b> · %{{x}}<br>%{{text}}<extra></extra>",
-            textposition="none",
-        ))
+        figure.add_trace(
+            go.Bar(
+                name=f"{tier} ({part['measure'][0].lower()})",
+                x=part["difficulty"].to_list(),
+                y=part["accuracy"].to_list(),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=(part["ci_high"] - part["accuracy"]).to_list(),
+                    arrayminus=(part["accuracy"] - part["ci_low"]).to_list(),
+                ),
+                marker_color=colors.get(tier),
+                text=widgets.hover_text(
+                    part,
+                    {
+                        "accuracy": "accuracy",
+                        "ci_low": "interval low",
+                        "ci_high": "interval high",
+                        "n": "annotations judged",
+                    },
+                    {
+                        "accuracy": "gold_accuracy",
+                        "ci_low": "gold_accuracy",
+                        "ci_high": "gold_accuracy",
+                        "n": "n_annotations",
+                    },
+                ),
+                hovertemplate=f"<b>{tier}</b> · %{{x}}<br>%{{text}}<extra></extra>",
+                textposition="none",
+            )
+        )
     figure.update_layout(barmode="group")
     widgets.chart(
-        widgets.style(figure, x="Difficulty", y="Accuracy (%)", y_unit="rate", height=380,
-                      legend="Tier"),
+        widgets.style(
+            figure, x="Difficulty", y="Accuracy (%)", y_unit="rate", height=380, legend="Tier"
+        ),
         accuracy,
         "Programmatic vs human accuracy by difficulty",
     )
-    st.caption("Programmatic: labels of known truth that are right. Human tiers: labels on "
-               "gold items equal to the gold label. Bars show 95% Wilson intervals.")
+    st.caption(
+        "Programmatic: labels of known truth that are right. Human tiers: labels on "
+        "gold items equal to the gold label. Bars show 95% Wilson intervals."
+    )
 
 left, right = st.columns(2)
 for column, kpi in zip((left, right), ("gold_accuracy", "rework_rate"), strict=True):
     with column:
-        widgets.weekly_chart(weeks, kpi, f"{widgets.title(kpi)} by ISO week", ctx.targets,
-                             ctx.aggs)
+        widgets.weekly_chart(weeks, kpi, f"{widgets.title(kpi)} by ISO week", ctx.targets, ctx.aggs)
 
 st.subheader("By vendor")
 vendors = ctx.table("vendor")
 widgets.table(
-    vendors.select("vendor", "n_annotations", "accepted", "accepted_label_error_rate",
-                   "gold_accuracy", "rework_rate", "precheck_pass_rate", "final_overturn_rate",
-                   "programmatic_accuracy"),
+    vendors.select(
+        "vendor",
+        "n_annotations",
+        "accepted",
+        "accepted_label_error_rate",
+        "gold_accuracy",
+        "rework_rate",
+        "precheck_pass_rate",
+        "final_overturn_rate",
+        "programmatic_accuracy",
+    ),
     "quality by vendor",
 )

@@ -19,21 +19,30 @@ failed = [path for path, (_, _, failure) in results.items() if failure is not No
 results = dict(sorted(results.items(), key=lambda item: item[1][2] is None))
 st.markdown(
     f"**{len(paths)} query files** in `{widgets.relative(str(root))}` · "
-    + (f":red-badge[:material/error: {len(failed)} failing]" if failed
-       else ":green-badge[:material/check_circle: all run]")
+    + (
+        f":red-badge[:material/error: {len(failed)} failing]"
+        if failed
+        else ":green-badge[:material/check_circle: all run]"
+    )
 )
-st.caption("Results use the data's as-of time for `as_of` and NULL (no filter) for any other "
-           "parameter; the sidebar filters do not apply here. Up to 500 rows are shown; the CSV "
-           "holds the same rows.")
+st.caption(
+    "Results use the data's as-of time for `as_of` and NULL (no filter) for any other "
+    "parameter; the sidebar filters do not apply here. Up to 500 rows are shown; the CSV "
+    "holds the same rows."
+)
 
 for path, (frame, n_rows, failure) in results.items():
     name = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
     icon = ":material/error:" if failure else ":material/check_circle:"
-    with st.expander(f"{name}" + (" — failed" if failure else f" — {n_rows:,} row{'s' if n_rows != 1 else ''}"),
-                     expanded=failure is not None, icon=icon):
+    with st.expander(
+        f"{name}" + (" — failed" if failure else f" — {n_rows:,} row{'s' if n_rows != 1 else ''}"),
+        expanded=failure is not None,
+        icon=icon,
+    ):
         if failure is not None:
             where = widgets.relative(failure.file) + (
-                f":{failure.line}" if failure.line is not None else "")
+                f":{failure.line}" if failure.line is not None else ""
+            )
             st.error(f"**`{where}`** failed: {failure.reason}", icon=":material/error:")
         text = path.read_text(encoding="utf-8", errors="replace")
         try:
@@ -51,7 +60,9 @@ for path, (frame, n_rows, failure) in results.items():
                 st.caption("  \n".join(facts))
         st.code(text, language="sql", line_numbers=True)
         if frame is not None:
-            shown = f"first {frame.height:,} of {n_rows:,}" if n_rows > frame.height else f"{n_rows:,}"
+            shown = (
+                f"first {frame.height:,} of {n_rows:,}" if n_rows > frame.height else f"{n_rows:,}"
+            )
             st.caption(f"Result: {shown} rows")
             st.dataframe(frame, hide_index=True, height=260, width="stretch")
             widgets.download(frame, f"query {name}")

@@ -12,8 +12,16 @@ CHOICES = [k for k in KPIS if k not in ("review_backlog_oldest_h",)]
 
 ctx = shell.context()
 ctx.header("Slices", "Which domain × difficulty × risk class slices are off, and why?")
-widgets.query_errors(ctx.aggs, ["annotation_kpi_counts", "item_label_counts", "review_backlog",
-                                "turnaround_hours", "specialist_review_times"])
+widgets.query_errors(
+    ctx.aggs,
+    [
+        "annotation_kpi_counts",
+        "item_label_counts",
+        "review_backlog",
+        "turnaround_hours",
+        "specialist_review_times",
+    ],
+)
 
 kpi = filters.page_choice("slices_kpi", "kpi", CHOICES, "accepted_label_error_rate")
 st.selectbox("KPI", CHOICES, key="slices_kpi", format_func=widgets.title)
@@ -27,8 +35,10 @@ z = [list(r) for r in grid.select(risks).rows()]
 counts = views.slice_grid(slices, "n_annotations").select(risks).rows()
 text = [[widgets.fmt(kpi, v) for v in row] for row in z]
 hover = [
-    [f"{widgets.title(kpi)}: {widgets.fmt(kpi, v)}<br>Annotations: {widgets.fmt('n_annotations', n)}"
-     for v, n in zip(row, nrow, strict=True)]
+    [
+        f"{widgets.title(kpi)}: {widgets.fmt(kpi, v)}<br>Annotations: {widgets.fmt('n_annotations', n)}"
+        for v, n in zip(row, nrow, strict=True)
+    ]
     for row, nrow in zip(z, counts, strict=True)
 ]
 if not any(v is not None for row in z for v in row):
@@ -36,38 +46,68 @@ if not any(v is not None for row in z for v in row):
     widgets.empty(f"No slice has a value. {views.unavailable_reason(ctx.aggs, kpi)}")
     selection = None
 else:
-    figure = go.Figure(go.Heatmap(
-        z=z, x=risks, y=grid["row"].to_list(), text=text, texttemplate="%{text}", hoverinfo="skip",
-        colorbar=dict(title=dict(text=widgets.axis_title(kpi))),
-        **widgets.target_colors([v for row in z for v in row],
-                                rule["target"] if (rule := ctx.targets.rule(kpi)) else None, better),
-        xgap=2, ygap=2,
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=risks,
+            y=grid["row"].to_list(),
+            text=text,
+            texttemplate="%{text}",
+            hoverinfo="skip",
+            colorbar=dict(title=dict(text=widgets.axis_title(kpi))),
+            **widgets.target_colors(
+                [v for row in z for v in row],
+                rule["target"] if (rule := ctx.targets.rule(kpi)) else None,
+                better,
+            ),
+            xgap=2,
+            ygap=2,
+        )
+    )
     # Plotly reports clicks on markers, not heatmap cells: one clear marker per cell carries
     # the hover text and makes the cell clickable.
-    cells = [(risk, row, hover[i][j]) for i, row in enumerate(grid["row"].to_list())
-             for j, risk in enumerate(risks)]
-    figure.add_trace(go.Scatter(
-        x=[c[0] for c in cells], y=[c[1] for c in cells], customdata=[c[2] for c in cells],
-        mode="markers", marker=dict(symbol="square", size=28, opacity=0.01, color="#000"),
-        hovertemplate="<b>%{y} / %{x}</b><br>%{customdata}<extra></extra>", showlegend=False,
-        selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01)),
-    ))
+    cells = [
+        (risk, row, hover[i][j])
+        for i, row in enumerate(grid["row"].to_list())
+        for j, risk in enumerate(risks)
+    ]
+    figure.add_trace(
+        go.Scatter(
+            x=[c[0] for c in cells],
+            y=[c[1] for c in cells],
+            customdata=[c[2] for c in cells],
+            mode="markers",
+            marker=dict(symbol="square", size=28, opacity=0.01, color="#000"),
+            hovertemplate="<b>%{y} / %{x}</b><br>%{customdata}<extra></extra>",
+            showlegend=False,
+            selected=dict(marker=dict(opacity=0.01)),
+            unselected=dict(marker=dict(opacity=0.01)),
+        )
+    )
     figure.update_yaxes(autorange="reversed")
-    widgets.style(figure, x="Risk class", y="Domain / difficulty", height=max(320, 34 * grid.height + 120))
+    widgets.style(
+        figure, x="Risk class", y="Domain / difficulty", height=max(320, 34 * grid.height + 120)
+    )
     if widgets.unit(kpi) == "rate":
         figure.update_traces(colorbar_tickformat=".0%", selector=dict(type="heatmap"))
     selection = widgets.chart(
         figure,
-        slices.select(*SLICE, kpi, *[c for c in (f"{kpi}_ci_low", f"{kpi}_ci_high") if c in slices.columns],
-                      "n_annotations", "accepted"),
+        slices.select(
+            *SLICE,
+            kpi,
+            *[c for c in (f"{kpi}_ci_low", f"{kpi}_ci_high") if c in slices.columns],
+            "n_annotations",
+            "accepted",
+        ),
         f"{widgets.title(kpi)} by slice",
         on_select="rerun",
         selection_mode="points",
     )
-st.caption("Colours are centred on the KPI's project-wide target where it has one (yellow = on "
-           "target). "
-           "Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items.")
+st.caption(
+    "Colours are centred on the KPI's project-wide target where it has one (yellow = on "
+    "target). "
+    "Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items."
+)
 
 ranked = views.rank_slices(slices, kpi, better)
 labels = [views.slice_label(*row) for row in ranked.select(SLICE).rows()]
@@ -80,32 +120,49 @@ if points:
         st.session_state["slices_pick"] = clicked
 
 promoted = data.promoted(ctx.source, ctx.filters)
-first_promoted = ([views.slice_label(*r) for r in promoted.select(SLICE).rows()]
-                  if promoted is not None else [])
+first_promoted = (
+    [views.slice_label(*r) for r in promoted.select(SLICE).rows()] if promoted is not None else []
+)
 st.subheader("One slice")
 if not labels:
     widgets.empty("No slice has data in this selection.")
 else:
     filters.page_choice("slices_pick", "slice", labels, (first_promoted or labels)[0])
     chosen_label = st.selectbox(
-        "Slice (domain / difficulty / risk class), worst first", labels, key="slices_pick",
-        format_func=lambda s: f"{s} — {widgets.fmt(kpi, value_of[s])}"
-        + (" · promoted" if s in first_promoted else ""),
+        "Slice (domain / difficulty / risk class), worst first",
+        labels,
+        key="slices_pick",
+        format_func=lambda s: (
+            f"{s} — {widgets.fmt(kpi, value_of[s])}"
+            + (" · promoted" if s in first_promoted else "")
+        ),
     )
     filters.remember_choice("slices_pick", "slice")
     chosen = views.parse_slice(chosen_label)
     left, right = st.columns(2)
     with left:
         weekly = views.select_slice(ctx.table(*SLICE, "week"), chosen).sort("week")
-        widgets.weekly_chart(weekly, kpi, f"{widgets.title(kpi)} of {chosen_label} by ISO week",
-                             ctx.targets, ctx.aggs)
+        widgets.weekly_chart(
+            weekly,
+            kpi,
+            f"{widgets.title(kpi)} of {chosen_label} by ISO week",
+            ctx.targets,
+            ctx.aggs,
+        )
     with right:
         st.markdown(f"**Annotators in {chosen_label}**")
         annotators = views.select_slice(ctx.table(*SLICE, "vendor", "tier", "annotator_id"), chosen)
         widgets.table(
             annotators.select(
-                "annotator_id", "vendor", "tier", "n_annotations", "accepted",
-                "accepted_label_error_rate", "rework_rate", "gold_accuracy", "cost_per_accepted_label",
+                "annotator_id",
+                "vendor",
+                "tier",
+                "n_annotations",
+                "accepted",
+                "accepted_label_error_rate",
+                "rework_rate",
+                "gold_accuracy",
+                "cost_per_accepted_label",
             ).sort("n_annotations", descending=True),
             f"annotators of {chosen_label}",
             height=360,

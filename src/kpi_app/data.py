@@ -102,8 +102,12 @@ def current_source() -> Source:
     """The source as it is on disk now (cheap: a directory listing)."""
     root, targets = data_dir(), targets_file()
     checks = sorted((Path(queries.QUERIES_DIR) / "checks").glob("*.sql"))
-    return Source(str(root), str(targets) if targets else None, fingerprint(root, targets),
-                  _hash(_data_stamps(root) + [_stamp(p) for p in checks]))
+    return Source(
+        str(root),
+        str(targets) if targets else None,
+        fingerprint(root, targets),
+        _hash(_data_stamps(root) + [_stamp(p) for p in checks]),
+    )
 
 
 @dataclass
@@ -165,7 +169,9 @@ def load(source: Source | None = None) -> Loaded:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def kpi_table(source: Source, by: tuple[str, ...], filters: Filters, level: Level = "nominal") -> pl.DataFrame:
+def kpi_table(
+    source: Source, by: tuple[str, ...], filters: Filters, level: Level = "nominal"
+) -> pl.DataFrame:
     """``kpi_core.metrics.kpi_table`` of the source's aggregates, cached."""
     return metrics.kpi_table(_load(source).aggs, list(by), filters, level=level)
 
@@ -186,7 +192,9 @@ def promoted(source: Source, filters: Filters) -> pl.DataFrame | None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def alpha(source: Source, by: tuple[str, ...], filters: Filters, level: Level = "nominal") -> pl.DataFrame:
+def alpha(
+    source: Source, by: tuple[str, ...], filters: Filters, level: Level = "nominal"
+) -> pl.DataFrame:
     """Krippendorff's alpha per group with its bootstrap interval."""
     return views.alpha_with_interval(
         _load(source).aggs["item_label_counts"], by, filters, level=level
@@ -194,7 +202,9 @@ def alpha(source: Source, by: tuple[str, ...], filters: Filters, level: Level = 
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def worst_items(source: Source, chosen: tuple[tuple[str, str], ...], filters: Filters) -> pl.DataFrame:
+def worst_items(
+    source: Source, chosen: tuple[tuple[str, str], ...], filters: Filters
+) -> pl.DataFrame:
     return views.worst_items(_load(source).aggs["item_label_counts"], dict(chosen), filters)
 
 
@@ -236,8 +246,9 @@ def kappa_pairs(source: Source, filters: Filters, min_shared: int) -> pl.DataFra
     from kpi_core.kappa import cohen_kappa_pairs
 
     labels = views.annotator_labels(item_labels(source), filters)
-    return cohen_kappa_pairs(labels.select("item_id", "annotator_id", "label"),
-                             min_shared=min_shared)
+    return cohen_kappa_pairs(
+        labels.select("item_id", "annotator_id", "label"), min_shared=min_shared
+    )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -300,8 +311,9 @@ def preview_query(source: Source, query: queries.QueryFile) -> tuple[pl.DataFram
     """
     loaded = _load(source)
     with loaded.lock:
-        return views.preview_query(loaded.dataset.con, query, limit=PREVIEW_ROWS,
-                                   as_of=loaded.aggs.as_of)
+        return views.preview_query(
+            loaded.dataset.con, query, limit=PREVIEW_ROWS, as_of=loaded.aggs.as_of
+        )
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,10 @@ def _current(options: Mapping[str, list]) -> Filters:
     return Filters(
         date_from=start if start is not None and first is not None and start > first else None,
         date_to=end if end is not None and last is not None and end < last else None,
-        **{field: tuple(st.session_state.get(state_key) or ())
-           for state_key, _, field in LISTS.values()},
+        **{
+            field: tuple(st.session_state.get(state_key) or ())
+            for state_key, _, field in LISTS.values()
+        },
     )
 
 
@@ -118,9 +120,7 @@ def _url_filters() -> dict[str, list[str]]:
 
 def _write_url(filters: Filters) -> None:
     wanted = url_params(filters)
-    st.session_state[_WRITTEN] = {
-        k: v if isinstance(v, list) else [v] for k, v in wanted.items()
-    }
+    st.session_state[_WRITTEN] = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
     for key in URL_KEYS:
         if key in wanted:
             value = wanted[key]
@@ -159,7 +159,9 @@ def sidebar(source: data.Source) -> Filters:
                 key=state_key,
                 placeholder="All",
             )
-        st.button("Clear filters", on_click=_clear, type="tertiary", icon=":material/filter_alt_off:")
+        st.button(
+            "Clear filters", on_click=_clear, type="tertiary", icon=":material/filter_alt_off:"
+        )
     filters = _current(options)
     st.session_state[_STATE] = filters
     _write_url(filters)

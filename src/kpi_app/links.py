@@ -52,5 +52,6 @@ def link(page: str, label: str, *, icon: str | None = None, **params: str | list
     if not (APP_DIR / path).exists():
         st.markdown(label)
         return
-    st.page_link(path, label=label, icon=icon or page_icon,
-                 query_params=filters.link_params(**params))
+    st.page_link(
+        path, label=label, icon=icon or page_icon, query_params=filters.link_params(**params)
+    )

@@ -82,7 +82,9 @@ class Context:
     def targets(self) -> Targets:
         return self.loaded.targets
 
-    def table(self, *by: str, level: Level = "nominal", filters: Filters | None = None) -> pl.DataFrame:
+    def table(
+        self, *by: str, level: Level = "nominal", filters: Filters | None = None
+    ) -> pl.DataFrame:
         """Every KPI per group of ``by`` under the sidebar filters (cached)."""
         return data.kpi_table(self.source, tuple(by), filters or self.filters, level)
 

@@ -254,8 +254,11 @@ def style(
 ) -> go.Figure:
     """Axis titles (with units), readable ticks, a compact layout; the legend above
     the plot, or under it with ``legend_side`` (for many series)."""
-    place = (dict(orientation="h", yanchor="top", y=-0.22, x=0) if legend_side
-             else dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    place = (
+        dict(orientation="h", yanchor="top", y=-0.22, x=0)
+        if legend_side
+        else dict(orientation="h", yanchor="bottom", y=1.02, x=0)
+    )
     figure.update_layout(
         xaxis_title=x,
         yaxis_title=y,
@@ -285,7 +288,9 @@ def hover_text(
         return fmt(kind, value) if unit(kind) else (NOT_AVAILABLE if value is None else str(value))
 
     return [
-        "<br>".join(f"{label}: {show(name, v)}" for (name, label), v in zip(names, row, strict=True))
+        "<br>".join(
+            f"{label}: {show(name, v)}" for (name, label), v in zip(names, row, strict=True)
+        )
         for row in rows
     ]
 
@@ -312,8 +317,9 @@ def download(frame: pl.DataFrame, name: str, label: str = "Download data (CSV)")
 def chart(figure: go.Figure, frame: pl.DataFrame, name: str, **kwargs) -> object:
     """A plotly chart and, under it, the CSV of the data behind it."""
     st.markdown(f"**{name}**")
-    state = st.plotly_chart(figure, key=f"chart-{_slug(name)}", config={"displaylogo": False},
-                            **kwargs)
+    state = st.plotly_chart(
+        figure, key=f"chart-{_slug(name)}", config={"displaylogo": False}, **kwargs
+    )
     download(frame, name)
     return state
 
@@ -331,14 +337,17 @@ def table(
     for column in frame.columns:
         if unit(column) and frame[column].dtype.is_numeric():
             shown = shown.with_columns(
-                pl.col(column).map_elements(lambda v, c=column: fmt(c, v), return_dtype=pl.String)
+                pl.col(column)
+                .map_elements(lambda v, c=column: fmt(c, v), return_dtype=pl.String)
                 .fill_null(NOT_AVAILABLE)
             )
     # Text columns: a missing value reads as a dash, booleans as yes / no.
     shown = shown.with_columns(
         *(pl.col(c).fill_null("—") for c, t in shown.schema.items() if t == pl.String),
         *(
-            pl.col(c).replace_strict({True: "yes", False: "no"}, default="—", return_dtype=pl.String)
+            pl.col(c).replace_strict(
+                {True: "yes", False: "no"}, default="—", return_dtype=pl.String
+            )
             for c, t in shown.schema.items()
             if t == pl.Boolean
         ),
@@ -346,7 +355,8 @@ def table(
     shown = shown.rename({c: title(c) for c in frame.columns})
     helps = {
         title(c): st.column_config.Column(help=_column_help(c))
-        for c in frame.columns if definition(c)
+        for c in frame.columns
+        if definition(c)
     }
     if isinstance(height, int):  # never taller than the rows need
         height = min(height, 38 + 35 * max(frame.height, 1))
@@ -357,7 +367,9 @@ def table(
 def _column_help(column: str) -> str:
     text = definition(column)
     if unit(column) in ("rate", "currency", "seconds", "hours", "coefficient"):
-        text += ". n/a: not available in that row (nothing to divide by, or the data lacks a table)."
+        text += (
+            ". n/a: not available in that row (nothing to divide by, or the data lacks a table)."
+        )
     return text
 
 
@@ -396,12 +408,16 @@ def query_errors(aggs: Aggregates, names: Sequence[str] | None = None) -> None:
 
 
 _HINTS = (
-    ("data directory not found",
-     "Point the dashboard at the folder holding the tables: `kpi serve DATA_DIR` or "
-     "`KPI_DATA_DIR=DATA_DIR`. To try it out, make one with `kpi sample DATA_DIR`."),
-    ("required table",
-     "Add the missing table as `<table>.csv`, `<table>.parquet`, `<table>.jsonl` or a "
-     "folder `<table>/` of Parquet files."),
+    (
+        "data directory not found",
+        "Point the dashboard at the folder holding the tables: `kpi serve DATA_DIR` or "
+        "`KPI_DATA_DIR=DATA_DIR`. To try it out, make one with `kpi sample DATA_DIR`.",
+    ),
+    (
+        "required table",
+        "Add the missing table as `<table>.csv`, `<table>.parquet`, `<table>.jsonl` or a "
+        "folder `<table>/` of Parquet files.",
+    ),
     ("two files for one table", "Keep exactly one file per table; move the other away."),
     ("unknown table format", "Save the table as CSV, Parquet or JSONL."),
     ("column missing", "Add the column to the file's header (see annotation-log.md)."),
@@ -422,8 +438,10 @@ def problems_page(loaded: Loaded) -> None:
     )
     hints = {hint for key, hint in _HINTS if any(key in p.reason for p in problems)}
     if any(p.row is not None for p in problems):
-        hints.add("Each row problem names the file, the data row (from 1, header not counted) "
-                  "and the column: correct the value or remove the row.")
+        hints.add(
+            "Each row problem names the file, the data row (from 1, header not counted) "
+            "and the column: correct the value or remove the row."
+        )
     st.subheader("How to fix it")
     for hint in sorted(hints) or ["Correct each problem below."]:
         st.markdown(f"- {hint}")
@@ -463,43 +481,64 @@ def weekly_figure(
     if low in weeks.columns and high in weeks.columns:
         band = weeks.drop_nulls([low, high])
         bx = band["week"].to_list()
-        figure.add_trace(go.Scatter(
-            x=bx + bx[::-1],
-            y=band[high].to_list() + band[low].to_list()[::-1],
-            fill="toself", line=dict(width=0), fillcolor="rgba(31,119,180,0.15)",
-            hoverinfo="skip", name=interval_name, showlegend=True,
-        ))
+        figure.add_trace(
+            go.Scatter(
+                x=bx + bx[::-1],
+                y=band[high].to_list() + band[low].to_list()[::-1],
+                fill="toself",
+                line=dict(width=0),
+                fillcolor="rgba(31,119,180,0.15)",
+                hoverinfo="skip",
+                name=interval_name,
+                showlegend=True,
+            )
+        )
     hover_columns = {kpi: title(kpi)}
     if low in weeks.columns:
         hover_columns |= {low: "interval low", high: "interval high"}
     for extra in ("n_accepted_known", "accepted", "n_items_multi", "n_units"):
         if extra in weeks.columns:
             hover_columns[extra] = title(extra)
-    figure.add_trace(go.Scatter(
-        x=x, y=weeks[kpi].to_list(), mode="lines+markers", name=title(kpi),
-        line=dict(color="#1f77b4"), text=hover_text(weeks, hover_columns),
-        hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>",
-    ))
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=weeks[kpi].to_list(),
+            mode="lines+markers",
+            name=title(kpi),
+            line=dict(color="#1f77b4"),
+            text=hover_text(weeks, hover_columns),
+            hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>",
+        )
+    )
     rule = targets.rule(kpi) if targets is not None else None
     if rule is not None:
-        figure.add_hline(y=rule["target"], line=dict(color="#c62828", dash="dash", width=1),
-                         annotation_text=f"target {fmt(kpi, rule['target'])}",
-                         annotation_position="top left")
+        figure.add_hline(
+            y=rule["target"],
+            line=dict(color="#c62828", dash="dash", width=1),
+            annotation_text=f"target {fmt(kpi, rule['target'])}",
+            annotation_position="top left",
+        )
     figure.update_xaxes(categoryorder="category ascending")
     return style(figure, x="ISO week", y=_axis_title(kpi), y_unit=unit(kpi), height=height)
 
 
 def _axis_title(kpi: str) -> str:
-    suffix = {"rate": " (%)", "currency": " (currency units)", "seconds": " (s)",
-              "hours": " (h)", "count": " (count)"}.get(unit(kpi) or "", "")
+    suffix = {
+        "rate": " (%)",
+        "currency": " (currency units)",
+        "seconds": " (s)",
+        "hours": " (h)",
+        "count": " (count)",
+    }.get(unit(kpi) or "", "")
     return title(kpi) + suffix
 
 
 axis_title = _axis_title
 
 
-def target_colors(values: Sequence[float | None], target: float | None,
-                  higher_is_better: bool | None) -> dict:
+def target_colors(
+    values: Sequence[float | None], target: float | None, higher_is_better: bool | None
+) -> dict:
     """Heatmap colour settings: green on the good side of the target, yellow at it, red on
     the bad side (a plain blue scale when the KPI has no target or no direction)."""
     finite = [v for v in values if v is not None and v == v]
@@ -511,8 +550,9 @@ def target_colors(values: Sequence[float | None], target: float | None,
     middle = (target - low) / (high - low)
     good, bad = "#1a9850", "#d73027"
     ends = (bad, good) if higher_is_better else (good, bad)
-    return dict(colorscale=[[0.0, ends[0]], [middle, "#fee08b"], [1.0, ends[1]]],
-                zmin=low, zmax=high)
+    return dict(
+        colorscale=[[0.0, ends[0]], [middle, "#fee08b"], [1.0, ends[1]]], zmin=low, zmax=high
+    )
 
 
 def weekly_chart(

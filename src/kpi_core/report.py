@@ -188,9 +188,7 @@ def write_report(
         steps.set_postfix_str(name)
         steps.update()
 
-    aggs = aggregates.fetch(
-        dataset, as_of=moment, on_step=step, names=aggregates.REPORT_QUERIES
-    )
+    aggs = aggregates.fetch(dataset, as_of=moment, on_step=step, names=aggregates.REPORT_QUERIES)
     # Everything the report needs has left DuckDB: free its tables before polars works.
     dataset.con.close()
     if aggs.errors:

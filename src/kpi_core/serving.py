@@ -32,28 +32,41 @@ DEFAULT_PORT = 8501
 STOP_TIMEOUT_S = 10.0
 
 
-def streamlit_command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-                      app: Path = APP) -> list[str]:
+def streamlit_command(
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, app: Path = APP
+) -> list[str]:
     """The command line :func:`serve` runs (same interpreter as the caller)."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.address", host,
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
 
 
 def _problem(data: Path, app: Path) -> str | None:
     """One readable line when the server cannot start, else None."""
     if not data.exists():
-        return (f"kpi serve: data directory {data} does not exist "
-                "(create one with: kpi sample DIR, or omit DATA_DIR for the bundled sample)")
+        return (
+            f"kpi serve: data directory {data} does not exist "
+            "(create one with: kpi sample DIR, or omit DATA_DIR for the bundled sample)"
+        )
     if not data.is_dir():
         return f"kpi serve: {data} is not a directory (give the directory holding the tables)"
     if not app.is_file():
-        return (f"kpi serve: the dashboard app {app} is missing "
-                "(install the project from a checkout: pip install -e .)")
+        return (
+            f"kpi serve: the dashboard app {app} is missing "
+            "(install the project from a checkout: pip install -e .)"
+        )
     return None
 
 
@@ -69,8 +82,9 @@ def _stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> int:
         return process.wait()
 
 
-def serve(data: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
-          app: Path = APP) -> int:
+def serve(
+    data: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, app: Path = APP
+) -> int:
     """Run the dashboard on ``data`` at ``http://host:port`` until stopped.
 
     Parameters

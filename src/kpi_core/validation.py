@@ -253,7 +253,9 @@ def generic_sql(
     if not branches:
         return "", bind.values
     columns = ", ".join(_ident(c.name) for c in table.columns if c.name in raw_types)
-    cells = f"with cells as not materialized (select _file, _row, {columns} from raw_{table.name})\n"
+    cells = (
+        f"with cells as not materialized (select _file, _row, {columns} from raw_{table.name})\n"
+    )
     return cells + "\nunion all\n".join(branches), bind.values
 
 

@@ -67,8 +67,9 @@ def chromium_path() -> Path:
 def e2e_data() -> Path:
     data = Path(os.environ.get("KPI_E2E_DATA", BUNDLED_SAMPLE)).resolve()
     if not data.is_dir() or not any(data.iterdir()):
-        pytest.fail(f"no data to serve in {data} (is the bundled sample_data/ empty?)",
-                    pytrace=False)
+        pytest.fail(
+            f"no data to serve in {data} (is the bundled sample_data/ empty?)", pytrace=False
+        )
     return data
 
 

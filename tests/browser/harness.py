@@ -77,8 +77,9 @@ class Server:
             return "(no log)"
 
 
-def start_server(data: Path, log: Path, port: int | None = None,
-                 timeout_s: float = SERVER_START_TIMEOUT_S) -> Server:
+def start_server(
+    data: Path, log: Path, port: int | None = None, timeout_s: float = SERVER_START_TIMEOUT_S
+) -> Server:
     """Start ``kpi serve data --port P`` in a new process group and wait until healthy.
 
     Without ``port`` a free one is picked, and picked again (up to 3 times) should
@@ -116,14 +117,18 @@ def _start_server(data: Path, log: Path, port: int, timeout_s: float) -> Server:
             tail = server.log_tail()
             taken = "is not available" in tail or "already in use" in tail
             error = PortTaken if taken else RuntimeError
-            raise error(f"kpi serve exited with code {process.returncode} before "
-                        f"answering on {url}:\n{tail}")
+            raise error(
+                f"kpi serve exited with code {process.returncode} before "
+                f"answering on {url}:\n{tail}"
+            )
         if _health(url) == "ok":
             return server
         time.sleep(0.2)
     stop_server(server)
-    raise RuntimeError(f"kpi serve did not answer {url}/_stcore/health within {timeout_s:.0f} s:"
-                       f"\n{server.log_tail()}")
+    raise RuntimeError(
+        f"kpi serve did not answer {url}/_stcore/health within {timeout_s:.0f} s:"
+        f"\n{server.log_tail()}"
+    )
 
 
 def stop_server(server: Server) -> None:
@@ -165,13 +170,15 @@ def main_title(page) -> str:
     )
 
 
-def wait_for_run(page, *, title: str | re.Pattern | None = None,
-                 timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+def wait_for_run(
+    page, *, title: str | re.Pattern | None = None, timeout_ms: int = RUN_TIMEOUT_MS
+) -> None:
     """Wait until the app is connected, its script has finished and, when given, the
     main area's first heading (``st.title``) matches ``title`` -- so that the finished
     run of the *previous* page is never mistaken for this one's."""
-    page.wait_for_selector(f'{APP}[data-test-connection-state="CONNECTED"]',
-                           state="attached", timeout=timeout_ms)
+    page.wait_for_selector(
+        f'{APP}[data-test-connection-state="CONNECTED"]', state="attached", timeout=timeout_ms
+    )
     if title is not None:
         try:
             page.wait_for_function(
@@ -187,7 +194,8 @@ def wait_for_run(page, *, title: str | re.Pattern | None = None,
             shown = main_title(page)
             raise AssertionError(
                 f"page title {title!r} not shown within {timeout_ms / 1000:.0f} s "
-                f"at {page.url} (main heading: {shown!r})") from error
+                f"at {page.url} (main heading: {shown!r})"
+            ) from error
     wait_until_idle(page, timeout_ms=timeout_ms)
 
 
@@ -228,7 +236,9 @@ def wait_until_idle(page, *, timeout_ms: int = RUN_TIMEOUT_MS, settle_ms: int = 
 
 def metric_values(page) -> list[str]:
     """The text of every ``st.metric`` value in the main area, in page order."""
-    return [t.strip() for t in page.locator(f'{MAIN} [data-testid="stMetricValue"]').all_inner_texts()]
+    return [
+        t.strip() for t in page.locator(f'{MAIN} [data-testid="stMetricValue"]').all_inner_texts()
+    ]
 
 
 def exception_texts(page) -> list[str]:

@@ -117,7 +117,8 @@ def test_page_renders(tour, nav, spec, artifacts):
     page.locator(NAV_LINK).filter(has_text=text).first.click()
     wait_for_run(page, title=spec.title)
     assert urlsplit(page.url).path == urlsplit(href).path, (
-        f"the {text!r} link led to {page.url}, not {href}")
+        f"the {text!r} link led to {page.url}, not {href}"
+    )
     _assert_clean(page, f"page {text!r} ({page.url})")
 
     if spec.chart:
@@ -151,8 +152,7 @@ def _domain_filter(page):
 def _selected(widget) -> list[str]:
     """The chips of a multiselect (its chosen values)."""
     chips = widget.locator('[data-testid="stMultiSelectTagsContainer"] [data-tag]')
-    return [(chip.get_attribute("aria-label") or chip.inner_text()).strip()
-            for chip in chips.all()]
+    return [(chip.get_attribute("aria-label") or chip.inner_text()).strip() for chip in chips.all()]
 
 
 def _pick_only(page, widget, value: str) -> None:

@@ -17,8 +17,13 @@ from kpi_core.cli import BUNDLED_SAMPLE, build_parser
 
 
 def _kpi(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kpi_core.cli", *args], capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "kpi_core.cli", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
 
 
 def test_missing_data_dir_is_one_line_and_exit_1(tmp_path):
@@ -99,8 +104,9 @@ def fake_popen(monkeypatch):
     return install
 
 
-def test_serve_passes_absolute_data_dir_and_returns_streamlit_code(fake_popen, tmp_path,
-                                                                   monkeypatch):
+def test_serve_passes_absolute_data_dir_and_returns_streamlit_code(
+    fake_popen, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "logs").mkdir()
     fake_popen(3)
