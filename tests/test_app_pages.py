@@ -78,6 +78,7 @@ def app(data_dir: Path, monkeypatch, page: str | None = None, **params: str) -> 
     """The app on ``data_dir``, run once (on ``page`` when given)."""
     monkeypatch.setenv("KPI_DATA_DIR", str(data_dir))
     monkeypatch.delenv("KPI_TARGETS", raising=False)
+    monkeypatch.delenv("KPI_QUARANTINE", raising=False)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     for key, value in params.items():
         at.query_params[key] = value
@@ -314,6 +315,22 @@ def test_an_invalid_data_directory_shows_the_validation_report(tmp_path, monkeyp
     assert at.title[0].value == "The data cannot be shown yet"
     report = at.dataframe[0].value.to_string()
     assert "annotations.csv" in report and "last tuesday" in report
+
+
+def test_with_quarantine_the_dashboard_goes_on_without_the_invalid_rows(tmp_path, monkeypatch):
+    tables = dict(TINY)
+    tables["annotations"] = tables["annotations"].replace("2026-01-05T10:00:00Z", "last tuesday", 1)
+    root = write_dataset(tmp_path / "bad", tables)
+    quarantine = tmp_path / "quarantine.csv"
+    monkeypatch.setenv("KPI_QUARANTINE", str(quarantine))
+    monkeypatch.setenv("KPI_DATA_DIR", str(root))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    no_exception(at)
+    assert at.title[0].value != "The data cannot be shown yet"
+    notice = "\n".join(w.value for w in at.sidebar.warning)
+    # a1 is set aside, and so are its reviews r1, r2 and audits, which now point at nothing
+    assert "5 invalid rows set aside** (1 annotations, 2 audits, 2 reviews)" in notice
+    assert str(quarantine) in notice and quarantine.exists()
 
 
 def test_kpi_core_views_stay_streamlit_free():

@@ -38,6 +38,7 @@ from kpi_core.grouping import SLICE, Filters
 from kpi_core.loading import Dataset, open_dataset
 from kpi_core.problems import DataError, Problem, QueryError
 from kpi_core.promotion import promoted_slices
+from kpi_core.quarantine import set_aside_bad_rows, write_quarantine
 from kpi_core.targets import Targets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,6 +58,13 @@ def targets_file() -> Path | None:
     return Path(value) if value else None
 
 
+def quarantine_file() -> Path | None:
+    """Where invalid rows are set aside, ``$KPI_QUARANTINE`` (``kpi serve --quarantine``),
+    when the user asked to go on despite them."""
+    value = os.environ.get("KPI_QUARANTINE")
+    return Path(value) if value else None
+
+
 @dataclass(frozen=True)
 class Source:
     """What the dashboard shows: a data directory, a targets file, and a
@@ -68,6 +76,8 @@ class Source:
     #: The part of the fingerprint validation depends on (data files and checks only),
     #: so that editing a KPI query does not validate the data again.
     data_fingerprint: str = ""
+    #: Set invalid rows aside (and write them here) instead of refusing the data.
+    quarantine: str | None = None
 
 
 def _stamp(path: Path) -> str:
@@ -100,13 +110,14 @@ def fingerprint(root: Path, targets: Path | None) -> str:
 
 def current_source() -> Source:
     """The source as it is on disk now (cheap: a directory listing)."""
-    root, targets = data_dir(), targets_file()
+    root, targets, quarantine = data_dir(), targets_file(), quarantine_file()
     checks = sorted((Path(queries.QUERIES_DIR) / "checks").glob("*.sql"))
     return Source(
         str(root),
         str(targets) if targets else None,
         fingerprint(root, targets),
         _hash(_data_stamps(root) + [_stamp(p) for p in checks]),
+        str(quarantine) if quarantine else None,
     )
 
 
@@ -120,6 +131,8 @@ class Loaded:
     aggs: aggregates.Aggregates | None = None
     targets: Targets = field(default_factory=Targets.load)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Invalid rows left out (only when the source asks for quarantine).
+    set_aside: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -148,14 +161,26 @@ def _load(source: Source) -> Loaded:
     except DataError as error:
         return Loaded(source, error.problems)
     problems = _validate(source.data_dir, source.data_fingerprint)
-    if problems:
-        return Loaded(source, problems, targets=targets)
+    aside: list[Problem] = []
     try:
-        dataset = open_dataset(root)
+        if problems and source.quarantine:
+            aside = _set_aside(source.data_dir, source.data_fingerprint, source.quarantine)
+        elif problems:
+            return Loaded(source, problems, targets=targets)
+        dataset = open_dataset(root, set_aside=aside)
     except DataError as error:
         return Loaded(source, error.problems, targets=targets)
     aggs = aggregates.fetch(dataset)
-    return Loaded(source, [], dataset, aggs, targets)
+    return Loaded(source, [], dataset, aggs, targets, set_aside=aside)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _set_aside(data_dir: str, data_fingerprint: str, quarantine: str) -> list[Problem]:
+    """The invalid rows to leave out, written to the quarantine file, once per state
+    of the data files; raises DataError for a file that cannot be read at all."""
+    aside = set_aside_bad_rows(Path(data_dir))
+    write_quarantine(aside, Path(quarantine))
+    return aside
 
 
 def load(source: Source | None = None) -> Loaded:

@@ -55,6 +55,8 @@ def run(page) -> None:
             f"Data: `{source.data_dir}`  \nAs of {_as_of(loaded.aggs.as_of)}"
             + (f"  \nTargets: `{source.targets}`" if source.targets else "")
         )
+        if loaded.set_aside:
+            widgets.set_aside_notice(loaded.set_aside, source.quarantine)
     st.session_state[_FRAMED] = True
     try:
         page.run()

@@ -22,6 +22,8 @@ from kpi_core.aggregates import Aggregates
 from kpi_core.catalog import KPIS, Unit
 from kpi_core.formatting import NOT_AVAILABLE, format_as, format_value
 from kpi_core.problems import Problem
+from kpi_core.quarantine import as_frame as quarantine_frame
+from kpi_core.quarantine import rows_by_table
 from kpi_core.targets import Targets
 
 #: Extra "KPIs" the dashboard shows that the catalog does not list.
@@ -423,6 +425,25 @@ _HINTS = (
     ("column missing", "Add the column to the file's header (see annotation-log.md)."),
     ("targets", "Fix the targets file (`KPI_TARGETS`): it must be valid TOML."),
 )
+
+
+def set_aside_notice(aside: list[Problem], quarantine: str | None) -> None:
+    """How many invalid rows the numbers leave out, and their reasons to download."""
+    counts = rows_by_table(aside)
+    total = sum(counts.values())
+    st.warning(
+        f"**{total} invalid row{'s' if total != 1 else ''} set aside** "
+        f"({', '.join(f'{n} {table}' for table, n in counts.items())}): every number "
+        f"here leaves {'them' if total != 1 else 'it'} out. Reasons in `{quarantine}`.",
+        icon=":material/block:",
+    )
+    st.download_button(
+        "Download the set-aside rows (CSV)",
+        quarantine_frame(aside).write_csv(),
+        file_name="quarantine.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
 
 
 def problems_page(loaded: Loaded) -> None:

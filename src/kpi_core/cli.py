@@ -38,6 +38,15 @@ def _sample(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from kpi_core.validation import validate
 
+    if args.quarantine:
+        from kpi_core.quarantine import set_aside_bad_rows, summary, write_quarantine
+
+        aside = set_aside_bad_rows(Path(args.data_dir))
+        for problem in aside:
+            print(problem, file=sys.stderr)
+        write_quarantine(aside, Path(args.quarantine))
+        print(summary(aside, Path(args.quarantine)), file=sys.stderr)
+        return 0
     problems = validate(Path(args.data_dir))
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -83,6 +92,7 @@ def _report(args: argparse.Namespace) -> int:
         out=Path(args.out) if args.out else None,
         targets=Path(args.targets) if args.targets else None,
         progress=not args.quiet,
+        quarantine=Path(args.quarantine) if args.quarantine else None,
     )
     return 0
 
@@ -91,7 +101,8 @@ def _serve(args: argparse.Namespace) -> int:
     from kpi_core.serving import serve
 
     data = Path(args.data_dir) if args.data_dir else BUNDLED_SAMPLE
-    return serve(data, host=args.host, port=args.port)
+    quarantine = Path(args.quarantine) if args.quarantine else None
+    return serve(data, host=args.host, port=args.port, quarantine=quarantine)
 
 
 def _calibration_pack(args: argparse.Namespace) -> int:
@@ -110,6 +121,13 @@ def _calibration_pack(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+_QUARANTINE_HELP = (
+    "go on despite rows that break the contract: set them aside, write each broken "
+    "rule to FILE (CSV: table, file, row, column, reason) and count them; "
+    "a whole file that cannot be read still stops"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = verb(
         "validate",
         "Check DATA_DIR against the input contract: exit 0 when clean, 1 with one line "
-        "per broken rule (file, row, column, reason).",
-        "kpi validate ./logs",
+        "per broken rule (file, row, column, reason). With --quarantine, set the broken "
+        "rows aside in a file instead and exit 0.",
+        "kpi validate ./logs --quarantine quarantine.csv",
         _validate,
     )
     validate.add_argument(
@@ -178,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory of items, annotators, annotations (+ optional tables) "
         "as .csv, .parquet, .jsonl or Parquet folders",
     )
+    validate.add_argument("--quarantine", metavar="FILE", help=_QUARANTINE_HELP)
 
     check = verb(
         "check",
@@ -225,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOML",
         help="targets file overriding the defaults (see kpi_core/targets.toml)",
     )
+    report.add_argument("--quarantine", metavar="FILE", help=_QUARANTINE_HELP)
     report.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     serve = verb(
@@ -241,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="interface to listen on (default 127.0.0.1; 0.0.0.0 exposes it)",
     )
     serve.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    serve.add_argument("--quarantine", metavar="FILE", help=_QUARANTINE_HELP)
 
     pack = verb(
         "calibration-pack",

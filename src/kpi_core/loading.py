@@ -23,10 +23,12 @@ import os
 import re
 import tempfile
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from kpi_core.contract import FORMATS, REQUIRED_TABLES, SQL_TYPES, TABLES, Column
 from kpi_core.problems import DataError, Problem
@@ -316,18 +318,22 @@ def open_dataset(
     *,
     database: str = ":memory:",
     materialize: bool | None = None,
+    set_aside: Sequence[Problem] = (),
 ) -> Dataset:
     """Open ``root`` as a :class:`Dataset` of DuckDB views.
 
     Materialized tables are stored as DuckDB tables once, so that the many
     queries over them parse each file only once. By default (None) that is
     done for CSV and JSONL tables; Parquet is cheap to scan again where it lies.
+    The rows named by ``set_aside`` (problems with a table, file and row: see
+    :mod:`kpi_core.quarantine`) are left out of every view, raw ones included.
     Raises :class:`DataError` (one line per problem) for anything unreadable.
     """
     root = Path(root)
     sources = discover(root)
     con = connect(database)
     dataset = Dataset(root=root, con=con, sources=sources)
+    aside_tables = _register_set_aside(con, set_aside)
     problems: list[Problem] = []
     for name, table in TABLES.items():
         source = sources.get(name)
@@ -343,7 +349,14 @@ def open_dataset(
         try:
             folder = source.format == "parquet-folder"
             file_expr = "" if folder else f", {_quote(str(source.path))} as _file"
-            con.execute(f"create view raw_{name} as select *{file_expr} from {_scan(con, source)}")
+            rows = f"select *{file_expr} from {_scan(con, source)}"
+            if name in aside_tables:
+                rows = (
+                    f"select * from ({rows}) as kept where not exists (select 1 from set_aside "
+                    f"where set_aside.tbl = {_quote(name)} and set_aside._file = kept._file "
+                    "and set_aside._row = kept._row)"
+                )
+            con.execute(f"create view raw_{name} as {rows}")
             described = con.execute(f"describe raw_{name}").fetchall()
         except _Unreadable as error:
             problems.append(Problem(table=name, file=str(source.path), reason=str(error)))
@@ -384,6 +397,20 @@ def open_dataset(
             con.execute(f"alter view {name} rename to typed_{name}")
             con.execute(f"create table {name} as select * from typed_{name}")
     return dataset
+
+
+def _register_set_aside(con: duckdb.DuckDBPyConnection, set_aside: Sequence[Problem]) -> set[str]:
+    """The table ``set_aside`` of rows to leave out; returns the tables that have some."""
+    rows = sorted({(p.table, p.file, p.row) for p in set_aside if p.row is not None and p.table})
+    if not rows:
+        return set()
+    frame = pl.DataFrame(
+        rows, schema={"tbl": pl.String, "_file": pl.String, "_row": pl.Int64}, orient="row"
+    )
+    con.register("set_aside_rows", frame)
+    con.execute("create temp table set_aside as select * from set_aside_rows")
+    con.unregister("set_aside_rows")
+    return {table for table, _, _ in rows}
 
 
 def _reader_reason(error: duckdb.Error) -> str:

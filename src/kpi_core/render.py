@@ -70,6 +70,8 @@ def to_markdown(report: KpiReport) -> str:
             f"- **{promoted['domain']} / {promoted['difficulty']} / "
             f"{promoted['risk_class']}**: {weeks}"
         )
+    if data["warnings"]:
+        lines += ["", "## Data quality", "", *(f"- {w}" for w in data["warnings"])]
     lines += ["", "## By slice", "", *_markdown_table(report.slices, list(SLICE))]
     lines += ["", "## By ISO week", "", *_markdown_table(report.weeks, ["week"]), ""]
     return "\n".join(lines)
@@ -134,6 +136,8 @@ def to_html(report: KpiReport) -> str:
         )
         or "<li>None</li>"
     )
+    warnings = "".join(f"<li>{html.escape(w)}</li>" for w in markdown_free["warnings"])
+    quality = f"<h2>Data quality</h2><ul>{warnings}</ul>" if warnings else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Labelling quality report</title>
 <style>
@@ -149,6 +153,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
 <p>As of {format_timestamp(report.as_of)} · alpha level {report.level}</p>
 <div class="tiles">{tiles}</div>
 <h2>Slices promoted to specialist review</h2><ul>{promoted}</ul>
+{quality}
 <h2>Trends</h2>{body}
 </body></html>
 """

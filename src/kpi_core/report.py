@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
 from kpi_core.problems import DataError, Problem
 from kpi_core.promotion import promoted_slices
+from kpi_core.quarantine import rows_by_table, set_aside_bad_rows, summary, write_quarantine
 from kpi_core.targets import Targets
 
 
@@ -58,6 +59,9 @@ class KpiReport:
     defects: pl.DataFrame
     model_lift: pl.DataFrame
     targets: Targets
+    #: Rows set aside as invalid (``--quarantine``), and the file naming them.
+    set_aside: list[Problem] = field(default_factory=list)
+    quarantine_file: Path | None = None
 
 
 def build_report(
@@ -133,13 +137,24 @@ def to_dict(report: KpiReport) -> dict[str, Any]:
         "domain_coverage": _rows(report.coverage),
         "defect_turnaround": _rows(report.defects),
         "model_lift": _rows(report.model_lift),
-        "warnings": _warnings(overall),
+        "quarantine": _quarantine(report),
+        "warnings": _warnings(report, overall),
     }
 
 
-def _warnings(overall: dict[str, Any]) -> list[str]:
-    """Data-quality warnings: what the KPIs had to assume."""
+def _quarantine(report: KpiReport) -> dict[str, Any] | None:
+    """What ``--quarantine`` set aside (None when it was not asked for)."""
+    if report.quarantine_file is None:
+        return None
+    rows = rows_by_table(report.set_aside)
+    return {"file": str(report.quarantine_file), "rows": rows, "total": sum(rows.values())}
+
+
+def _warnings(report: KpiReport, overall: dict[str, Any]) -> list[str]:
+    """Data-quality warnings: what the KPIs had to assume or leave out."""
     warnings = []
+    if report.set_aside and report.quarantine_file is not None:
+        warnings.append(summary(report.set_aside, report.quarantine_file))
     if overall.get("n_cost_missing"):
         warnings.append(
             f"{overall['n_cost_missing']} annotation, review or audit cost(s) missing with no "
@@ -161,8 +176,13 @@ def write_report(
     out: Path | None = None,
     targets: Path | None = None,
     progress: bool = True,
+    quarantine: Path | None = None,
 ) -> None:
-    """Validate ``data_dir``, compute every KPI and write the report (stdout by default)."""
+    """Validate ``data_dir``, compute every KPI and write the report (stdout by default).
+
+    With ``quarantine``, invalid rows are set aside (and written there) instead of
+    stopping the report; see :mod:`kpi_core.quarantine`.
+    """
     from kpi_core.render import to_html, to_markdown
     from kpi_core.validation import validate
 
@@ -177,12 +197,17 @@ def write_report(
         leave=False,
     )
     steps.set_postfix_str("validating")
-    problems = validate(data_dir)
-    if problems:
-        steps.close()
-        raise DataError(problems)
+    aside: list[Problem] = []
+    if quarantine is not None:
+        aside = set_aside_bad_rows(data_dir)
+        write_quarantine(aside, quarantine)
+    else:
+        problems = validate(data_dir)
+        if problems:
+            steps.close()
+            raise DataError(problems)
     steps.update()
-    dataset = open_dataset(data_dir)
+    dataset = open_dataset(data_dir, set_aside=aside)
 
     def step(name: str) -> None:
         steps.set_postfix_str(name)
@@ -194,7 +219,11 @@ def write_report(
     if aggs.errors:
         steps.close()
         raise next(iter(aggs.errors.values()))
-    report = build_report(aggs, level=level, targets=target_settings)
+    report = replace(
+        build_report(aggs, level=level, targets=target_settings),
+        set_aside=aside,
+        quarantine_file=quarantine,
+    )
     steps.update()
     steps.close()
     renderers = {"json": to_json, "markdown": to_markdown, "html": to_html}

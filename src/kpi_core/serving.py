@@ -83,7 +83,12 @@ def _stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> int:
 
 
 def serve(
-    data: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, app: Path = APP
+    data: Path,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    app: Path = APP,
+    quarantine: Path | None = None,
 ) -> int:
     """Run the dashboard on ``data`` at ``http://host:port`` until stopped.
 
@@ -96,6 +101,9 @@ def serve(
         only. ``0.0.0.0`` exposes the dashboard to the network.
     port
         TCP port.
+    quarantine
+        Go on despite invalid rows: set them aside and write their reasons here
+        (``KPI_QUARANTINE`` for the app); the dashboard counts them on every page.
 
     Returns
     -------
@@ -110,6 +118,8 @@ def serve(
 
     env = dict(os.environ)
     env["KPI_DATA_DIR"] = str(data.resolve())
+    if quarantine is not None:
+        env["KPI_QUARANTINE"] = str(quarantine.resolve())
     command = streamlit_command(host, port, app)
 
     try:

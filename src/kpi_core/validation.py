@@ -24,7 +24,7 @@ Everything runs in DuckDB; no Python loop touches a data row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -49,14 +49,15 @@ _NOT_A = {
 }
 
 
-def validate(root: Path | str) -> list[Problem]:
+def validate(root: Path | str, *, set_aside: Sequence[Problem] = ()) -> list[Problem]:
     """Every broken rule of the data directory ``root``, sorted by file and row.
 
     Returns an empty list for valid data. Never raises for bad input: a problem
-    with a whole file is a :class:`Problem` whose ``row`` is None.
+    with a whole file is a :class:`Problem` whose ``row`` is None. The rows named
+    by ``set_aside`` are left out first (see :mod:`kpi_core.quarantine`).
     """
     try:
-        dataset = open_dataset(root, materialize=False)
+        dataset = open_dataset(root, materialize=False, set_aside=set_aside)
     except DataError as error:
         return _sorted(error.problems)
     try:

@@ -1,0 +1,89 @@
+"""Going on without the bad rows: the input contract's quarantine.
+
+By default bad input stops everything with one line per broken rule. When the
+user asks to go on (``--quarantine FILE``), every row that breaks a rule is set
+aside instead: left out of every view (``loading.open_dataset(set_aside=...)``),
+written to the quarantine file with its reasons, and counted where the KPIs are
+shown. Nothing is dropped silently and nothing is "fixed".
+
+Setting a row aside can break another: a review of an annotation that was set
+aside no longer finds its annotation. So validation runs again on what is kept,
+and those rows are set aside too (their reason ends "among the rows kept"),
+until what is kept is clean. A problem with a whole file (unreadable, a missing
+required column) cannot be set aside and still stops with an error.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+
+from kpi_core.contract import TABLES
+from kpi_core.problems import DataError, Problem
+from kpi_core.validation import validate
+
+#: The quarantine file's columns, one row per broken rule.
+COLUMNS = ("table", "file", "row", "column", "reason")
+
+_KEPT = " among the rows kept"
+
+
+def set_aside_bad_rows(root: Path | str) -> list[Problem]:
+    """Every broken rule of ``root``'s rows, after which what is kept is valid.
+
+    Empty for valid data. Raises :class:`DataError` with the problems that name
+    a whole file, which no setting aside can get round.
+    """
+    aside: list[Problem] = []
+    # Each round can only break rows that reference the last round's: the chain of
+    # references between tables is shorter than the number of tables.
+    for _ in range(len(TABLES) + 1):
+        problems = validate(root, set_aside=aside)
+        if not problems:
+            return aside
+        whole_file = [p for p in problems if p.row is None]
+        if whole_file:
+            raise DataError(whole_file)
+        if aside:
+            problems = [replace(p, reason=p.reason + _KEPT) for p in problems]
+        aside += problems
+    raise DataError(problems)
+
+
+def rows_by_table(aside: list[Problem]) -> dict[str, int]:
+    """How many rows of each table are set aside (a row with two problems counts once)."""
+    rows = {(p.table, p.file, p.row) for p in aside}
+    return dict(sorted(Counter(table for table, _, _ in rows).items()))
+
+
+def as_frame(aside: list[Problem]) -> pl.DataFrame:
+    """The quarantine file's rows: table, file, row, column, reason."""
+    return pl.DataFrame(
+        [(p.table, p.file, p.row, p.column, p.reason) for p in sorted(aside)],
+        schema={
+            "table": pl.String,
+            "file": pl.String,
+            "row": pl.Int64,
+            "column": pl.String,
+            "reason": pl.String,
+        },
+        orient="row",
+    )
+
+
+def write_quarantine(aside: list[Problem], path: Path) -> None:
+    """Write the quarantine file (CSV; the header alone when nothing was set aside)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    as_frame(aside).write_csv(path)
+
+
+def summary(aside: list[Problem], path: Path) -> str:
+    """One line saying what was set aside, and where the reasons are."""
+    if not aside:
+        return "nothing set aside: every row is valid"
+    counts = ", ".join(f"{n} {table}" for table, n in rows_by_table(aside).items())
+    total = sum(rows_by_table(aside).values())
+    return f"set aside {total} invalid row(s) ({counts}); reasons in {path}"
