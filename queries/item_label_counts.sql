@@ -10,10 +10,8 @@
 --   label varchar, n_annotators bigint
 with
 
-human as (
-    select * from annotation_facts where is_human
-),
-
+-- Each step reads the human annotations from annotation_facts itself: a shared
+-- CTE read three times would be materialized, a copy of every annotation.
 -- One label per annotator per item: the latest (ties: the later annotation_id).
 -- The largest grouping of all, so it carries nothing else; the item's and the
 -- annotator's attributes are joined back to the (fewer) counted rows.
@@ -22,7 +20,8 @@ latest_labels as (
         item_id,
         annotator_id,
         max_by(label, struct_pack(at := submitted_at, id := annotation_id)) as label
-    from human
+    from annotation_facts
+    where is_human
     group by item_id, annotator_id
 ),
 
@@ -35,13 +34,15 @@ items as (
         any_value(risk_class) as risk_class,
         any_value(dataset_version) as dataset_version,
         cast(date_trunc('week', max(submitted_at)) as date) as week_start
-    from human
+    from annotation_facts
+    where is_human
     group by item_id
 ),
 
 annotators as (
     select annotator_id, any_value(vendor) as vendor, any_value(tier) as tier
-    from human
+    from annotation_facts
+    where is_human
     group by annotator_id
 ),
 
