@@ -38,7 +38,7 @@ from kpi_core.grouping import SLICE, Filters
 from kpi_core.loading import Dataset, open_dataset
 from kpi_core.problems import DataError, Problem, QueryError
 from kpi_core.promotion import promoted_slices
-from kpi_core.quarantine import set_aside_bad_rows, write_quarantine
+from kpi_core.quarantine import rows_to_leave_out
 from kpi_core.targets import Targets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -178,9 +178,7 @@ def _load(source: Source) -> Loaded:
 def _set_aside(data_dir: str, data_fingerprint: str, quarantine: str) -> list[Problem]:
     """The invalid rows to leave out, written to the quarantine file, once per state
     of the data files; raises DataError for a file that cannot be read at all."""
-    aside = set_aside_bad_rows(Path(data_dir))
-    write_quarantine(aside, Path(quarantine))
-    return aside
+    return rows_to_leave_out(Path(data_dir), Path(quarantine))
 
 
 def load(source: Source | None = None) -> Loaded:

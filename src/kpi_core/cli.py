@@ -39,12 +39,11 @@ def _validate(args: argparse.Namespace) -> int:
     from kpi_core.validation import validate
 
     if args.quarantine:
-        from kpi_core.quarantine import set_aside_bad_rows, summary, write_quarantine
+        from kpi_core.quarantine import rows_to_leave_out, summary
 
-        aside = set_aside_bad_rows(Path(args.data_dir))
+        aside = rows_to_leave_out(Path(args.data_dir), Path(args.quarantine))
         for problem in aside:
             print(problem, file=sys.stderr)
-        write_quarantine(aside, Path(args.quarantine))
         print(summary(aside, Path(args.quarantine)), file=sys.stderr)
         return 0
     problems = validate(Path(args.data_dir))

@@ -53,6 +53,19 @@ def set_aside_bad_rows(root: Path | str) -> list[Problem]:
     raise DataError(problems)
 
 
+def rows_to_leave_out(root: Path | str, quarantine: Path | None) -> list[Problem]:
+    """What the KPIs of ``root`` must leave out: nothing when it is valid; with
+    ``quarantine``, its invalid rows (written there); without, DataError."""
+    if quarantine is None:
+        problems = validate(root)
+        if problems:
+            raise DataError(problems)
+        return []
+    aside = set_aside_bad_rows(root)
+    write_quarantine(aside, quarantine)
+    return aside
+
+
 def rows_by_table(aside: list[Problem]) -> dict[str, int]:
     """How many rows of each table are set aside (a row with two problems counts once)."""
     rows = {(p.table, p.file, p.row) for p in aside}

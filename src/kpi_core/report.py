@@ -24,7 +24,7 @@ from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
 from kpi_core.problems import DataError, Problem
 from kpi_core.promotion import promoted_slices
-from kpi_core.quarantine import rows_by_table, set_aside_bad_rows, summary, write_quarantine
+from kpi_core.quarantine import rows_by_table, rows_to_leave_out, summary
 from kpi_core.targets import Targets
 
 
@@ -184,7 +184,6 @@ def write_report(
     stopping the report; see :mod:`kpi_core.quarantine`.
     """
     from kpi_core.render import to_html, to_markdown
-    from kpi_core.validation import validate
 
     moment = parse_timestamp(as_of) if as_of else None
     target_settings = Targets.load(targets)
@@ -197,15 +196,11 @@ def write_report(
         leave=False,
     )
     steps.set_postfix_str("validating")
-    aside: list[Problem] = []
-    if quarantine is not None:
-        aside = set_aside_bad_rows(data_dir)
-        write_quarantine(aside, quarantine)
-    else:
-        problems = validate(data_dir)
-        if problems:
-            steps.close()
-            raise DataError(problems)
+    try:
+        aside = rows_to_leave_out(data_dir, quarantine)
+    except DataError:
+        steps.close()
+        raise
     steps.update()
     dataset = open_dataset(data_dir, set_aside=aside)
 
