@@ -129,3 +129,22 @@ def test_ctrl_c_kills_a_hung_streamlit(fake_popen):
     process = fake_popen(KeyboardInterrupt(), subprocess.TimeoutExpired("streamlit", 10), -9)
     assert serving.serve(BUNDLED_SAMPLE) == -9
     assert process.signals == [signal.SIGINT, signal.SIGKILL]
+
+
+def test_serve_passes_the_quarantine_file_to_the_app(fake_popen, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "logs").mkdir()
+    fake_popen(0)
+    assert serving.serve(Path("logs"), quarantine=Path("q.csv")) == 0
+    _, kwargs = fake_popen.calls[0]
+    assert kwargs["env"]["KPI_QUARANTINE"] == str(tmp_path / "q.csv")
+
+
+def test_serve_without_quarantine_sets_none(fake_popen, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KPI_QUARANTINE", raising=False)
+    (tmp_path / "logs").mkdir()
+    fake_popen(0)
+    assert serving.serve(Path("logs")) == 0
+    _, kwargs = fake_popen.calls[0]
+    assert "KPI_QUARANTINE" not in kwargs["env"]
