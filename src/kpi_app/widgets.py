@@ -23,7 +23,7 @@ from kpi_core.catalog import KPIS, Unit
 from kpi_core.formatting import NOT_AVAILABLE, format_as, format_value
 from kpi_core.problems import Problem
 from kpi_core.quarantine import as_frame as quarantine_frame
-from kpi_core.quarantine import rows_by_table
+from kpi_core.quarantine import counted
 from kpi_core.targets import Targets
 
 #: Extra "KPIs" the dashboard shows that the catalog does not list.
@@ -429,11 +429,9 @@ _HINTS = (
 
 def set_aside_notice(aside: list[Problem], quarantine: str | None) -> None:
     """How many invalid rows the numbers leave out, and their reasons to download."""
-    counts = rows_by_table(aside)
-    total = sum(counts.values())
+    total, tables = counted(aside)
     st.warning(
-        f"**{total} invalid row{'s' if total != 1 else ''} set aside** "
-        f"({', '.join(f'{n} {table}' for table, n in counts.items())}): every number "
+        f"**{total} invalid row{'s' if total != 1 else ''} set aside** ({tables}): every number "
         f"here leaves {'them' if total != 1 else 'it'} out. Reasons in `{quarantine}`.",
         icon=":material/block:",
     )

@@ -25,9 +25,6 @@ from kpi_core.contract import TABLES
 from kpi_core.problems import DataError, Problem
 from kpi_core.validation import validate
 
-#: The quarantine file's columns, one row per broken rule.
-COLUMNS = ("table", "file", "row", "column", "reason")
-
 _KEPT = " among the rows kept"
 
 
@@ -93,10 +90,15 @@ def write_quarantine(aside: list[Problem], path: Path) -> None:
     as_frame(aside).write_csv(path)
 
 
+def counted(aside: list[Problem]) -> tuple[int, str]:
+    """The rows set aside, and how many of each table (``1 annotations, 2 reviews``)."""
+    counts = rows_by_table(aside)
+    return sum(counts.values()), ", ".join(f"{n} {table}" for table, n in counts.items())
+
+
 def summary(aside: list[Problem], path: Path) -> str:
     """One line saying what was set aside, and where the reasons are."""
     if not aside:
         return "nothing set aside: every row is valid"
-    counts = ", ".join(f"{n} {table}" for table, n in rows_by_table(aside).items())
-    total = sum(rows_by_table(aside).values())
-    return f"set aside {total} invalid row(s) ({counts}); reasons in {path}"
+    total, tables = counted(aside)
+    return f"set aside {total} invalid row(s) ({tables}); reasons in {path}"
