@@ -301,8 +301,9 @@ MEMORY_LIMIT = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT", "4GB")
 
 def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection set up as every part of the project expects: UTC, no
-    progress bar of its own, the memory cap, and spill files in the system's temp folder (DuckDB's default is
-    ``.tmp`` in the working directory, which may be read-only or someone's repo)."""
+    progress bar of its own, the memory cap, and spill files in the system's temp
+    folder (DuckDB's default is ``.tmp`` in the working directory, which may be
+    read-only or someone's repository)."""
     con = duckdb.connect(database)
     con.execute("set TimeZone = 'UTC'")
     # Progress is the caller's to show (tqdm, Streamlit), never DuckDB's own bar on stdout.
