@@ -35,8 +35,15 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _advance(bar, name: str) -> None:
+    bar.set_postfix_str(name)
+    bar.update()
+
+
 def _validate(args: argparse.Namespace) -> int:
-    from kpi_core.validation import validate
+    from tqdm import tqdm
+
+    from kpi_core.validation import steps, validate
 
     if args.quarantine:
         from kpi_core.quarantine import rows_to_leave_out, summary
@@ -46,7 +53,11 @@ def _validate(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(summary(aside, Path(args.quarantine)), file=sys.stderr)
         return 0
-    problems = validate(Path(args.data_dir))
+    # On a terminal only: a script reading stderr gets the problem lines and nothing else.
+    with tqdm(
+        total=steps(), desc="validate", unit="step", file=sys.stderr, leave=False, disable=None
+    ) as bar:
+        problems = validate(Path(args.data_dir), on_step=lambda name: _advance(bar, name))
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:

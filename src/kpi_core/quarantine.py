@@ -16,6 +16,7 @@ required column) cannot be set aside and still stops with an error.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +29,9 @@ from kpi_core.validation import validate
 _KEPT = " among the rows kept"
 
 
-def set_aside_bad_rows(root: Path | str) -> list[Problem]:
+def set_aside_bad_rows(
+    root: Path | str, *, on_step: Callable[[str], None] | None = None
+) -> list[Problem]:
     """Every broken rule of ``root``'s rows, after which what is kept is valid.
 
     Empty for valid data. Raises :class:`DataError` with the problems that name
@@ -37,8 +40,8 @@ def set_aside_bad_rows(root: Path | str) -> list[Problem]:
     aside: list[Problem] = []
     # Each round can only break rows that reference the last round's: the chain of
     # references between tables is shorter than the number of tables.
-    for _ in range(len(TABLES) + 1):
-        problems = validate(root, set_aside=aside)
+    for round_ in range(len(TABLES) + 1):
+        problems = validate(root, set_aside=aside, on_step=None if round_ else on_step)
         if not problems:
             return aside
         whole_file = [p for p in problems if p.row is None]
@@ -50,15 +53,21 @@ def set_aside_bad_rows(root: Path | str) -> list[Problem]:
     raise DataError(problems)
 
 
-def rows_to_leave_out(root: Path | str, quarantine: Path | None) -> list[Problem]:
+def rows_to_leave_out(
+    root: Path | str,
+    quarantine: Path | None,
+    *,
+    on_step: Callable[[str], None] | None = None,
+) -> list[Problem]:
     """What the KPIs of ``root`` must leave out: nothing when it is valid; with
-    ``quarantine``, its invalid rows (written there); without, DataError."""
+    ``quarantine``, its invalid rows (written there); without, DataError.
+    ``on_step`` follows the (first) validation, as :func:`validation.validate`'s."""
     if quarantine is None:
-        problems = validate(root)
+        problems = validate(root, on_step=on_step)
         if problems:
             raise DataError(problems)
         return []
-    aside = set_aside_bad_rows(root)
+    aside = set_aside_bad_rows(root, on_step=on_step)
     write_quarantine(aside, quarantine)
     return aside
 

@@ -184,30 +184,30 @@ def write_report(
     stopping the report; see :mod:`kpi_core.quarantine`.
     """
     from kpi_core.render import to_html, to_markdown
+    from kpi_core.validation import steps as validation_steps
 
     moment = parse_timestamp(as_of) if as_of else None
     target_settings = Targets.load(targets)
     steps = tqdm(
-        total=len(aggregates.REPORT_QUERIES) + 3,
+        # validation's tables and checks, the facts, each query, the KPI tables
+        total=validation_steps() + len(aggregates.REPORT_QUERIES) + 2,
         desc="report",
         unit="step",
         disable=not progress,
         file=sys.stderr,
         leave=False,
     )
-    steps.set_postfix_str("validating")
-    try:
-        aside = rows_to_leave_out(data_dir, quarantine)
-    except DataError:
-        steps.close()
-        raise
-    steps.update()
-    dataset = open_dataset(data_dir, set_aside=aside)
 
     def step(name: str) -> None:
         steps.set_postfix_str(name)
         steps.update()
 
+    try:
+        aside = rows_to_leave_out(data_dir, quarantine, on_step=step)
+    except DataError:
+        steps.close()
+        raise
+    dataset = open_dataset(data_dir, set_aside=aside)
     aggs = aggregates.fetch(dataset, as_of=moment, on_step=step, names=aggregates.REPORT_QUERIES)
     # Everything the report needs has left DuckDB: free its tables before polars works.
     dataset.con.close()

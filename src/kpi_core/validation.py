@@ -49,26 +49,39 @@ _NOT_A = {
 }
 
 
-def validate(root: Path | str, *, set_aside: Sequence[Problem] = ()) -> list[Problem]:
+def validate(
+    root: Path | str,
+    *,
+    set_aside: Sequence[Problem] = (),
+    on_step: Callable[[str], None] | None = None,
+) -> list[Problem]:
     """Every broken rule of the data directory ``root``, sorted by file and row.
 
     Returns an empty list for valid data. Never raises for bad input: a problem
     with a whole file is a :class:`Problem` whose ``row`` is None. The rows named
     by ``set_aside`` are left out first (see :mod:`kpi_core.quarantine`).
+    ``on_step`` is told each table and check before it runs (:func:`steps`
+    of them in all), for a progress bar.
     """
     try:
         dataset = open_dataset(root, materialize=False, set_aside=set_aside)
     except DataError as error:
         return _sorted(error.problems)
+    step = on_step or (lambda name: None)
     try:
         problems, unreadable = _parse_text_files(dataset)
-        more, unreadable = _generic_problems(dataset, unreadable)
+        more, unreadable = _generic_problems(dataset, unreadable, step)
         problems += more
         if not unreadable:
-            problems += _check_problems(dataset)
+            problems += _check_problems(dataset, step=step)
     finally:
         dataset.con.close()
     return _sorted(problems)
+
+
+def steps() -> int:
+    """How many steps :func:`validate` reports to ``on_step``: each table, each check."""
+    return len(TABLES) + len(check_names())
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -282,7 +295,7 @@ def _parse_text_files(dataset: Dataset) -> tuple[list[Problem], frozenset[str]]:
 
 
 def _generic_problems(
-    dataset: Dataset, unread: frozenset[str]
+    dataset: Dataset, unread: frozenset[str], step: Callable[[str], None]
 ) -> tuple[list[Problem], frozenset[str]]:
     """Problems with generic rules, and the tables that turned out unreadable.
 
@@ -294,6 +307,7 @@ def _generic_problems(
     unreadable = set(unread)
     con = dataset.con
     for name, table in TABLES.items():
+        step(name)
         if not dataset.has(name) or name in unreadable:
             continue
         raw_types = {row[0]: row[1] for row in con.execute(f"describe raw_{name}").fetchall()}
@@ -327,10 +341,13 @@ def _table_of(dataset: Dataset, file: str) -> str | None:
     return None
 
 
-def _check_problems(dataset: Dataset, root: Path | None = None) -> list[Problem]:
+def _check_problems(
+    dataset: Dataset, root: Path | None = None, step: Callable[[str], None] = lambda name: None
+) -> list[Problem]:
     """Rows returned by every singular check; a broken check file raises QueryError."""
     problems = []
     for name in check_names(root):
+        step(name)
         frame = run(dataset.con, name, root or CHECKS_DIR)
         if frame.columns != ["file", "row", "column", "reason"]:
             raise QueryError(
