@@ -15,12 +15,13 @@ from streamlit.testing.v1 import AppTest
 from datasets import TINY, write_dataset
 from kpi_app import widgets
 from kpi_app.links import PAGES
-from kpi_core import aggregates, queries
+from kpi_core import aggregates, queries, views
 from kpi_core.catalog import KPIS
 from kpi_core.coverage import coverage_overall
 from kpi_core.grouping import Filters
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
+from kpi_core.targets import Targets
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "app" / "streamlit_app.py"
@@ -159,6 +160,25 @@ def test_overview_tiles_equal_kpi_core(sample_dir, monkeypatch):
     values = tiles(at)
     for kpi in (*HEADLINE, "domain_coverage"):
         assert values[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi]), kpi
+
+
+def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch)
+    no_exception(at)
+    aggs, targets, kpi = fetched(sample_dir), Targets.load(), "krippendorff_alpha"
+    weeks, domain_weeks = kpi_table(aggs, ["week"]), kpi_table(aggs, ["domain", "week"])
+    since = views.breach_since(weeks, domain_weeks, targets, [kpi])
+    breaches = views.attention(
+        kpi_table(aggs).to_dicts()[0], kpi_table(aggs, ["domain"]), targets, [kpi], since
+    ).drop_nulls("since")
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert breaches.height > 0
+    for scope, week in breaches.select("scope", "since").rows():
+        where = "Overall" if scope == "all" else scope
+        assert any(
+            label.startswith(f"{where}: ") and label.endswith(f"every week since {week}")
+            for label in labels
+        ), (scope, week, labels)
 
 
 @pytest.mark.parametrize(

@@ -153,6 +153,38 @@ def test_attention_lists_breaches_overall_and_per_domain_with_its_target(tiny):
     assert breaches["value"].to_list() == pytest.approx([2 / 3, 1.0])
 
 
+def test_breach_since_is_the_start_of_the_run_that_goes_on_in_the_latest_week():
+    targets = Targets.load()  # error rate: target 0.05, medicine 0.03
+    kpi = "accepted_label_error_rate"
+    weeks = pl.DataFrame(
+        {
+            "week": ["2026-W01", "2026-W02", "2026-W03", "2026-W04", "2026-W05"],
+            # breach, ok, breach, breach, no value: the run W03-W04 goes on
+            kpi: [0.10, 0.01, 0.08, 0.09, None],
+        }
+    )
+    domain_weeks = pl.DataFrame(
+        {
+            "domain": ["medicine", "medicine", "stem", "stem", "coding", "coding"],
+            "week": ["2026-W01", "2026-W02"] * 3,
+            # 0.04 breaches medicine's 0.03 but not the default 0.05; coding is fine now
+            kpi: [0.04, 0.04, 0.04, 0.04, 0.20, 0.01],
+        }
+    )
+    since = views.breach_since(weeks, domain_weeks, targets, [kpi, "no_such_kpi"])
+    assert sorted(since.rows()) == [("all", kpi, "2026-W03"), ("medicine", kpi, "2026-W01")]
+
+
+def test_attention_says_since_when(tiny):
+    targets = Targets.load()
+    kpi = "accepted_label_error_rate"
+    since = pl.DataFrame({"scope": ["stem"], "kpi": [kpi], "since": ["2026-W02"]})
+    breaches = views.attention(
+        kpi_table(tiny).to_dicts()[0], kpi_table(tiny, ["domain"]), targets, [kpi], since
+    )
+    assert breaches.select("scope", "since").rows() == [("all", None), ("stem", "2026-W02")]
+
+
 def test_promotion_evidence_is_one_row_per_slice_and_week():
     promoted = pl.DataFrame(
         {

@@ -44,7 +44,8 @@ for start in (0, 4):
             )
 
 st.subheader("What needs attention")
-breaches = views.attention(values, ctx.table("domain"), ctx.targets, WATCHED)
+since = views.breach_since(weeks, ctx.table("domain", "week"), ctx.targets, WATCHED)
+breaches = views.attention(values, ctx.table("domain"), ctx.targets, WATCHED, since)
 promoted = data.promoted(ctx.source, ctx.filters)
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -62,9 +63,13 @@ with left:
                 f"{widgets.target_text(ctx.targets, kpi)}"
             )
             with st.container(horizontal=True, gap="small"):
-                for scope, value, target in part.select("scope", "value", "target").rows():
+                for scope, value, target, first in part.select(
+                    "scope", "value", "target", "since"
+                ).rows():
                     where = "Overall" if scope == "all" else scope
                     text = f"{where}: {widgets.fmt(kpi, value)}"
+                    if first is not None:
+                        text += f", every week since {first}"
                     if scope != "all" and ctx.targets.rule(kpi, scope) != ctx.targets.rule(kpi):
                         text += f" (target {widgets.fmt(kpi, target)})"
                     links.link(

@@ -395,15 +395,57 @@ def oldest_waiting(
 # ---------------------------------------------------------------------- attention list
 
 
+def breach_since(
+    weeks: pl.DataFrame, domain_weeks: pl.DataFrame, targets: Targets, kpis: Sequence[str]
+) -> pl.DataFrame:
+    """Since which ISO week each KPI breaches its target without a break.
+
+    ``weeks`` is ``kpi_table(by=["week"])`` and ``domain_weeks`` is
+    ``kpi_table(by=["domain", "week"])``. For each scope ("all", or a domain, with
+    its domain's target) and KPI, ``since`` is the first week of the run of
+    breaching weeks that ends at the scope's latest week with a value (weeks
+    without a value neither break nor extend a run). No row when that latest week
+    does not breach: the KPI is not off target *now*. Columns: scope, kpi, since.
+    """
+    parts = [
+        _breach_since(frame, targets, kpi, by_domain)
+        for frame, by_domain in ((weeks, False), (domain_weeks, True))
+        for kpi in kpis
+        if targets.rule(kpi) is not None and kpi in frame.columns
+    ]
+    schema = {"scope": pl.String, "kpi": pl.String, "since": pl.String}
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+def _breach_since(
+    weekly: pl.DataFrame, targets: Targets, kpi: str, by_domain: bool
+) -> pl.DataFrame:
+    scope = pl.col("domain") if by_domain else pl.lit("all")
+    status = targets.status_expr(kpi, "domain" if by_domain else None)
+    weeks = weekly.select(scope.alias("scope"), "week", status.alias("status")).drop_nulls()
+    breach = pl.col("status") == "breach"
+    last_fine = weeks.group_by("scope").agg(pl.col("week").filter(~breach).max().alias("fine"))
+    return (
+        weeks.join(last_fine, on="scope")
+        .filter(breach & (pl.col("fine").is_null() | (pl.col("week") > pl.col("fine"))))
+        .group_by("scope")
+        .agg(pl.col("week").min().alias("since"))
+        .select("scope", pl.lit(kpi).alias("kpi"), "since")
+    )
+
+
 def attention(
     overall: Mapping[str, float | None],
     by_domain: pl.DataFrame,
     targets: Targets,
     kpis: Sequence[str],
+    since: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every breach of a target, overall and per domain (with its domain's target).
 
-    Columns: scope ("all" or the domain), kpi, value, status, target. Breaches
+    Columns: scope ("all" or the domain), kpi, value, status, target, and since
+    (the first ISO week of the breach that goes on in the latest week, from
+    :func:`breach_since` frames passed as ``since``; null without one). Breaches
     only, worst first: overall before domains, then in ``kpis`` order.
     """
     rows = []
@@ -420,7 +462,7 @@ def attention(
         for domain, value in by_domain.select("domain", kpi).rows():
             if targets.status(kpi, value, domain) == "breach":
                 rows.append((domain, kpi, value, "breach", targets.rule(kpi, domain)["target"]))
-    return pl.DataFrame(
+    breaches = pl.DataFrame(
         rows,
         schema={
             "scope": pl.String,
@@ -431,6 +473,9 @@ def attention(
         },
         orient="row",
     )
+    if since is None:
+        return breaches.with_columns(pl.lit(None, pl.String).alias("since"))
+    return breaches.join(since, on=["scope", "kpi"], how="left", maintain_order="left")
 
 
 def promotion_evidence(promoted: pl.DataFrame) -> pl.DataFrame:
@@ -695,6 +740,7 @@ __all__ = [
     "aging",
     "alpha_with_interval",
     "attention",
+    "breach_since",
     "oldest_waiting",
     "ordered",
     "parse_slice",
