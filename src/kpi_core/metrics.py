@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -41,10 +41,14 @@ _ZERO_FOR_EMPTY = {
 }
 
 
-def _duration_builders(aggs: Aggregates, by: Sequence[str], filters: Filters) -> dict:
+#: How one query's frame becomes KPI columns for the grouping at hand.
+Builder = Callable[[pl.LazyFrame], pl.LazyFrame]
+
+
+def _duration_builders(aggs: Aggregates, by: Sequence[str], filters: Filters) -> dict[str, Builder]:
     """How the time KPIs are computed: from frequency tables when fetched (any
     grouping and filter), else from quantiles the database computed (the report's)."""
-    builders = {}
+    builders: dict[str, Builder] = {}
     for table, quantiles, kpi in (
         ("specialist_review_times", "specialist_review_time_quantiles", specialist_review_time),
         ("turnaround_hours", "turnaround_quantiles", turnaround),
@@ -88,7 +92,7 @@ def kpi_table(
     """
     filters = filters or Filters()
     keys = group_keys(by)
-    builders = {
+    builders: dict[str, Builder] = {
         "annotation_kpi_counts": lambda f: annotation_kpis(f, by),
         "review_backlog": lambda f: review_backlog(f, by),
         **_duration_builders(aggs, by, filters),
