@@ -8,18 +8,6 @@ from kpi_app import shell, widgets
 
 KPI = "cost_per_accepted_label"
 QUALITY = "accepted_label_error_rate"
-PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
 
 ctx = shell.context()
 ctx.header("Cost & throughput", "What does an accepted label cost, and how many do we get a week?")
@@ -84,7 +72,7 @@ for i, vendor in enumerate(by_vendor_week["vendor"].unique(maintain_order=True).
             name=str(vendor),
             x=part["week"].to_list(),
             y=part["accepted"].to_list(),
-            marker_color=PALETTE[i % len(PALETTE)],
+            marker_color=widgets.series_color(i),
             hovertemplate=f"<b>{vendor}</b> · %{{x}}<br>accepted: %{{y:,}}<extra></extra>",
         )
     )
@@ -126,7 +114,7 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
                     textposition="top center",
                     marker=dict(
                         size=sizes,
-                        color=PALETTE[i % len(PALETTE)],
+                        color=widgets.series_color(i),
                         opacity=0.75,
                         line=dict(width=1, color="white"),
                     ),

@@ -7,18 +7,6 @@ import streamlit as st
 from kpi_app import data, shell, widgets
 
 SEVERITY_COLORS = {"sev1": "#b71c1c", "sev2": "#e65100", "sev3": "#f9a825", "sev4": "#9e9e9e"}
-PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
 TARGET = "defect_turnaround_h"
 
 ctx = shell.context()
@@ -140,7 +128,7 @@ else:
         score, gain = go.Figure(), go.Figure()
         for i, (domain, benchmark) in enumerate(series):
             part = lift.filter((lift["domain"] == domain) & (lift["benchmark"] == benchmark))
-            name, color = f"{domain} · {benchmark}", PALETTE[i % len(PALETTE)]
+            name, color = f"{domain} · {benchmark}", widgets.series_color(i)
             text = widgets.hover_text(
                 part,
                 {

@@ -9,18 +9,6 @@ from kpi_app import data, shell, widgets
 from kpi_core import views
 from kpi_core.problems import DataError, QueryError
 
-PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
 GUIDES = ((0.800, "0.800: reliable"), (0.667, "0.667: tentative conclusions only"))
 
 ctx = shell.context()
@@ -205,7 +193,7 @@ else:
                     name=vendor,
                     marker=dict(
                         size=(7 + 25 * (part["n_labels"] / peak).sqrt()).to_list(),
-                        color=PALETTE[i % len(PALETTE)],
+                        color=widgets.series_color(i),
                         opacity=0.75,
                         line=dict(width=1, color="white"),
                     ),

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import plotly.colors
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -25,6 +26,16 @@ from kpi_core.problems import Problem
 from kpi_core.quarantine import as_frame as quarantine_frame
 from kpi_core.quarantine import counted
 from kpi_core.targets import Targets
+
+#: Colours for series that have no colour of their own (one per vendor, domain...),
+#: the same on every page: plotly's D3 palette.
+PALETTE = tuple(color.lower() for color in plotly.colors.qualitative.D3)
+
+
+def series_color(i: int) -> str:
+    """The colour of the ``i``-th series, cycling through :data:`PALETTE`."""
+    return PALETTE[i % len(PALETTE)]
+
 
 #: Extra "KPIs" the dashboard shows that the catalog does not list.
 EXTRA: dict[str, tuple[str, Unit, bool | None, str]] = {
