@@ -178,7 +178,8 @@ def _load(source: Source) -> Loaded:
 def _set_aside(data_dir: str, data_fingerprint: str, quarantine: str) -> list[Problem]:
     """The invalid rows to leave out, written to the quarantine file, once per state
     of the data files; raises DataError for a file that cannot be read at all."""
-    return rows_to_leave_out(Path(data_dir), Path(quarantine))
+    found = _validate(data_dir, data_fingerprint)  # cached: validation's first round
+    return rows_to_leave_out(Path(data_dir), Path(quarantine), found=found)
 
 
 def load(source: Source | None = None) -> Loaded:

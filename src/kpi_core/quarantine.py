@@ -30,18 +30,25 @@ _KEPT = " among the rows kept"
 
 
 def set_aside_bad_rows(
-    root: Path | str, *, on_step: Callable[[str], None] | None = None
+    root: Path | str,
+    *,
+    on_step: Callable[[str], None] | None = None,
+    found: list[Problem] | None = None,
 ) -> list[Problem]:
     """Every broken rule of ``root``'s rows, after which what is kept is valid.
 
     Empty for valid data. Raises :class:`DataError` with the problems that name
-    a whole file, which no setting aside can get round.
+    a whole file, which no setting aside can get round. ``found``, when given,
+    is what ``validate(root)`` already returned: the first round is not run again.
     """
     aside: list[Problem] = []
     # Each round can only break rows that reference the last round's: the chain of
     # references between tables is shorter than the number of tables.
     for round_ in range(len(TABLES) + 1):
-        problems = validate(root, set_aside=aside, on_step=None if round_ else on_step)
+        if round_ == 0 and found is not None:
+            problems = found
+        else:
+            problems = validate(root, set_aside=aside, on_step=None if round_ else on_step)
         if not problems:
             return aside
         whole_file = [p for p in problems if p.row is None]
@@ -58,16 +65,18 @@ def rows_to_leave_out(
     quarantine: Path | None,
     *,
     on_step: Callable[[str], None] | None = None,
+    found: list[Problem] | None = None,
 ) -> list[Problem]:
     """What the KPIs of ``root`` must leave out: nothing when it is valid; with
     ``quarantine``, its invalid rows (written there); without, DataError.
-    ``on_step`` follows the (first) validation, as :func:`validation.validate`'s."""
+    ``on_step`` follows the (first) validation, as :func:`validation.validate`'s;
+    ``found`` is that validation's result when the caller has it already."""
+    problems = validate(root, on_step=on_step) if found is None else found
     if quarantine is None:
-        problems = validate(root, on_step=on_step)
         if problems:
             raise DataError(problems)
         return []
-    aside = set_aside_bad_rows(root, on_step=on_step)
+    aside = set_aside_bad_rows(root, found=problems)
     write_quarantine(aside, quarantine)
     return aside
 
