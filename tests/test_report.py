@@ -156,6 +156,29 @@ def test_invalid_data_is_reported_not_computed(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("table", "old", "new"),
+    [
+        ("reviews", "r2,a1,s1,final,accept", "r2,a9,s1,final,accept"),
+        ("annotations", "a1,i1,g1", "a1,i9,g1"),
+        ("reviews", "final,accept,,2026-01-06T12:00:00Z", "final,accept,,2026-01-04T12:00:00Z"),
+    ],
+    ids=["orphan review", "unknown item", "review before submission"],
+)
+def test_cross_table_problems_are_named_as_kpi_validate_names_them(
+    tmp_path, capsys, table, old, new
+):
+    tables = dict(TINY)
+    assert old in tables[table]
+    tables[table] = tables[table].replace(old, new)
+    data = str(write_dataset(tmp_path, tables))
+    assert main(["validate", data]) == 1
+    expected = capsys.readouterr().err.splitlines()[:-1]
+    code, out, err = run_report(capsys, data)
+    assert code == 1 and out == ""
+    assert err.splitlines() == expected
+
+
 def test_markdown_and_html(tiny_dir, tmp_path, capsys):
     code, out, _ = run_report(capsys, str(tiny_dir), "--format", "markdown")
     assert code == 0

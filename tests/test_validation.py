@@ -16,7 +16,16 @@ import pytest
 from kpi_core.cli import main
 from kpi_core.contract import TABLES
 from kpi_core.loading import open_dataset
-from kpi_core.validation import RULES, check_names, validate
+from kpi_core.queries import register_models
+from kpi_core.validation import (
+    COUNTED_BY_FACTS_CHECKS,
+    COUNTED_BY_FACTS_REFERENCES,
+    RULES,
+    check_names,
+    cross_table_counts,
+    explain_counts,
+    validate,
+)
 
 # A small valid dataset touching every table and column. The last row of items,
 # annotators and annotations is referenced by nothing, so breaking it breaks one rule.
@@ -278,6 +287,52 @@ CASES = [
 def test_each_broken_rule_gives_its_line(table, row, column, value, expected):
     write(Path("logs"), with_cell(table, row, column, value))
     assert lines("logs") == ([expected] if expected else [])
+
+
+def counted_by_facts(root: str) -> dict[str, int]:
+    dataset = open_dataset(root)
+    register_models(dataset.con, materialize=True)
+    try:
+        return cross_table_counts(dataset.con)
+    finally:
+        dataset.con.close()
+
+
+def test_clean_data_counts_no_cross_table_problem():
+    write(Path("logs"), CLEAN)
+    assert set(counted_by_facts("logs").values()) == {0}
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "expected"),
+    CASES,
+    ids=[f"{t}.{c}={v!r}" for t, _, c, v, _ in CASES],
+)
+def test_the_rules_left_to_the_facts_are_counted_there(table, row, column, value, expected):
+    """``kpi report`` validates without the cross-table rules, then counts them from
+    the facts: every broken rule is caught by one or the other, none by neither."""
+    write(Path("logs"), with_cell(table, row, column, value))
+    if validate(Path("logs"), cross_table=False):
+        assert expected  # the per-table rules found it: the report validates in full
+        return
+    counts = counted_by_facts("logs")
+    assert any(counts.values()) == bool(expected), counts
+    if any(counts.values()):
+        assert [str(p) for p in explain_counts(Path("logs"), counts)] == [expected]
+
+
+def test_each_rule_left_to_the_facts_has_a_case():
+    broken_references = {(t, c) for t, _, c, _, e in CASES if e and "not found in" in e}
+    assert broken_references >= COUNTED_BY_FACTS_REFERENCES
+    assert set(check_names()) >= COUNTED_BY_FACTS_CHECKS == {"review_after_submission"}
+    assert any(e and "is before annotation" in e for *_, e in CASES)
+
+
+def test_counts_with_no_row_behind_them_blame_the_edited_model():
+    write(Path("logs"), CLEAN)
+    (problem,) = explain_counts(Path("logs"), {"reviews_unmatched": 2, "audits_unmatched": 0})
+    assert problem.file.endswith("cross_table_integrity.sql")
+    assert problem.reason.startswith("reviews_unmatched is 2 but validation finds no such row")
 
 
 #: Which generic rule a reason comes from, by its wording.

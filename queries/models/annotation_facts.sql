@@ -10,7 +10,9 @@
 -- counts 0 and is counted in n_cost_missing.
 -- first_reviewed_at, first_precheck_accept_at and first_final_at (the earliest
 -- review, accepting precheck and final review) say what was waiting at any
--- as-of time without going back to the reviews.
+-- as-of time without going back to the reviews. n_reviews and n_audits count
+-- the reviews and audits that found their annotation (queries/cross_table_integrity.sql
+-- compares them with the tables).
 -- Output: annotation_id varchar, item_id varchar, annotator_id varchar,
 --   domain varchar, difficulty varchar, risk_class varchar, dataset_version varchar,
 --   vendor varchar, tier varchar, is_human boolean, week_start date,
@@ -19,7 +21,7 @@
 --   cost double, n_cost_missing bigint, n_precheck bigint,
 --   n_precheck_accept bigint, latest_final_verdict varchar,
 --   first_reviewed_at timestamp, first_precheck_accept_at timestamp,
---   first_final_at timestamp
+--   first_final_at timestamp, n_reviews bigint, n_audits bigint
 with
 
 items as (
@@ -73,7 +75,8 @@ review_rollup as (
         min(reviewed_at) as first_reviewed_at,
         min(case when stage = 'precheck' and verdict = 'accept' then reviewed_at end)
             as first_precheck_accept_at,
-        min(case when stage = 'final' then reviewed_at end) as first_final_at
+        min(case when stage = 'final' then reviewed_at end) as first_final_at,
+        count(*) as n_reviews
     from costed_reviews
     group by annotation_id
 ),
@@ -83,7 +86,8 @@ audit_rollup as (
         annotation_id,
         max_by(is_error, struct_pack(at := audited_at, id := audit_id)) as is_error,
         sum(coalesce(cost, 0)) as cost,
-        count(case when cost is null then 1 end) as n_cost_missing
+        count(case when cost is null then 1 end) as n_cost_missing,
+        count(*) as n_audits
     from audits
     group by annotation_id
 ),
@@ -138,7 +142,9 @@ joined as (
         coalesce(review_rollup.n_precheck_accept, 0) as n_precheck_accept,
         review_rollup.first_reviewed_at,
         review_rollup.first_precheck_accept_at,
-        review_rollup.first_final_at
+        review_rollup.first_final_at,
+        coalesce(review_rollup.n_reviews, 0) as n_reviews,
+        coalesce(audit_rollup.n_audits, 0) as n_audits
     from annotations
     inner join items on annotations.item_id = items.item_id
     inner join annotators on annotations.annotator_id = annotators.annotator_id
@@ -177,7 +183,9 @@ final as (
         latest_final_verdict,
         first_reviewed_at,
         first_precheck_accept_at,
-        first_final_at
+        first_final_at,
+        n_reviews,
+        n_audits
     from joined
 )
 

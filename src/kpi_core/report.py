@@ -22,10 +22,12 @@ from kpi_core.defects import defect_turnaround
 from kpi_core.grouping import SLICE
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
-from kpi_core.problems import DataError, Problem
+from kpi_core.problems import DataError, Problem, QueryError
 from kpi_core.promotion import promoted_slices
 from kpi_core.quarantine import rows_by_table, rows_to_leave_out, summary
 from kpi_core.targets import Targets
+from kpi_core.validation import cross_table_counts, explain_counts, validate
+from kpi_core.validation import steps as validation_steps
 
 
 def parse_timestamp(text: str, *, what: str = "--as-of") -> datetime:
@@ -184,7 +186,6 @@ def write_report(
     stopping the report; see :mod:`kpi_core.quarantine`.
     """
     from kpi_core.render import to_html, to_markdown
-    from kpi_core.validation import steps as validation_steps
 
     moment = parse_timestamp(as_of) if as_of else None
     target_settings = Targets.load(targets)
@@ -203,17 +204,33 @@ def write_report(
         steps.update()
 
     try:
-        aside = rows_to_leave_out(data_dir, quarantine, on_step=step)
+        if quarantine is None:
+            # The cross-table rules are counted from the facts instead (below), which
+            # spares hashing the largest keys twice; rows are named only when one fails.
+            if validate(data_dir, on_step=step, cross_table=False):
+                raise DataError(validate(data_dir))
+            aside = []
+        else:
+            aside = rows_to_leave_out(data_dir, quarantine, on_step=step)
     except DataError:
         steps.close()
         raise
     dataset = open_dataset(data_dir, set_aside=aside)
-    aggs = aggregates.fetch(dataset, as_of=moment, on_step=step, names=aggregates.REPORT_QUERIES)
-    # Everything the report needs has left DuckDB: free its tables before polars works.
-    dataset.con.close()
-    if aggs.errors:
+    try:
+        aggs = aggregates.fetch(
+            dataset, as_of=moment, on_step=step, names=aggregates.REPORT_QUERIES
+        )
+        if aggs.errors:
+            raise next(iter(aggs.errors.values()))
+        counts = cross_table_counts(dataset.con) if quarantine is None else {}
+        if any(counts.values()):
+            raise DataError(explain_counts(data_dir, counts))
+    except (DataError, QueryError):
         steps.close()
-        raise next(iter(aggs.errors.values()))
+        raise
+    finally:
+        # Everything the report needs has left DuckDB: free its tables before polars works.
+        dataset.con.close()
     report = replace(
         build_report(aggs, level=level, targets=target_settings),
         set_aside=aside,
