@@ -1,6 +1,9 @@
--- name: annotation_kpi_counts()
+-- name: annotation_kpi_counts(by_annotator)
 -- The additive counts behind every annotation-level KPI, at the finest grain
 -- any dashboard grouping needs, so polars can roll them up to any grouping.
+-- Parameters: by_annotator boolean: true keeps the dashboard's grain; false (or
+--   NULL) leaves dataset_version, vendor, tier and annotator_id NULL, so rows
+--   are per slice x week alone: all the report groups by, and far fewer rows.
 -- Grain: one row per slice x dataset_version x vendor x tier x annotator x ISO week
 --   (week of the annotation's submitted_at, as week_start, a Monday).
 -- Output: domain varchar, difficulty varchar, risk_class varchar,
@@ -14,7 +17,26 @@
 with
 
 facts as (
-    select * from annotation_facts
+    select
+        domain,
+        difficulty,
+        risk_class,
+        case when :by_annotator then dataset_version end as dataset_version,
+        case when :by_annotator then vendor end as vendor,
+        case when :by_annotator then tier end as tier,
+        case when :by_annotator then annotator_id end as annotator_id,
+        week_start,
+        is_human,
+        label,
+        gold_label,
+        decision_verdict,
+        truth_is_error,
+        cost,
+        n_cost_missing,
+        n_precheck,
+        n_precheck_accept,
+        latest_final_verdict
+    from annotation_facts
 ),
 
 final as (

@@ -7,10 +7,13 @@
 --   target_accepted_items bigint, n_accepted_items bigint, domain_coverage double
 with
 
-accepted_items as (
-    select distinct item_id, domain, difficulty, risk_class
+-- An item lies in exactly one slice, so a target's distinct items are the sum
+-- of its slices' (counting distinct items once per slice, not once per target).
+accepted_per_slice as (
+    select domain, difficulty, risk_class, count(distinct item_id) as n_accepted_items
     from annotation_facts
     where decision_verdict = 'accept'
+    group by domain, difficulty, risk_class
 ),
 
 counted as (
@@ -19,12 +22,12 @@ counted as (
         targets.difficulty,
         targets.risk_class,
         targets.target_accepted_items,
-        count(distinct accepted_items.item_id) as n_accepted_items
+        cast(coalesce(sum(accepted_per_slice.n_accepted_items), 0) as bigint) as n_accepted_items
     from targets
-    left join accepted_items
-        on accepted_items.domain = targets.domain
-        and (targets.difficulty is null or accepted_items.difficulty = targets.difficulty)
-        and (targets.risk_class is null or accepted_items.risk_class = targets.risk_class)
+    left join accepted_per_slice
+        on accepted_per_slice.domain = targets.domain
+        and (targets.difficulty is null or accepted_per_slice.difficulty = targets.difficulty)
+        and (targets.risk_class is null or accepted_per_slice.risk_class = targets.risk_class)
     group by targets.domain, targets.difficulty, targets.risk_class, targets.target_accepted_items
 ),
 

@@ -6,6 +6,7 @@ comment beside it shows the arithmetic.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -244,6 +245,28 @@ def test_numeric_levels_name_the_labels_that_are_not_numbers(tiny):
         kpi_table(tiny, level="interval")
 
 
+def test_coverage_counts_each_accepted_item_once_per_target(tmp_path):
+    # i2 moves to stem/hard, so "stem, any" spans two slices. Accepted: i1 (a1),
+    # i2 (a6), i3 (a8), i4 (a9); i2 also has annotations that are not accepted.
+    tables = dict(TINY)
+    tables["items"] = TINY["items"].replace("i2,stem,easy,low", "i2,stem,hard,low")
+    tables["targets"] = """
+        domain,difficulty,risk_class,target_accepted_items
+        stem,,,4
+        stem,hard,,1
+        stem,medium,,3
+        coding,hard,high,4
+    """
+    aggs = aggregates.fetch(open_dataset(write_dataset(tmp_path, tables)))
+    coverage = aggs.frames["domain_coverage"]
+    assert coverage.rows() == [
+        ("coding", "hard", "high", 4, 2, 0.5),
+        ("stem", None, None, 4, 2, 0.5),
+        ("stem", "hard", None, 1, 1, 1.0),
+        ("stem", "medium", None, 3, 0, 0.0),
+    ]
+
+
 def test_coverage_and_defects_and_model_lift(tiny):
     coverage = tiny.frames["domain_coverage"].sort("domain")
     # coding/hard/high: i3 (a8) and i4 (a9) accepted of 4; stem (any): i1, i2 of 1
@@ -283,8 +306,20 @@ def sample_both_ways():
     """The bundled sample fetched as the dashboard does and as the report does."""
     root = Path(__file__).resolve().parents[1] / "sample_data"
     dashboard = aggregates.fetch(open_dataset(root))
-    report = aggregates.fetch(open_dataset(root), names=aggregates.REPORT_QUERIES)
+    report = aggregates.fetch(
+        open_dataset(root), names=aggregates.REPORT_QUERIES, by_annotator=False
+    )
     return dashboard, report
+
+
+@pytest.mark.parametrize("by", REPORT_GROUPINGS, ids=lambda by: "x".join(by) or "overall")
+def test_the_report_fetch_gives_the_dashboard_values(sample_both_ways, by):
+    # The report fetches less (counts per slice x week, quantiles from the database),
+    # which must change no value in any of its groupings.
+    dashboard, report = sample_both_ways
+    expected, got = kpi_table(dashboard, list(by)), kpi_table(report, list(by))
+    assert got.height == expected.height > 0
+    pl.testing.assert_frame_equal(got, expected, rel_tol=1e-12)
 
 
 @pytest.mark.parametrize("by", REPORT_GROUPINGS, ids=lambda by: "x".join(by) or "overall")
@@ -298,12 +333,18 @@ def test_database_quantiles_equal_the_frequency_table_ones(sample_both_ways, by)
     pl.testing.assert_frame_equal(got, expected, rel_tol=1e-12)
 
 
-def test_database_quantiles_are_only_for_the_report_groupings(sample_both_ways):
+def test_the_report_fetch_serves_only_the_report_groupings(sample_both_ways):
     _, report = sample_both_ways
-    with pytest.raises(ValueError, match="not by"):
+    with pytest.raises(ValueError, match="by_annotator=True"):
         kpi_table(report, ["vendor"])
-    with pytest.raises(ValueError, match="to filter"):
+    with pytest.raises(ValueError, match="by_annotator=True"):
         kpi_table(report, filters=Filters(domains=("stem",)))
+    # Counts at the dashboard's grain would serve; the database's quantiles still cannot.
+    finest_counts = replace(report, by_annotator=True)
+    with pytest.raises(ValueError, match="not by"):
+        kpi_table(finest_counts, ["vendor"])
+    with pytest.raises(ValueError, match="to filter"):
+        kpi_table(finest_counts, filters=Filters(domains=("stem",)))
 
 
 # --- agreement rolled up from one per-item pass ---------------------------------------------

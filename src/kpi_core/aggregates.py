@@ -34,7 +34,6 @@ QUERY_NEEDS: dict[str, tuple[str, ...]] = {
     "defect_durations": ("defects",),
     "model_lift": ("benchmarks",),
 }
-_TAKES_AS_OF = {"review_backlog", "oldest_waiting_annotations", "defect_durations"}
 
 #: What the dashboard fetches: tables at the finest grain, from which polars computes
 #: any grouping under any filter (durations as frequency tables, for exact quantiles).
@@ -64,6 +63,9 @@ class Aggregates:
     present: frozenset[str]
     frames: dict[str, pl.DataFrame]
     errors: dict[str, QueryError] = field(default_factory=dict)
+    #: Whether the annotation counts keep vendor, tier, annotator and dataset
+    #: version (the dashboard's grain), or slice and week alone (the report's).
+    by_annotator: bool = True
     _derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __getitem__(self, name: str) -> pl.LazyFrame:
@@ -96,13 +98,16 @@ def fetch(
     as_of: datetime | None = None,
     on_step: Callable[[str], None] | None = None,
     names: Sequence[str] = DASHBOARD_QUERIES,
+    by_annotator: bool = True,
 ) -> Aggregates:
     """Run the KPI queries ``names`` over ``dataset`` and keep the results.
 
     ``as_of`` defaults to the latest timestamp in the data; ``on_step`` is told
-    the name of each query before it runs (for a progress bar). A query that
-    fails is kept in ``errors`` (its file, line and DuckDB's message) and the
-    others still run, so one broken file only blanks the KPIs that need it.
+    the name of each query before it runs (for a progress bar). Each query is
+    bound the parameters it declares among ``as_of`` and ``by_annotator``
+    (False: counts per slice and week alone, enough for the report). A query
+    that fails is kept in ``errors`` (its file, line and DuckDB's message) and
+    the others still run, so one broken file only blanks the KPIs that need it.
     """
     if on_step:
         on_step("annotation_facts")
@@ -117,14 +122,22 @@ def fetch(
         except QueryError as error:
             errors.setdefault("data_as_of", error)
     frames = {}
+    values = {"as_of": as_of, "by_annotator": by_annotator}
     for name in names:
         if name in errors:
             continue
         if on_step:
             on_step(name)
-        params = {"as_of": as_of} if name in _TAKES_AS_OF else {}
         try:
+            declared = queries.load(name).parameters
+            params = {p: values[p] for p in declared if p in values}
             frames[name] = queries.run(dataset.con, name, **params)
         except QueryError as error:
             errors[name] = error
-    return Aggregates(as_of=as_of, present=dataset.present, frames=frames, errors=errors)
+    return Aggregates(
+        as_of=as_of,
+        present=dataset.present,
+        frames=frames,
+        errors=errors,
+        by_annotator=by_annotator,
+    )

@@ -19,7 +19,7 @@ from kpi_core.agreement import (
 from kpi_core.backlog import AGE_BUCKETS, review_backlog
 from kpi_core.catalog import KPIS, Kpi
 from kpi_core.durations import precomputed_quantiles, specialist_review_time, turnaround
-from kpi_core.grouping import Filters, finish_keys, group_keys
+from kpi_core.grouping import SLICE, Filters, finish_keys, group_keys
 from kpi_core.ops import annotation_kpis
 from kpi_core.problems import DataError, Problem
 
@@ -92,6 +92,8 @@ def kpi_table(
     """
     filters = filters or Filters()
     keys = group_keys(by)
+    if not aggs.by_annotator and (filters != Filters() or not set(by) <= {*SLICE, "week"}):
+        raise ValueError("past slice and week, fetch the aggregates with by_annotator=True")
     builders: dict[str, Builder] = {
         "annotation_kpi_counts": lambda f: annotation_kpis(f, by),
         "review_backlog": lambda f: review_backlog(f, by),

@@ -218,7 +218,11 @@ def write_report(
     dataset = open_dataset(data_dir, set_aside=aside)
     try:
         aggs = aggregates.fetch(
-            dataset, as_of=moment, on_step=step, names=aggregates.REPORT_QUERIES
+            dataset,
+            as_of=moment,
+            on_step=step,
+            names=aggregates.REPORT_QUERIES,
+            by_annotator=False,
         )
         if aggs.errors:
             raise next(iter(aggs.errors.values()))
