@@ -1,8 +1,8 @@
 -- name: specialist_review_time_quantiles()
 -- Median and p90 of final-stage review durations for the report's groupings:
--- overall, per slice, per ISO week (of reviewed_at) and per slice x week.
--- Computed here so the durations never leave the database (the frequency
--- table specialist_review_times serves the dashboard's free groupings).
+-- overall, per slice and per ISO week (of reviewed_at). Computed here so the
+-- durations never leave the database (the frequency table
+-- specialist_review_times serves the dashboard's free groupings).
 -- quantile_cont interpolates linearly between order statistics, as kpis.md
 -- asks; SQLGlot writes it as Spark's exact percentile_cont.
 -- In a row, the columns its grouping leaves out are NULL (domain and
@@ -45,8 +45,7 @@ final as (
     group by grouping sets (
         (),
         (domain, difficulty, risk_class),
-        (week_start),
-        (domain, difficulty, risk_class, week_start)
+        (week_start)
     )
 )
 

@@ -1,7 +1,7 @@
 -- name: turnaround_quantiles()
 -- Median and p90 hours from submission to decision (the latest review) for
--- the report's groupings: overall, per slice, per ISO week (of submitted_at)
--- and per slice x week. Computed here so the turnarounds never leave the
+-- the report's groupings: overall, per slice and per ISO week (of
+-- submitted_at). Computed here so the turnarounds never leave the
 -- database (the frequency table turnaround_hours serves the dashboard's free
 -- groupings). quantile_cont interpolates linearly between order statistics,
 -- as kpis.md asks; SQLGlot writes it as Spark's exact percentile_cont.
@@ -36,8 +36,7 @@ final as (
     group by grouping sets (
         (),
         (domain, difficulty, risk_class),
-        (week_start),
-        (domain, difficulty, risk_class, week_start)
+        (week_start)
     )
 )
 

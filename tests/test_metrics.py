@@ -22,6 +22,7 @@ from kpi_core.grouping import SLICE, Filters
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
 from kpi_core.problems import DataError
+from kpi_core.promotion import slice_weeks
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +293,7 @@ def test_a_failed_query_leaves_its_counts_null_not_zero(tiny):
 # --- the report's quantiles, computed in the database ---------------------------------------
 
 
-REPORT_GROUPINGS = [(), SLICE, ("week",), (*SLICE, "week")]
+REPORT_GROUPINGS = [(), SLICE, ("week",)]
 QUANTILE_COLUMNS = [
     "specialist_review_time_median_s",
     "specialist_review_time_p90_s",
@@ -331,6 +332,18 @@ def test_database_quantiles_equal_the_frequency_table_ones(sample_both_ways, by)
     got = kpi_table(report, list(by)).select(*by, *QUANTILE_COLUMNS)
     assert got.height == expected.height > 0
     pl.testing.assert_frame_equal(got, expected, rel_tol=1e-12)
+
+
+def test_the_report_promotion_evidence_is_the_dashboard_slice_week_table(sample_both_ways):
+    dashboard, report = sample_both_ways
+    keys = [*SLICE, "week"]
+    evidence = slice_weeks(report["annotation_kpi_counts"]).sort(keys)
+    table = kpi_table(dashboard, keys).select(evidence.columns)
+    # The table also has slice-weeks where only other KPIs have data (a review's week).
+    assert table.join(evidence, on=keys, how="anti")["n_annotations"].is_null().all()
+    expected = table.join(evidence.select(keys), on=keys, how="semi").sort(keys)
+    assert evidence.height == expected.height > 0
+    pl.testing.assert_frame_equal(evidence, expected, rel_tol=1e-12)
 
 
 def test_the_report_fetch_serves_only_the_report_groupings(sample_both_ways):

@@ -94,12 +94,11 @@ from scipy import stats
 
 from kpi_core import queries
 from kpi_core.aggregates import Aggregates
-from kpi_core.grouping import SLICE, finish_keys, iso_week, iso_week_label, week_start
+from kpi_core.grouping import SLICE, iso_week, iso_week_label, week_start
 from kpi_core.kappa import cohen_kappa_pairs, consensus_agreement, fleiss_kappa, gold_agreement
 from kpi_core.loading import Dataset, csv_header, discover, open_dataset
-from kpi_core.ops import annotation_kpis
 from kpi_core.problems import DataError, Problem
-from kpi_core.promotion import promoted_slices
+from kpi_core.promotion import promoted_slices, slice_weeks
 from kpi_core.reliability import Level, bootstrap_alpha
 from kpi_core.targets import Promotion
 
@@ -717,11 +716,6 @@ def disputed_reviews(reviews: pl.DataFrame, disputed: pl.DataFrame) -> pl.DataFr
 # ----------------------------------------------------------------------- promoted slices
 
 
-def _slice_weeks(kpi_counts: pl.DataFrame) -> pl.DataFrame:
-    by = [*SLICE, "week"]
-    return finish_keys(annotation_kpis(kpi_counts.lazy(), by), by).collect()
-
-
 def promoted_this_week(
     kpi_counts: pl.DataFrame, week: date, rule: Promotion | None = None
 ) -> pl.DataFrame:
@@ -730,9 +724,9 @@ def promoted_this_week(
     ``is_newly_promoted``: the slice was not promoted as of the week before.
     """
     rule = rule or Promotion()
-    slice_weeks = _slice_weeks(kpi_counts)
-    now = promoted_slices(slice_weeks, week + timedelta(days=6), rule)
-    before = promoted_slices(slice_weeks, week - timedelta(days=1), rule).select(SLICE)
+    evidence = slice_weeks(kpi_counts.lazy())
+    now = promoted_slices(evidence, week + timedelta(days=6), rule)
+    before = promoted_slices(evidence, week - timedelta(days=1), rule).select(SLICE)
     schema = {
         **dict.fromkeys(SLICE, pl.String),
         "is_newly_promoted": pl.Boolean,

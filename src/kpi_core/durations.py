@@ -44,7 +44,6 @@ PRECOMPUTED_GROUPINGS = (
     frozenset(),
     frozenset(SLICE),
     frozenset({"week_start"}),
-    frozenset({*SLICE, "week_start"}),
 )
 
 
@@ -52,7 +51,7 @@ def precomputed_quantiles(quantiles: pl.LazyFrame, by: Sequence[str] = ()) -> pl
     """The rows of a ``*_quantiles`` query (SQL grouping sets) that hold grouping ``by``.
 
     Those queries compute medians and p90s in the database for the report's
-    groupings only: overall, slice, week and slice x week. In each row the
+    groupings only: overall, slice and week. In each row the
     columns its grouping leaves out are null, which is how the rows of ``by``
     are told apart.
     """
@@ -60,8 +59,8 @@ def precomputed_quantiles(quantiles: pl.LazyFrame, by: Sequence[str] = ()) -> pl
     dimensions = [*SLICE, "week_start"]
     if frozenset(keys) not in PRECOMPUTED_GROUPINGS:
         raise ValueError(
-            f"quantiles were computed in the database for overall, slice, week and "
-            f"slice x week only, not by {list(by)}; fetch the frequency tables instead"
+            f"quantiles were computed in the database for overall, slice and week "
+            f"only, not by {list(by)}; fetch the frequency tables instead"
         )
     held = pl.all_horizontal(
         pl.col(d).is_not_null() if d in keys else pl.col(d).is_null() for d in dimensions

@@ -7,8 +7,16 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from kpi_core.grouping import SLICE, iso_week_label, week_start
+from kpi_core.grouping import SLICE, finish_keys, iso_week_label, week_start
+from kpi_core.ops import annotation_kpis
 from kpi_core.targets import Promotion
+
+
+def slice_weeks(kpi_counts: pl.LazyFrame) -> pl.DataFrame:
+    """What promotion weighs: the annotation KPIs (accepted-label error rate and its
+    counts among them) per slice and ISO week, from ``annotation_kpi_counts`` rows."""
+    by = [*SLICE, "week"]
+    return finish_keys(annotation_kpis(kpi_counts, by), by).collect()
 
 
 def promoted_slices(
@@ -21,7 +29,8 @@ def promoted_slices(
     ``rule.max_error_rate`` with at least ``rule.min_known`` accepted
     annotations of known truth that week.
 
-    ``slice_weeks`` is ``kpi_table(..., by=[*SLICE, "week"])``. Returns one
+    ``slice_weeks`` is :func:`slice_weeks` (or ``kpi_table(..., by=[*SLICE,
+    "week"])``, which holds the same columns and more). Returns one
     row per promoted slice with ``weeks``: a list of {week, accepted_label_error_rate,
     ci_low, ci_high, n_accepted_known, n_accepted_wrong}, oldest first.
     """

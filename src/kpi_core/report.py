@@ -23,7 +23,7 @@ from kpi_core.grouping import SLICE
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
 from kpi_core.problems import DataError, Problem, QueryError
-from kpi_core.promotion import promoted_slices
+from kpi_core.promotion import promoted_slices, slice_weeks
 from kpi_core.quarantine import rows_by_table, rows_to_leave_out, summary
 from kpi_core.targets import Targets
 from kpi_core.validation import cross_table_counts, explain_counts, validate
@@ -78,7 +78,6 @@ def build_report(
     coverage = frame_if("domain_coverage", "targets")
     defects = frame_if("defect_durations", "defects")
     lift = frame_if("model_lift", "benchmarks")
-    slice_weeks = kpi_table(aggs, [*SLICE, "week"], level=level)
     overall = kpi_table(aggs, level=level).with_columns(
         pl.lit(
             coverage_overall(coverage) if coverage is not None else None,
@@ -86,8 +85,10 @@ def build_report(
         ).alias("domain_coverage")
     )
     promoted = (
-        promoted_slices(slice_weeks, aggs.as_of.date(), targets.promotion)
-        if aggs.as_of is not None and aggs.has("reviews")
+        promoted_slices(
+            slice_weeks(aggs["annotation_kpi_counts"]), aggs.as_of.date(), targets.promotion
+        )
+        if aggs.as_of is not None and aggs.has("reviews") and aggs.ok("annotation_kpi_counts")
         else pl.DataFrame(schema={**{c: pl.String for c in SLICE}, "weeks": pl.List(pl.Null)})
     )
     return KpiReport(
