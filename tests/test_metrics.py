@@ -308,7 +308,7 @@ def sample_both_ways():
     root = Path(__file__).resolve().parents[1] / "sample_data"
     dashboard = aggregates.fetch(open_dataset(root))
     report = aggregates.fetch(
-        open_dataset(root), names=aggregates.REPORT_QUERIES, by_annotator=False
+        open_dataset(root), names=aggregates.report_queries(), by_annotator=False
     )
     return dashboard, report
 

@@ -24,6 +24,7 @@ T = TypeVar("T")
 QUERY_NEEDS: dict[str, tuple[str, ...]] = {
     "annotation_kpi_counts": (),
     "item_label_counts": (),
+    "agreement_marginals": (),
     "specialist_review_times": ("reviews",),
     "turnaround_hours": ("reviews",),
     "specialist_review_time_quantiles": ("reviews",),
@@ -35,24 +36,32 @@ QUERY_NEEDS: dict[str, tuple[str, ...]] = {
     "model_lift": ("benchmarks",),
 }
 
+#: What only the report fetches: statistics the database computes for the report's
+#: groupings, where the dashboard needs finer frames for its free groupings and filters.
+_REPORT_ONLY = ("agreement_marginals", "specialist_review_time_quantiles", "turnaround_quantiles")
+
 #: What the dashboard fetches: tables at the finest grain, from which polars computes
 #: any grouping under any filter (durations as frequency tables, for exact quantiles).
-DASHBOARD_QUERIES = tuple(q for q in QUERY_NEEDS if not q.endswith("_quantiles"))
+DASHBOARD_QUERIES = tuple(q for q in QUERY_NEEDS if q not in _REPORT_ONLY)
 
-#: What ``kpi report`` fetches: the same counts, but the durations' quantiles
-#: already computed in the database for the report's groupings. Their frequency
-#: tables hold a row per distinct duration, the largest frames by far on big data,
-#: and the report needs none of the dashboard's free groupings.
-REPORT_QUERIES = (
-    "annotation_kpi_counts",
-    "item_label_counts",
-    "specialist_review_time_quantiles",
-    "turnaround_quantiles",
-    "review_backlog",
-    "domain_coverage",
-    "defect_durations",
-    "model_lift",
-)
+
+def report_queries(level: str = "nominal") -> tuple[str, ...]:
+    """What ``kpi report`` fetches: the same counts, but the durations' quantiles
+    and (at the nominal level) agreement's per-label sums already computed in the
+    database for the report's groupings, instead of the frequency tables and the
+    per-item label counts, the largest frames by far on big data. The other levels
+    read the labels as numbers, item by item."""
+    agreement = "agreement_marginals" if level == "nominal" else "item_label_counts"
+    return (
+        "annotation_kpi_counts",
+        agreement,
+        "specialist_review_time_quantiles",
+        "turnaround_quantiles",
+        "review_backlog",
+        "domain_coverage",
+        "defect_durations",
+        "model_lift",
+    )
 
 
 @dataclass(frozen=True)

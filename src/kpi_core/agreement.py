@@ -16,6 +16,7 @@ import polars as pl
 
 from kpi_core.grouping import Filters, group_keys, rollup
 from kpi_core.reliability import (
+    MARGINAL_COLUMNS,
     alpha_from_value_counts,
     nominal_alpha_from_marginals,
     nominal_marginals,
@@ -75,8 +76,8 @@ def _pair_counts(counts: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
     )
     multi = per_item.filter(pl.col("m") >= 2)
     sums = [
-        pl.len().alias("n_items_multi"),
-        (pl.col("n_labels") > 1).sum().alias("n_items_disagree"),
+        pl.len().cast(pl.Int64).alias("n_items_multi"),
+        (pl.col("n_labels") > 1).sum().cast(pl.Int64).alias("n_items_disagree"),
         (pl.col("m") * (pl.col("m") - 1) // 2).sum().alias("n_pairs"),
         (pl.col("agree2") // 2).sum().alias("n_pairs_agree"),
     ]
@@ -141,6 +142,21 @@ def agreement_stats(item_labels: pl.LazyFrame) -> AgreementStats:
     marginals = nominal_marginals(counts, keys, unit="item_id", value="label", count="n_annotators")
     pairs, marginals = pl.collect_all([_pair_counts(counts, keys), marginals])
     return AgreementStats(pairs=pairs, marginals=marginals)
+
+
+def stats_from_marginals(marginals: pl.DataFrame) -> AgreementStats:
+    """:class:`AgreementStats` from ``queries/agreement_marginals.sql``, which the
+    database computed per ITEM_DIMENSIONS group and label (no vendor or tier split)."""
+    keys = group_keys(ITEM_DIMENSIONS)
+    pairs = marginals.group_by(keys).agg(
+        pl.col("n_items_multi").sum(),
+        pl.col("n_items_disagree").sum(),
+        (pl.col("n_ordered_pairs").sum() // 2).alias("n_pairs"),
+        (pl.col("n_ordered_pairs_agree").sum() // 2).alias("n_pairs_agree"),
+    )
+    return AgreementStats(
+        pairs=pairs, marginals=marginals.select(*keys, "label", *MARGINAL_COLUMNS)
+    )
 
 
 def agreement_from_stats(

@@ -15,6 +15,7 @@ from kpi_core.agreement import (
     agreement_kpis,
     agreement_stats,
     non_numeric_labels,
+    stats_from_marginals,
 )
 from kpi_core.backlog import AGE_BUCKETS, review_backlog
 from kpi_core.catalog import KPIS, Kpi
@@ -64,14 +65,22 @@ def _duration_builders(aggs: Aggregates, by: Sequence[str], filters: Filters) ->
 
 def _agreement(aggs: Aggregates, by: Sequence[str], filters: Filters, level: Level) -> pl.LazyFrame:
     """Agreement KPIs; by item dimensions at the nominal level, rolled up from
-    per-item statistics made once per choice of vendors and tiers (the report's
-    four groupings and most dashboard views share one pass over the items)."""
+    per-item statistics made once per choice of vendors and tiers (most
+    dashboard views share one pass over the items), or, with no vendor or tier
+    to filter, from the statistics the database made (the report fetches
+    ``agreement_marginals`` instead of the per-item label counts)."""
     if level == "nominal" and set(by) <= set(ITEM_DIMENSIONS):
         annotators = Filters(vendors=filters.vendors, tiers=filters.tiers)
-        stats = aggs.derived(
-            ("agreement_stats", annotators),
-            lambda: agreement_stats(annotators.apply(aggs["item_label_counts"])),
-        )
+        if annotators == Filters() and aggs.ok("agreement_marginals"):
+            stats = aggs.derived(
+                "agreement_marginals",
+                lambda: stats_from_marginals(aggs.frames["agreement_marginals"]),
+            )
+        else:
+            stats = aggs.derived(
+                ("agreement_stats", annotators),
+                lambda: agreement_stats(annotators.apply(aggs["item_label_counts"])),
+            )
         return agreement_from_stats(stats, by, filters)
     return agreement_kpis(filters.apply(aggs["item_label_counts"]), by, level=level)
 
@@ -114,7 +123,9 @@ def kpi_table(
             )
     # A query that failed leaves its KPIs null; aggs.errors says why.
     parts = [build(filters.apply(aggs[name])) for name, build in builders.items() if aggs.ok(name)]
-    if "annotator_id" not in by and aggs.ok("item_label_counts"):
+    if "annotator_id" not in by and (
+        aggs.ok("item_label_counts") or aggs.ok("agreement_marginals")
+    ):
         parts.append(_agreement(aggs, by, filters, level))
     collected = pl.collect_all(parts)
     if keys:

@@ -192,7 +192,7 @@ def write_report(
     target_settings = Targets.load(targets)
     steps = tqdm(
         # validation's tables and checks, the facts, each query, the KPI tables
-        total=validation_steps() + len(aggregates.REPORT_QUERIES) + 2,
+        total=validation_steps() + len(aggregates.report_queries(level)) + 2,
         desc="report",
         unit="step",
         disable=not progress,
@@ -222,7 +222,7 @@ def write_report(
             dataset,
             as_of=moment,
             on_step=step,
-            names=aggregates.REPORT_QUERIES,
+            names=aggregates.report_queries(level),
             by_annotator=False,
         )
         if aggs.errors:

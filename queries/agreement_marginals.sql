@@ -1,0 +1,95 @@
+-- name: agreement_marginals()
+-- Nominal agreement's sufficient statistics per item group and label: what
+-- disagreement rate, pairwise agreement and Krippendorff's alpha need for any
+-- grouping by the item's slice, dataset version and week, summed in polars.
+-- The report reads these instead of item_label_counts (a row per item), which
+-- the dashboard keeps for its vendor and tier filters; a test holds both paths
+-- to the same values. Labels per item as in item_label_counts: each human
+-- annotator's latest label (ties: the later annotation_id); the item's week
+-- is that of its latest human annotation.
+-- Over the items with at least 2 annotators (m annotators, n_c of them giving
+-- label c), per label c:
+--   n_c = sum of n_c; unit_share = sum of n_c / m; agreeing = sum of
+--   n_c (n_c - 1) / (m - 1) (alpha's coincidence o_cc);
+--   n_ordered_pairs = sum of n_c (m - 1), n_ordered_pairs_agree = sum of
+--   n_c (n_c - 1) (summed over labels: an item's m (m - 1) ordered pairs of
+--   annotators, and those with equal labels);
+--   n_items_multi, n_items_disagree = items, and items whose labels are not
+--   all equal, each counted on its first label in sort order only.
+-- Grain: one row per item group x label.
+-- Output: domain varchar, difficulty varchar, risk_class varchar,
+--   dataset_version varchar, week_start date, label varchar, n_c bigint,
+--   unit_share double, agreeing double, n_ordered_pairs bigint,
+--   n_ordered_pairs_agree bigint, n_items_multi bigint, n_items_disagree bigint
+with
+
+latest_labels as (
+    select
+        item_id,
+        annotator_id,
+        max_by(label, struct_pack(at := submitted_at, id := annotation_id)) as label
+    from annotation_facts
+    where is_human
+    group by item_id, annotator_id
+),
+
+items as (
+    select
+        item_id,
+        any_value(domain) as domain,
+        any_value(difficulty) as difficulty,
+        any_value(risk_class) as risk_class,
+        any_value(dataset_version) as dataset_version,
+        cast(date_trunc('week', max(submitted_at)) as date) as week_start
+    from annotation_facts
+    where is_human
+    group by item_id
+),
+
+label_counts as (
+    select item_id, label, count(*) as n
+    from latest_labels
+    group by item_id, label
+),
+
+multi_items as (
+    select item_id, sum(n) as m, count(*) as n_labels, min(label) as first_label
+    from label_counts
+    group by item_id
+    having sum(n) >= 2
+),
+
+final as (
+    select
+        items.domain,
+        items.difficulty,
+        items.risk_class,
+        items.dataset_version,
+        items.week_start,
+        label_counts.label,
+        cast(sum(label_counts.n) as bigint) as n_c,
+        sum(label_counts.n * 1.0 / multi_items.m) as unit_share,
+        sum(label_counts.n * (label_counts.n - 1) * 1.0 / (multi_items.m - 1)) as agreeing,
+        cast(sum(label_counts.n * (multi_items.m - 1)) as bigint) as n_ordered_pairs,
+        cast(sum(label_counts.n * (label_counts.n - 1)) as bigint) as n_ordered_pairs_agree,
+        count(case when label_counts.label = multi_items.first_label then 1 end)
+            as n_items_multi,
+        count(
+            case
+                when label_counts.label = multi_items.first_label and multi_items.n_labels > 1
+                    then 1
+            end
+        ) as n_items_disagree
+    from label_counts
+    inner join multi_items on label_counts.item_id = multi_items.item_id
+    inner join items on label_counts.item_id = items.item_id
+    group by
+        items.domain,
+        items.difficulty,
+        items.risk_class,
+        items.dataset_version,
+        items.week_start,
+        label_counts.label
+)
+
+select * from final
