@@ -4,9 +4,9 @@
 -- grouping by the item's slice, dataset version and week, summed in polars.
 -- The report reads these instead of item_label_counts (a row per item), which
 -- the dashboard keeps for its vendor and tier filters; a test holds both paths
--- to the same values. Labels per item as in item_label_counts: each human
--- annotator's latest label (ties: the later annotation_id); the item's week
--- is that of its latest human annotation.
+-- to the same values. Labels and items as in item_label_counts: each human
+-- annotator's latest label (models/latest_labels.sql), and the item's week
+-- that of its latest human annotation (models/labelled_items.sql).
 -- Over the items with at least 2 annotators (m annotators, n_c of them giving
 -- label c), per label c:
 --   n_c = sum of n_c; unit_share = sum of n_c / m; agreeing = sum of
@@ -23,29 +23,8 @@
 --   n_ordered_pairs_agree bigint, n_items_multi bigint, n_items_disagree bigint
 with
 
-latest_labels as (
-    select
-        item_id,
-        annotator_id,
-        max_by(label, struct_pack(at := submitted_at, id := annotation_id)) as label
-    from annotation_facts
-    where is_human
-    group by item_id, annotator_id
-),
-
-items as (
-    select
-        item_id,
-        any_value(domain) as domain,
-        any_value(difficulty) as difficulty,
-        any_value(risk_class) as risk_class,
-        any_value(dataset_version) as dataset_version,
-        cast(date_trunc('week', max(submitted_at)) as date) as week_start
-    from annotation_facts
-    where is_human
-    group by item_id
-),
-
+-- latest_labels and labelled_items are models (queries/models/), shared with
+-- item_label_counts.sql.
 label_counts as (
     select item_id, label, count(*) as n
     from latest_labels
@@ -82,7 +61,7 @@ final as (
         ) as n_items_disagree
     from label_counts
     inner join multi_items on label_counts.item_id = multi_items.item_id
-    inner join items on label_counts.item_id = items.item_id
+    inner join labelled_items as items on label_counts.item_id = items.item_id
     group by
         items.domain,
         items.difficulty,

@@ -10,35 +10,8 @@
 --   label varchar, n_annotators bigint
 with
 
--- Each step reads the human annotations from annotation_facts itself: a shared
--- CTE read three times would be materialized, a copy of every annotation.
--- One label per annotator per item: the latest (ties: the later annotation_id).
--- The largest grouping of all, so it carries nothing else; the item's and the
--- annotator's attributes are joined back to the (fewer) counted rows.
-latest_labels as (
-    select
-        item_id,
-        annotator_id,
-        max_by(label, struct_pack(at := submitted_at, id := annotation_id)) as label
-    from annotation_facts
-    where is_human
-    group by item_id, annotator_id
-),
-
--- Slice and dataset version belong to the item, vendor and tier to the annotator.
-items as (
-    select
-        item_id,
-        any_value(domain) as domain,
-        any_value(difficulty) as difficulty,
-        any_value(risk_class) as risk_class,
-        any_value(dataset_version) as dataset_version,
-        cast(date_trunc('week', max(submitted_at)) as date) as week_start
-    from annotation_facts
-    where is_human
-    group by item_id
-),
-
+-- latest_labels and labelled_items are models (queries/models/): the same
+-- units, labels and item groups as agreement_marginals.sql.
 annotators as (
     select annotator_id, any_value(vendor) as vendor, any_value(tier) as tier
     from annotation_facts
@@ -71,7 +44,7 @@ final as (
         counted.label,
         counted.n_annotators
     from counted
-    inner join items on counted.item_id = items.item_id
+    inner join labelled_items as items on counted.item_id = items.item_id
 )
 
 select * from final

@@ -151,3 +151,24 @@ def test_comments_inside_the_sql_stay_out_of_the_header(query_copy):
     query = queries.parse_file(path)
     assert "not: header" not in query.doc
     assert query.output_columns[-1] == "lift"
+
+
+def test_models_are_tables_unless_their_header_says_materialize_no(tiny_dir):
+    dataset = open_dataset(tiny_dir)
+    queries.register_models(dataset.con, materialize=True)
+    kinds = dict(
+        dataset.con.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_name in ('annotation_facts', 'latest_labels', 'labelled_items')"
+        ).fetchall()
+    )
+    assert kinds == {
+        "annotation_facts": "LOCAL TEMPORARY",
+        "latest_labels": "VIEW",
+        "labelled_items": "VIEW",
+    }
+    # g1 labelled i2 twice (a4 X, then a5 Y): one row, the latest label
+    rows = dataset.con.execute(
+        "select label from latest_labels where item_id = 'i2' and annotator_id = 'g1'"
+    ).fetchall()
+    assert rows == [("Y",)]

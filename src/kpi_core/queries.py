@@ -51,6 +51,12 @@ class QueryFile:
         return self.doc.splitlines()[0] if self.doc else ""
 
     @property
+    def materialize(self) -> bool:
+        """False for a model whose header says ``Materialize: no``: one that each
+        query reads once is cheaper inlined as a view than stored as a table."""
+        return not re.search(r"^Materialize:\s*no\b", self.doc, flags=re.MULTILINE)
+
+    @property
     def output_columns(self) -> list[str]:
         return [name for name, _ in self.outputs]
 
@@ -240,11 +246,12 @@ def register_models(
     """Create each model as a view (or, with ``materialize``, a temp table) of its name.
 
     Materializing pays when many queries read a model over large data: its
-    joins then run once.
+    joins then run once. A model whose header says ``Materialize: no`` stays a
+    view; those come last, as they may read the others.
     """
-    for path in model_paths(root):
-        query = load(path.stem, root)
-        kind = "temp table" if materialize else "temp view"
+    models = [load(path.stem, root) for path in model_paths(root)]
+    for query in sorted(models, key=lambda q: not q.materialize):
+        kind = "temp table" if materialize and query.materialize else "temp view"
         try:
             con.execute(f"create or replace {kind} {query.name} as {query.sql}")
         except duckdb.Error as error:
