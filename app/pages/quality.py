@@ -150,16 +150,6 @@ for column, kpi in zip((left, right), ("gold_accuracy", "rework_rate"), strict=T
 st.subheader("By vendor")
 vendors = ctx.table("vendor")
 widgets.table(
-    vendors.select(
-        "vendor",
-        "n_annotations",
-        "accepted",
-        "accepted_label_error_rate",
-        "gold_accuracy",
-        "rework_rate",
-        "precheck_pass_rate",
-        "final_overturn_rate",
-        "programmatic_accuracy",
-    ),
+    vendors.select("vendor", "n_annotations", "accepted", *TILES),
     "quality by vendor",
 )
