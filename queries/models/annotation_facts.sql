@@ -56,16 +56,21 @@ costed_reviews as (
     left join annotators as reviewers on reviews.reviewer_id = reviewers.annotator_id
 ),
 
--- max_by with a (time, id) key picks the latest row, ties to the later id, in one
--- pass (a window per annotation would sort every review twice).
+-- The latest review is found in two steps, both exact. arg_max on reviewed_at
+-- alone cannot tell two reviews at an annotation's latest time apart, and that
+-- takes two reviews at one instant: n_reviews = 2 with first_reviewed_at =
+-- decided_at, or more than two reviews (then a tie is possible, not certain).
+-- Those few annotations are decided again in tie_broken, on a (time, id) key;
+-- the key costs more than the rest of the rollup, so the others skip it.
+-- The same rule covers latest_final_verdict: final reviews are among them.
 review_rollup as (
     select
         annotation_id,
-        max_by(verdict, struct_pack(at := reviewed_at, id := review_id)) as decision_verdict,
+        arg_max(verdict, reviewed_at) as decision_verdict,
         max(reviewed_at) as decided_at,
-        max_by(
+        arg_max(
             case when stage = 'final' then verdict end,
-            case when stage = 'final' then struct_pack(at := reviewed_at, id := review_id) end
+            case when stage = 'final' then reviewed_at end
         ) as latest_final_verdict,
         sum(coalesce(cost, 0)) as cost,
         count(case when cost is null then 1 end) as n_cost_missing,
@@ -78,6 +83,27 @@ review_rollup as (
         min(case when stage = 'final' then reviewed_at end) as first_final_at,
         count(*) as n_reviews
     from costed_reviews
+    group by annotation_id
+),
+
+possibly_tied as (
+    select annotation_id
+    from review_rollup
+    where n_reviews > 2 or (n_reviews = 2 and first_reviewed_at = decided_at)
+),
+
+-- max_by with a (time, id) key picks the latest row, ties to the later id, in one
+-- pass (a window per annotation would sort every review twice).
+tie_broken as (
+    select
+        annotation_id,
+        max_by(verdict, struct_pack(at := reviewed_at, id := review_id)) as decision_verdict,
+        max_by(
+            case when stage = 'final' then verdict end,
+            case when stage = 'final' then struct_pack(at := reviewed_at, id := review_id) end
+        ) as latest_final_verdict
+    from reviews
+    where annotation_id in (select annotation_id from possibly_tied)
     group by annotation_id
 ),
 
@@ -122,9 +148,13 @@ joined as (
         cast(date_trunc('week', annotations.submitted_at) as date) as week_start,
         annotations.submitted_at,
         annotations.label,
-        review_rollup.decision_verdict,
+        coalesce(tie_broken.decision_verdict, review_rollup.decision_verdict)
+            as decision_verdict,
         review_rollup.decided_at,
-        review_rollup.latest_final_verdict,
+        case
+            when tie_broken.annotation_id is not null then tie_broken.latest_final_verdict
+            else review_rollup.latest_final_verdict
+        end as latest_final_verdict,
         coalesce(
             items.gold_label,
             case
@@ -149,6 +179,7 @@ joined as (
     inner join items on annotations.item_id = items.item_id
     inner join annotators on annotations.annotator_id = annotators.annotator_id
     left join review_rollup on annotations.annotation_id = review_rollup.annotation_id
+    left join tie_broken on annotations.annotation_id = tie_broken.annotation_id
     left join audit_rollup on annotations.annotation_id = audit_rollup.annotation_id
     left join latest_decisions on annotations.item_id = latest_decisions.item_id
 ),
