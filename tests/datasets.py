@@ -1,12 +1,16 @@
-"""Tiny, readable data directories for tests, written as CSV text.
+"""Tiny, readable data directories for tests, written as CSV text, and a small
+random one.
 
 ``TINY`` is the hand-checked case of tests/test_metrics.py: every expected
 value there is worked out by hand from these rows (see the comments).
+:func:`write_messy_dataset` feeds the comparison with the independent KPIs
+(tests/test_independent.py) the ties and repeats that the bundled sample lacks.
 """
 
 from __future__ import annotations
 
 import textwrap
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 TINY: dict[str, str] = {
@@ -95,4 +99,115 @@ def write_dataset(root: Path, tables: dict[str, str], *, drop: tuple[str, ...] =
             (root / f"{name}.csv").write_text(
                 textwrap.dedent(text).strip() + "\n", encoding="utf-8"
             )
+    return root
+
+
+def write_messy_dataset(root: Path, seed: int) -> Path:
+    """A small random data directory (Parquet) crowded with the cases that are easy to
+    get wrong: reviews and audits tied on time, annotations with up to four reviews,
+    annotators labelling an item twice at one instant, gold from calibration decisions
+    (themselves tied), missing costs, durations, rates and slice parts, and ids whose
+    string order differs from their number order ("r10" < "r9").
+    """
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(seed)
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)  # a Monday: three ISO weeks follow
+
+    def pick(values, n, p=None):
+        return [values[i] for i in rng.choice(len(values), n, p=p)]
+
+    def hours(choices, n):
+        return [timedelta(hours=float(h)) for h in pick(choices, n)]
+
+    def maybe(values, share_missing):
+        return [None if rng.random() < share_missing else v for v in values]
+
+    n_items, n_annotations = 14, 90
+    items = pl.DataFrame(
+        {
+            "item_id": [f"i{k}" for k in range(1, n_items + 1)],
+            "domain": pick(["stem", "coding"], n_items),
+            "difficulty": pick(["easy", "hard", None], n_items),
+            "risk_class": pick(["low", "high", None], n_items),
+            "dataset_version": pick(["v1", None], n_items),
+            "gold_label": pick(["A", "B", None, None], n_items),
+        }
+    )
+    annotators = pl.DataFrame(
+        {
+            "annotator_id": ["g1", "g2", "g3", "s1", "s2", "p1"],
+            "tier": ["generalist"] * 3 + ["specialist"] * 2 + ["programmatic"],
+            "vendor": ["acme", "acme", "bluepeak", "inhouse", None, "model"],
+            "hourly_rate": [36.0, None, 72.0, 90.0, 90.0, None],
+        }
+    )
+    submitted = [start + h for h in hours(range(0, 24 * 18, 12), n_annotations)]
+    annotations = pl.DataFrame(
+        {
+            "annotation_id": [f"a{k}" for k in range(1, n_annotations + 1)],
+            "item_id": pick(items["item_id"].to_list(), n_annotations),
+            "annotator_id": pick(annotators["annotator_id"].to_list(), n_annotations),
+            "label": pick(["A", "B", "C"], n_annotations, p=[0.6, 0.3, 0.1]),
+            "submitted_at": submitted,
+            "duration_s": maybe(rng.integers(10, 300, n_annotations).astype(float), 0.4),
+            "cost": maybe(rng.integers(0, 5, n_annotations).astype(float), 0.5),
+        },
+        schema_overrides={"submitted_at": pl.Datetime("us", "UTC")},
+    )
+    per_annotation = rng.choice(5, n_annotations, p=[0.2, 0.3, 0.25, 0.15, 0.1])
+    owners = np.repeat(np.arange(n_annotations), per_annotation)
+    n_reviews = len(owners)
+    verdicts = pick(["accept", "reject", "fix"], n_reviews, p=[0.6, 0.2, 0.2])
+    reviews = pl.DataFrame(
+        {
+            "review_id": [f"r{k}" for k in range(1, n_reviews + 1)],
+            "annotation_id": [f"a{k + 1}" for k in owners],
+            "reviewer_id": pick(["g1", "g2", "g3", "s1", "s2"], n_reviews),
+            "stage": pick(["precheck", "final"], n_reviews),
+            "verdict": verdicts,
+            "corrected_label": ["B" if v == "fix" else None for v in verdicts],
+            "reviewed_at": [
+                submitted[k] + h
+                for k, h in zip(owners, hours([0, 1, 1, 2, 30], n_reviews), strict=True)
+            ],
+            "duration_s": maybe(rng.integers(30, 600, n_reviews).astype(float), 0.3),
+            "cost": maybe(rng.integers(0, 3, n_reviews).astype(float), 0.5),
+        },
+        schema_overrides={"reviewed_at": pl.Datetime("us", "UTC")},
+    )
+    n_audits = 25
+    audits = pl.DataFrame(
+        {
+            "audit_id": [f"u{k}" for k in range(1, n_audits + 1)],
+            "annotation_id": pick(annotations["annotation_id"].to_list()[:30], n_audits),
+            "auditor_id": pick(["s1", "s2"], n_audits),
+            "audited_at": [start + h for h in hours([24 * 19, 24 * 20], n_audits)],
+            "is_error": pick([True, False], n_audits),
+            "cost": maybe([1.0] * n_audits, 0.5),
+        },
+        schema_overrides={"audited_at": pl.Datetime("us", "UTC")},
+    )
+    recorded = [start + h for h in hours([24 * 2, 24 * 9], 6)]
+    calibration = pl.DataFrame(
+        {
+            "decision_id": [f"c{k}" for k in range(1, 7)],
+            "week": [f"2026-W{at.isocalendar().week:02d}" for at in recorded],
+            "item_id": pick(items["item_id"].to_list()[:6], 6),
+            "agreed_label": pick(["A", "B", "C"], 6),
+            "recorded_at": recorded,
+        },
+        schema_overrides={"recorded_at": pl.Datetime("us", "UTC")},
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    for name, frame in {
+        "items": items,
+        "annotators": annotators,
+        "annotations": annotations,
+        "reviews": reviews,
+        "audits": audits,
+        "calibration_decisions": calibration,
+    }.items():
+        frame.write_parquet(root / f"{name}.parquet")
     return root

@@ -1,4 +1,4 @@
-"""`kpi report` on the bundled sample agrees, value by value, with an independent
+"""`kpi report` on the bundled sample, and on small messy random data, agrees, value by value, with an independent
 re-implementation of kpis.md (tests/independent_kpis.py): overall, per slice, per week."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from independent_kpis import KPIS, SLICE, compute, default_as_of, load
 
+from datasets import write_messy_dataset
 from kpi_core import cli
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
@@ -35,19 +37,20 @@ def report_rows(report: dict) -> dict[str, dict[tuple, dict]]:
     }
 
 
-def test_report_matches_the_independent_kpis(tmp_path: Path) -> None:
+def mismatches(data_dir: Path, tmp_path: Path) -> list[str]:
+    """Every value where `kpi report` on `data_dir` and the independent KPIs differ."""
     out = tmp_path / "report.json"
-    assert cli.main(["report", str(SAMPLE), "--quiet", "--out", str(out)]) == 0
+    assert cli.main(["report", str(data_dir), "--quiet", "--out", str(out)]) == 0
     report = json.loads(out.read_text())
 
-    as_of = default_as_of(load(SAMPLE))
+    as_of = default_as_of(load(data_dir))
     problems = []
     reported_as_of = datetime.fromisoformat(report["as_of"].replace("Z", "+00:00"))
     if reported_as_of != as_of.astimezone(UTC):
         problems.append(f"as_of: expected {as_of.isoformat()}, report {report['as_of']}")
 
     actual = report_rows(report)
-    expected = compute(SAMPLE, as_of, {grouping: set(rows) for grouping, rows in actual.items()})
+    expected = compute(data_dir, as_of, {grouping: set(rows) for grouping, rows in actual.items()})
     for grouping, groups in expected.items():
         for group in sorted(groups):
             mine = groups[group]
@@ -61,4 +64,16 @@ def test_report_matches_the_independent_kpis(tmp_path: Path) -> None:
                     problems.append(
                         f"{kpi} [{label}]: expected {mine[kpi]!r}, report {theirs.get(kpi, MISSING)!r}"
                     )
+    return problems
+
+
+def test_report_matches_the_independent_kpis(tmp_path: Path) -> None:
+    problems = mismatches(SAMPLE, tmp_path)
+    assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_report_matches_the_independent_kpis_on_messy_data(tmp_path: Path, seed: int) -> None:
+    data_dir = write_messy_dataset(tmp_path / "data", seed)
+    problems = mismatches(data_dir, tmp_path)
     assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems)
