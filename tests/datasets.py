@@ -200,6 +200,14 @@ def write_messy_dataset(root: Path, seed: int) -> Path:
         },
         schema_overrides={"recorded_at": pl.Datetime("us", "UTC")},
     )
+    targets = pl.DataFrame(
+        {
+            "domain": ["stem", "coding", "coding", "stem"],
+            "difficulty": [None, "hard", "easy", "easy"],
+            "risk_class": [None, None, "low", "high"],
+            "target_accepted_items": [3, 2, 1, 50],
+        }
+    )
     root.mkdir(parents=True, exist_ok=True)
     for name, frame in {
         "items": items,
@@ -208,6 +216,7 @@ def write_messy_dataset(root: Path, seed: int) -> Path:
         "reviews": reviews,
         "audits": audits,
         "calibration_decisions": calibration,
+        "targets": targets,
     }.items():
         frame.write_parquet(root / f"{name}.parquet")
     return root

@@ -1,7 +1,8 @@
 """An independent re-implementation of the KPIs of kpis.md, written from the spec alone.
 
 It reads the raw tables of a data directory and computes, for the whole data, per slice
-(domain, difficulty, risk_class) and per ISO week, the KPIs that `kpi report` prints, so
+(domain, difficulty, risk_class) and per ISO week, the KPIs that `kpi report` prints
+(and its domain coverage, promoted slices, defect turnaround and model lift), so
 that tests/test_independent.py can compare the two value by value. Nothing here uses
 the project's own code: plain polars for the joins, plain Python and numpy per group.
 """
@@ -9,6 +10,7 @@ the project's own code: plain polars for the joins, plain Python and numpy per g
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from pathlib import Path
 from statistics import NormalDist
 
@@ -41,7 +43,15 @@ KPIS = (
     "specialist_review_time_p90_s",
     "turnaround_median_h",
     "turnaround_p90_h",
+    "n_age_lt_1d",
+    "n_age_1_3d",
+    "n_age_3_7d",
+    "n_age_gt_7d",
+    "review_backlog_oldest_h",
 )
+
+# The promotion rule's defaults: "K = 3", "the target (default 0.05)", "N = 20".
+PROMOTION_WEEKS, PROMOTION_MAX_ERROR, PROMOTION_MIN_KNOWN = 3, 0.05, 20
 
 
 def load(data_dir: Path) -> dict[str, pl.DataFrame]:
@@ -195,6 +205,7 @@ def annotation_facts(tables: dict[str, pl.DataFrame], as_of) -> pl.DataFrame:
             / 3.6e9,
             in_backlog=(pl.col("submitted_at") <= as_of)
             & ~pl.col("reviewed_by_as_of").fill_null(False),
+            age_h=(pl.lit(as_of) - pl.col("submitted_at")).dt.total_microseconds() / 3.6e9,
             n_precheck=pl.col("n_precheck").fill_null(0),
             n_precheck_accept=pl.col("n_precheck_accept").fill_null(0),
         )
@@ -259,7 +270,8 @@ def annotation_kpis(a: pl.DataFrame) -> dict[str, float | int | None]:
     - final_overturn_rate: "among annotations with an accepting `precheck` review and a
       `final` review, the share whose latest `final` review is not `accept`";
     - turnaround: "median and p90 of (decision's reviewed_at - submitted_at), in hours";
-    - review_backlog: annotations "with no review at or before" the as-of time.
+    - review_backlog: annotations "with no review at or before" the as-of time; "their
+      age (as-of minus submitted_at) in buckets ..., and the oldest age".
     """
     rows = a.to_dicts()
     accepted = [r for r in rows if r["decision"] == "accept"]
@@ -271,9 +283,16 @@ def annotation_kpis(a: pl.DataFrame) -> dict[str, float | int | None]:
         r for r in rows if r["n_precheck_accept"] > 0 and r["final_verdict"] is not None
     ]
     cost = sum(r["cost_total"] for r in rows)
+    ages = [r["age_h"] / 24 for r in rows if r["in_backlog"]]
     return {
         "accepted": len(accepted),
-        "review_backlog": sum(r["in_backlog"] for r in rows),
+        "review_backlog": len(ages),
+        # "in buckets <1 d, 1-3 d, 3-7 d, >7 d", each from its lower bound
+        "n_age_lt_1d": sum(d < 1 for d in ages),
+        "n_age_1_3d": sum(1 <= d < 3 for d in ages),
+        "n_age_3_7d": sum(3 <= d < 7 for d in ages),
+        "n_age_gt_7d": sum(d >= 7 for d in ages),
+        "review_backlog_oldest_h": max(ages) * 24 if ages else None,
         **rate(
             "accepted_label_error_rate",
             sum(r["wrong"] for r in accepted_known),
@@ -390,4 +409,87 @@ def compute(
             }
             for group in groups
         }
+    return out
+
+
+def domain_coverage(data_dir: Path) -> list[dict]:
+    """domain_coverage "per slice: min(1, distinct items with an accepted annotation /
+    target_accepted_items)", one row per target; a target's empty difficulty or
+    risk_class matches any."""
+    tables = load(data_dir)
+    facts = annotation_facts(tables, default_as_of(tables))
+    accepted_items = facts.filter(pl.col("decision") == "accept").select(
+        "item_id", "domain", "difficulty", "risk_class"
+    )
+    out = []
+    for target in tables["targets"].iter_rows(named=True):
+        matching = accepted_items.filter(pl.col("domain") == target["domain"])
+        for part in ("difficulty", "risk_class"):
+            if target[part] not in (None, ""):
+                matching = matching.filter(pl.col(part) == target[part])
+        n = matching["item_id"].n_unique()
+        out.append({**target, "domain_coverage": min(1.0, n / target["target_accepted_items"])})
+    return out
+
+
+def promoted_slices(data_dir: Path) -> dict[tuple, list[dict]]:
+    """The slices promoted "when, in each of the K ISO weeks ending with the as-of week,
+    its accepted_label_error_rate is above the target with at least N accepted
+    annotations of known truth that week", each with those weeks' figures."""
+    tables = load(data_dir)
+    as_of = default_as_of(tables)
+    facts = annotation_facts(tables, as_of).filter(
+        (pl.col("decision") == "accept") & pl.col("wrong").is_not_null()
+    )
+    window = [
+        (as_of - timedelta(weeks=k)).strftime("%G-W%V") for k in reversed(range(PROMOTION_WEEKS))
+    ]
+    out = {}
+    for key, rows in _partition(facts, SLICE).items():
+        weeks = []
+        for week in window:
+            wrong = rows.filter(pl.col("week") == week)["wrong"].to_list()
+            n = len(wrong)
+            if n < PROMOTION_MIN_KNOWN or sum(wrong) / n <= PROMOTION_MAX_ERROR:
+                break
+            weeks.append({"week": week, "n_accepted_known": n, "n_accepted_wrong": sum(wrong)})
+        else:
+            out[key] = weeks
+    return out
+
+
+def defect_turnaround(data_dir: Path) -> dict[str, dict]:
+    """defect_turnaround: "median hours from opened_at to resolved_at per severity; open
+    defects and their age" (at the as-of time), by severity."""
+    tables = load(data_dir)
+    as_of = default_as_of(tables)
+    out = {}
+    for (severity,), rows in _partition(tables["defects"], ("severity",)).items():
+        resolved = rows.filter(pl.col("resolved_at").is_not_null())
+        hours = (resolved["resolved_at"] - resolved["opened_at"]).dt.total_microseconds() / 3.6e9
+        open_ages = [
+            (as_of - at).total_seconds() / 3600
+            for at in rows.filter(pl.col("resolved_at").is_null())["opened_at"]
+        ]
+        out[severity] = {
+            "n_resolved": resolved.height,
+            "n_open": len(open_ages),
+            "oldest_open_age_h": max(open_ages) if open_ages else None,
+            "median_resolution_h": float(np.median(hours.to_numpy())) if resolved.height else None,
+        }
+    return out
+
+
+def model_lift(data_dir: Path) -> dict[tuple, float | None]:
+    """model_lift: "per (domain, benchmark): the score of each model version minus the
+    previous version's (by evaluated_at)", by (domain, benchmark, model_version)."""
+    out = {}
+    for (domain, benchmark), rows in _partition(
+        load(data_dir)["benchmarks"], ("domain", "benchmark")
+    ).items():
+        previous = None
+        for row in rows.sort("evaluated_at").iter_rows(named=True):
+            lift = None if previous is None else row["score"] - previous
+            out[(domain, benchmark, row["model_version"])] = lift
+            previous = row["score"]
     return out

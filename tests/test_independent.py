@@ -1,5 +1,7 @@
-"""`kpi report` on the bundled sample, and on small messy random data, agrees, value by value, with an independent
-re-implementation of kpis.md (tests/independent_kpis.py): overall, per slice, per week."""
+"""`kpi report` agrees, value by value, with an independent re-implementation of
+kpis.md (tests/independent_kpis.py): the KPIs overall, per slice and per week, domain
+coverage, promoted slices, defect turnaround and model lift, on the bundled sample and
+on small random data crowded with ties and repeats (tests/datasets.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from independent_kpis import KPIS, SLICE, compute, default_as_of, load
+from independent_kpis import (
+    KPIS,
+    SLICE,
+    compute,
+    default_as_of,
+    defect_turnaround,
+    domain_coverage,
+    load,
+    model_lift,
+    promoted_slices,
+)
 
 from datasets import write_messy_dataset
 from kpi_core import cli
@@ -37,11 +49,16 @@ def report_rows(report: dict) -> dict[str, dict[tuple, dict]]:
     }
 
 
-def mismatches(data_dir: Path, tmp_path: Path) -> list[str]:
-    """Every value where `kpi report` on `data_dir` and the independent KPIs differ."""
+def run_report(data_dir: Path, tmp_path: Path) -> dict:
     out = tmp_path / "report.json"
     assert cli.main(["report", str(data_dir), "--quiet", "--out", str(out)]) == 0
-    report = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def mismatches(data_dir: Path, tmp_path: Path) -> list[str]:
+    """Every value where `kpi report` on `data_dir` and the independent KPIs differ:
+    the KPIs overall, per slice and per week, domain coverage and promoted slices."""
+    report = run_report(data_dir, tmp_path)
 
     as_of = default_as_of(load(data_dir))
     problems = []
@@ -64,10 +81,45 @@ def mismatches(data_dir: Path, tmp_path: Path) -> list[str]:
                     problems.append(
                         f"{kpi} [{label}]: expected {mine[kpi]!r}, report {theirs.get(kpi, MISSING)!r}"
                     )
+
+    coverage = domain_coverage(data_dir)
+    reported = [{k: row[k] for k in coverage[0]} for row in report["domain_coverage"]]
+    if sorted(map(str, reported)) != sorted(map(str, coverage)):
+        problems.append(f"domain_coverage: expected {coverage}, report {reported}")
+    share = sum(row["domain_coverage"] == 1 for row in coverage) / len(coverage)
+    if not same(share, report["overall"]["domain_coverage"]):
+        problems.append(f"domain_coverage [overall]: expected {share}, report {report['overall']}")
+
+    promoted = {
+        tuple(row[k] for k in SLICE): [
+            {k: week[k] for k in ("week", "n_accepted_known", "n_accepted_wrong")}
+            for week in row["weeks"]
+        ]
+        for row in report["promoted_slices"]
+    }
+    if promoted != promoted_slices(data_dir):
+        problems.append(f"promoted_slices: expected {promoted_slices(data_dir)}, report {promoted}")
     return problems
 
 
+def test_defect_turnaround_and_model_lift_match_the_independent_ones(tmp_path: Path) -> None:
+    report = run_report(SAMPLE, tmp_path)
+    defects = {row.pop("severity"): row for row in report["defect_turnaround"]}
+    expected = defect_turnaround(SAMPLE)
+    assert defects.keys() == expected.keys()
+    for severity, row in expected.items():
+        assert all(same(value, defects[severity][k]) for k, value in row.items()), severity
+    lifts = {
+        (row["domain"], row["benchmark"], row["model_version"]): row["lift"]
+        for row in report["model_lift"]
+    }
+    expected_lifts = model_lift(SAMPLE)
+    assert lifts.keys() == expected_lifts.keys()
+    assert all(same(lift, lifts[key]) for key, lift in expected_lifts.items())
+
+
 def test_report_matches_the_independent_kpis(tmp_path: Path) -> None:
+    assert run_report(SAMPLE, tmp_path)["promoted_slices"], "the sample should promote a slice"
     problems = mismatches(SAMPLE, tmp_path)
     assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems)
 
