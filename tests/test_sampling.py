@@ -365,6 +365,19 @@ def test_two_tier_review(con):
     ).row(0, named=True)
     assert coverage["prechecked"] > 0.7 * n_annotations
     assert coverage["finalised"] > 0.7 * coverage["passed"]
+    # a few final reviews get a second opinion from another specialist
+    second_opinions = _rows(
+        con,
+        """
+        select count(*) as n, count(*) filter (where n_reviewers < 2) as same_reviewer
+        from (
+            select annotation_id, count(distinct reviewer_id) as n_reviewers
+            from reviews where stage = 'final' group by annotation_id having count(*) > 1
+        )
+    """,
+    ).row(0, named=True)
+    assert 0 < second_opinions["n"] < 0.05 * n_annotations
+    assert second_opinions["same_reviewer"] == 0
     verdicts = set(_rows(con, "select distinct verdict from reviews")["verdict"])
     assert verdicts == {"accept", "reject", "fix"}
 

@@ -16,8 +16,9 @@ The calendar is the 16 ISO weeks 2025-W45 .. 2026-W08 (Monday 2025-11-03 to Sund
 default as-of time of the KPIs is just before it, in 2026-W08.
 
 The data is a rating task (labels ``"1"`` .. ``"5"``, so nominal, ordinal, interval and
-ratio alpha all mean something) with two-tier QA, and six planted stories that the
-dashboard should surface (each checked by ``tests/test_sampling.py``):
+ratio alpha all mean something) with two-tier QA (a final review that does not accept
+is sometimes sent to a second specialist, so an annotation can have two final reviews),
+and six planted stories that the dashboard should surface (each checked by ``tests/test_sampling.py``):
 
 a. vendor :data:`DRIFTING_VENDOR` (``crowdly``) gets less accurate week over week: it
    keeps onboarding new, less trained annotators (each one steady, the vendor sliding);
@@ -441,12 +442,26 @@ class _Shard:
         pre_by = pool.reviewer(rng, self.a_annotator)
         fin_by = _specialist(rng, pool, domain, self.a_annotator)
 
-        pre_idx, fin_idx = np.flatnonzero(pre), np.flatnonzero(final)
-        ann = np.concatenate([pre_idx, fin_idx])
+        # a final review that does not accept is sometimes sent to a second specialist
+        # for a second opinion, whose later final review decides
+        sec_t = fin_t + _lognormal(rng, 20 * _HOUR, 0.6, n).astype(np.int64)
+        p_second = np.where(fin_v == _ACCEPT, 0.01, 0.15)
+        second = final & (rng.random(n) < p_second) & (sec_t <= _SNAPSHOT_S)
+        sec_v = _verdicts(rng, wrong, 0.96, 0.015, np.where(story, 0.5, 0.12), 0.5)
+        sec_by = _specialist(rng, pool, domain, fin_by)
+
+        pre_idx, fin_idx, sec_idx = (
+            np.flatnonzero(pre),
+            np.flatnonzero(final),
+            np.flatnonzero(second),
+        )
+        ann = np.concatenate([pre_idx, fin_idx, sec_idx])
         m = ann.size
-        stage = np.concatenate([np.zeros(pre_idx.size, np.int8), np.ones(fin_idx.size, np.int8)])
-        verdict = np.concatenate([pre_v[pre_idx], fin_v[fin_idx]])
-        reviewer = np.concatenate([pre_by[pre_idx], fin_by[fin_idx]])
+        stage = np.concatenate(
+            [np.zeros(pre_idx.size, np.int8), np.ones(fin_idx.size + sec_idx.size, np.int8)]
+        )
+        verdict = np.concatenate([pre_v[pre_idx], fin_v[fin_idx], sec_v[sec_idx]])
+        reviewer = np.concatenate([pre_by[pre_idx], fin_by[fin_idx], sec_by[sec_idx]])
         true = self.a_true[ann]
         corrected = np.where(wrong[ann], true, _neighbour(rng, true))
         d = diff[ann]
@@ -461,12 +476,13 @@ class _Shard:
         self.r_cost = np.where(u < 0.15, np.nan, cost)  # derivable: duration x hourly_rate
         self.r_duration = np.where(u > 0.98, np.nan, duration)  # cost given instead
         self.r_ann, self.r_stage, self.r_verdict, self.r_reviewer = ann, stage, verdict, reviewer
-        self.r_t = np.concatenate([pre_t[pre_idx], fin_t[fin_idx]])
+        self.r_t = np.concatenate([pre_t[pre_idx], fin_t[fin_idx], sec_t[sec_idx]])
         self.r_corrected = np.where(verdict == _FIX, corrected, 0).astype(np.int8)
 
-        # each annotation's decision at the snapshot: its final review, else its precheck
-        self.a_decided_t = np.where(final, fin_t, pre_t)
-        self.a_accepted = (pre | final) & (np.where(final, fin_v, pre_v) == _ACCEPT)
+        # each annotation's decision at the snapshot: its latest final review, else its precheck
+        self.a_decided_t = np.where(second, sec_t, np.where(final, fin_t, pre_t))
+        decision = np.where(second, sec_v, np.where(final, fin_v, pre_v))
+        self.a_accepted = (pre | final) & (decision == _ACCEPT)
 
     # audits -------------------------------------------------------------------------------
     def _audits(self) -> None:
