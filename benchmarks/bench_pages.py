@@ -22,11 +22,9 @@ page misses the target (``--target``, default 2.0 s).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -48,8 +46,9 @@ from harness import (  # noqa: E402
     stop_server,
     wait_for_run,
 )
+from sample_cache import DATA as DATA_ROOT  # noqa: E402
+from sample_cache import ensure_sample  # noqa: E402
 
-DATA_ROOT = HERE / "data"
 BASELINE_ANNOTATIONS = 20_000
 TARGET_S = 2.0
 #: A cold first render on 1M annotations may take a while (loading, first queries).
@@ -69,40 +68,10 @@ class PageTimes:
         return statistics.median(self.warm_s) if self.warm_s else None
 
 
-def ensure_sample(out: Path, annotations: int, seed: int) -> Path:
-    """``kpi sample out --annotations N --seed S``, unless ``out`` already holds it."""
-    marker = out / ".bench-sample.json"
-    wanted = {"annotations": annotations, "seed": seed}
-    if marker.exists() and json.loads(marker.read_text()) == wanted:
-        print(f"reusing {out} ({annotations:,} annotations, seed {seed})", file=sys.stderr)
-        return out
-    print(f"generating {annotations:,} annotations into {out} ...", file=sys.stderr)
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kpi_core.cli",
-            "sample",
-            str(out),
-            "--annotations",
-            str(annotations),
-            "--seed",
-            str(seed),
-        ],
-        check=True,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-    )
-    marker.write_text(json.dumps(wanted))
-    print(f"  generated in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    return out
-
-
 def baseline_data(seed: int) -> Path:
     if BUNDLED_SAMPLE.is_dir() and any(BUNDLED_SAMPLE.iterdir()):
         return BUNDLED_SAMPLE
-    return ensure_sample(DATA_ROOT / f"sample-{BASELINE_ANNOTATIONS}", BASELINE_ANNOTATIONS, seed)
+    return ensure_sample(BASELINE_ANNOTATIONS, seed)
 
 
 _DONE = """([source, flags, settle]) => {
@@ -265,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_pages: {CHROMIUM} not found (apt-get install chromium)", file=sys.stderr)
         return 2
     DATA_ROOT.mkdir(parents=True, exist_ok=True)
-    big = ensure_sample(DATA_ROOT / f"sample-{args.annotations}", args.annotations, args.seed)
+    big = ensure_sample(args.annotations, args.seed)
 
     datasets = {"bench": big}
     if not args.no_baseline:

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "data"
+from sample_cache import ensure_sample
 
 # The baseline: read every column of every table once (max of each column).
 SCAN = """
@@ -46,15 +46,6 @@ atexit.register(lambda: print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 code = sys.argv.pop(1)
 exec(compile(code, "<bench>", "exec"))
 """
-
-
-def ensure_sample(n: int) -> Path:
-    out = DATA / f"sample_{n}"
-    if not (out / "annotations.parquet").exists():
-        from kpi_core.sampling import write_sample
-
-        write_sample(out, n, seed=7, fmt="parquet", progress=True)
-    return out
 
 
 def timed(snippet: str, data: Path) -> tuple[float, float]:
