@@ -17,8 +17,9 @@ default as-of time of the KPIs is just before it, in 2026-W08.
 
 The data is a rating task (labels ``"1"`` .. ``"5"``, so nominal, ordinal, interval and
 ratio alpha all mean something) with two-tier QA (a final review that does not accept
-is sometimes sent to a second specialist, so an annotation can have two final reviews),
-and six planted stories that the dashboard should surface (each checked by ``tests/test_sampling.py``):
+is sometimes sent to a second specialist, so an annotation can have two final
+reviews), and six planted stories that the dashboard should surface (each checked by
+``tests/test_sampling.py``):
 
 a. vendor :data:`DRIFTING_VENDOR` (``crowdly``) gets less accurate week over week: it
    keeps onboarding new, less trained annotators (each one steady, the vendor sliding);
