@@ -4,7 +4,8 @@ random one.
 ``TINY`` is the hand-checked case of tests/test_metrics.py: every expected
 value there is worked out by hand from these rows (see the comments).
 :func:`write_messy_dataset` feeds the comparison with the independent KPIs
-(tests/test_independent.py) the ties and repeats that the bundled sample lacks.
+(tests/test_independent.py) the ties and repeats that are rare or absent in the
+bundled sample.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import numpy as np
+import polars as pl
 
 TINY: dict[str, str] = {
     # i1 has gold A; i2 gets gold Y from a calibration decision at 2026-01-07 10:30;
@@ -105,13 +109,10 @@ def write_dataset(root: Path, tables: dict[str, str], *, drop: tuple[str, ...] =
 def write_messy_dataset(root: Path, seed: int) -> Path:
     """A small random data directory (Parquet) crowded with the cases that are easy to
     get wrong: reviews and audits tied on time, annotations with up to four reviews,
-    annotators labelling an item twice at one instant, gold from calibration decisions
+    annotators labelling an item twice (at times at one instant), gold from calibration decisions
     (themselves tied), missing costs, durations, rates and slice parts, and ids whose
     string order differs from their number order ("r10" < "r9").
     """
-    import numpy as np
-    import polars as pl
-
     rng = np.random.default_rng(seed)
     start = datetime(2026, 1, 5, 9, tzinfo=UTC)  # a Monday: three ISO weeks follow
 
