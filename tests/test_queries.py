@@ -153,6 +153,19 @@ def test_comments_inside_the_sql_stay_out_of_the_header(query_copy):
     assert query.output_columns[-1] == "lift"
 
 
+def test_a_type_with_a_comma_in_its_parentheses_is_one_column(tmp_path):
+    path = tmp_path / "totals.sql"
+    path.write_text(
+        "-- name: totals()\n-- Output: domain varchar, cost decimal(38,10),\n"
+        "--   n bigint\nselect 'stem' as domain, 1.5::decimal(38,10) as cost, 1 as n\n"
+    )
+    assert queries.parse_file(path).outputs == (
+        ("domain", "varchar"),
+        ("cost", "decimal(38,10)"),
+        ("n", "bigint"),
+    )
+
+
 def test_models_are_tables_unless_their_header_says_materialize_no(tiny_dir):
     dataset = open_dataset(tiny_dir)
     queries.register_models(dataset.con, materialize=True)

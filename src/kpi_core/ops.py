@@ -58,7 +58,11 @@ def annotation_kpis(counts: pl.LazyFrame, by: Sequence[str] = ()) -> pl.LazyFram
     summed = rollup(counts, by, [*(pl.col(c).sum() for c in COUNT_COLUMNS), *span])
     weeks = (pl.col("last_week") - pl.col("first_week")).dt.total_days() // 7 + 1
     return (
-        summed.with_columns((pl.col("n_accepted") / weeks).alias("throughput"))
+        summed.with_columns(
+            (pl.col("n_accepted") / weeks).alias("throughput"),
+            # summed exactly as a decimal (so in any order, to the same value); shown as float
+            pl.col("cost").cast(pl.Float64),
+        )
         .drop("first_week", "last_week")
         .with_columns(
             *rate_with_interval(

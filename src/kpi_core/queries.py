@@ -72,7 +72,8 @@ def _parse_outputs(doc: str) -> tuple[tuple[str, str], ...]:
     if not match:
         return ()
     columns = []
-    for part in match.group(1).replace("\n", " ").split(","):
+    # commas inside a type's parentheses, as in decimal(38,10), do not end a column
+    for part in re.split(r",(?![^()]*\))", match.group(1).replace("\n", " ")):
         words = part.split()
         if words:
             columns.append((words[0], " ".join(words[1:])))
