@@ -8,19 +8,20 @@
 -- annotator's latest label (models/latest_labels.sql), and the item's week
 -- that of its latest human annotation (models/labelled_items.sql).
 -- Over the items with at least 2 annotators (m annotators, n_c of them giving
--- label c), per label c:
---   n_c = sum of n_c; unit_share = sum of n_c / m; agreeing = sum of
---   n_c (n_c - 1) / (m - 1) (alpha's coincidence o_cc);
+-- label c), per label c and m:
+--   n_c = sum of n_c (alpha's unit share is n_c / m, its coincidence o_cc
+--   n_ordered_pairs_agree / (m - 1): polars takes those fractions, so every sum
+--   here is of integers, exact in any order, and the report the same each run);
 --   n_ordered_pairs = sum of n_c (m - 1), n_ordered_pairs_agree = sum of
 --   n_c (n_c - 1) (summed over labels: an item's m (m - 1) ordered pairs of
 --   annotators, and those with equal labels);
 --   n_items_multi, n_items_disagree = items, and items whose labels are not
 --   all equal, each counted on its first label in sort order only.
--- Grain: one row per item group x label.
+-- Grain: one row per item group x label x m.
 -- Output: domain varchar, difficulty varchar, risk_class varchar,
---   dataset_version varchar, week_start date, label varchar, n_c bigint,
---   unit_share double, agreeing double, n_ordered_pairs bigint,
---   n_ordered_pairs_agree bigint, n_items_multi bigint, n_items_disagree bigint
+--   dataset_version varchar, week_start date, label varchar, m bigint, n_c bigint,
+--   n_ordered_pairs bigint, n_ordered_pairs_agree bigint, n_items_multi bigint,
+--   n_items_disagree bigint
 with
 
 -- latest_labels and labelled_items are models (queries/models/), shared with
@@ -46,9 +47,8 @@ final as (
         items.dataset_version,
         items.week_start,
         label_counts.label,
+        cast(multi_items.m as bigint) as m,
         cast(sum(label_counts.n) as bigint) as n_c,
-        sum(label_counts.n * 1.0 / multi_items.m) as unit_share,
-        sum(label_counts.n * (label_counts.n - 1) * 1.0 / (multi_items.m - 1)) as agreeing,
         cast(sum(label_counts.n * (multi_items.m - 1)) as bigint) as n_ordered_pairs,
         cast(sum(label_counts.n * (label_counts.n - 1)) as bigint) as n_ordered_pairs_agree,
         count(case when label_counts.label = multi_items.first_label then 1 end)
@@ -68,7 +68,8 @@ final as (
         items.risk_class,
         items.dataset_version,
         items.week_start,
-        label_counts.label
+        label_counts.label,
+        multi_items.m
 )
 
 select * from final

@@ -146,16 +146,29 @@ def agreement_stats(item_labels: pl.LazyFrame) -> AgreementStats:
 
 def stats_from_marginals(marginals: pl.DataFrame) -> AgreementStats:
     """:class:`AgreementStats` from ``queries/agreement_marginals.sql``, which the
-    database computed per ITEM_DIMENSIONS group and label (no vendor or tier split)."""
+    database computed per ITEM_DIMENSIONS group, label and m (an item's number of
+    annotators; no vendor or tier split).
+
+    The database sums integers only; alpha's fractions (``unit_share = sum n_c / m``,
+    ``agreeing = sum n_c (n_c - 1) / (m - 1)``) are taken here, over rows sorted
+    first, so that they are added in the same order every run (a sum of floats
+    depends on its order) and the report comes out the same, digit for digit.
+    """
     keys = group_keys(ITEM_DIMENSIONS)
-    pairs = marginals.group_by(keys).agg(
+    rows = marginals.sort([*keys, "label", "m"])
+    pairs = rows.group_by(keys, maintain_order=True).agg(
         pl.col("n_items_multi").sum(),
         pl.col("n_items_disagree").sum(),
         (pl.col("n_ordered_pairs").sum() // 2).alias("n_pairs"),
         (pl.col("n_ordered_pairs_agree").sum() // 2).alias("n_pairs_agree"),
     )
+    per_label = rows.group_by([*keys, "label"], maintain_order=True).agg(
+        pl.col("n_c").sum(),
+        (pl.col("n_c") / pl.col("m")).sum().alias("unit_share"),
+        (pl.col("n_ordered_pairs_agree") / (pl.col("m") - 1)).sum().alias("agreeing"),
+    )
     return AgreementStats(
-        pairs=pairs, marginals=marginals.select(*keys, "label", *MARGINAL_COLUMNS)
+        pairs=pairs, marginals=per_label.select(*keys, "label", *MARGINAL_COLUMNS)
     )
 
 
