@@ -77,9 +77,10 @@ def to_markdown(report: KpiReport) -> str:
     return "\n".join(lines)
 
 
-def _figure_html(figure: go.Figure, first: bool) -> str:
-    # The first chart carries plotly.js inline, so the file opens offline.
-    return figure.to_html(full_html=False, include_plotlyjs=first)
+def _figure_html(figure: go.Figure, div_id: str, first: bool) -> str:
+    # The first chart carries plotly.js inline, so the file opens offline. A fixed id
+    # (plotly's default is a random one) keeps the file the same bytes for the same data.
+    return figure.to_html(full_html=False, include_plotlyjs=first, div_id=div_id)
 
 
 def weekly_rate_figure(weeks: pl.DataFrame, kpi: str) -> go.Figure:
@@ -122,12 +123,11 @@ def to_html(report: KpiReport) -> str:
         f"<div class='s'>{STATUS_WORDS[markdown_free['status'].get(name)]}</div></div>"
         for name, kpi in KPIS.items()
     )
-    charts = [
-        weekly_rate_figure(report.weeks, "accepted_label_error_rate"),
-        weekly_rate_figure(report.weeks, "disagreement_rate"),
-        weekly_rate_figure(report.weeks, "krippendorff_alpha"),
-    ]
-    body = "".join(_figure_html(f, i == 0) for i, f in enumerate(charts))
+    trends = ("accepted_label_error_rate", "disagreement_rate", "krippendorff_alpha")
+    body = "".join(
+        _figure_html(weekly_rate_figure(report.weeks, kpi), f"chart-{kpi}", i == 0)
+        for i, kpi in enumerate(trends)
+    )
     promoted = (
         "".join(
             f"<li>{html.escape(p['domain'])} / {html.escape(str(p['difficulty']))} / "
