@@ -403,6 +403,13 @@ def test_pseudonyms_are_stable_keyed_and_distinct():
     assert random_a != random_b  # no key: a fresh one, so packs cannot be linked
 
 
+def test_a_team_key_in_the_environment_keeps_pseudonyms_from_week_to_week(monkeypatch):
+    monkeypatch.setenv(cal.PSEUDONYM_KEY_ENV, "our team's secret")
+    assert cal.Pseudonyms().mapping(["g1"]) == cal.Pseudonyms("our team's secret").mapping(["g1"])
+    monkeypatch.delenv(cal.PSEUDONYM_KEY_ENV)
+    assert cal.Pseudonyms().mapping(["g1"]) != cal.Pseudonyms().mapping(["g1"])
+
+
 def test_pseudonymised_view_uses_one_pseudonym_per_person(dispute_view):
     view = dispute_view.pseudonymised(cal.Pseudonyms("k"))
     names = cal.Pseudonyms("k").mapping(["g1", "g2", "s1"])

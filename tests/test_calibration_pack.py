@@ -20,7 +20,7 @@ from test_calibration import DISPUTE, DRIFT
 from datasets import write_dataset
 from kpi_core import calibration as cal
 from kpi_core import calibration_pack as pack
-from kpi_core.cli import main
+from kpi_core.cli import BUNDLED_SAMPLE, main
 from kpi_core.loading import open_dataset
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -177,6 +177,23 @@ def test_cli_writes_the_pack(data_dir, tmp_path, capsys):
     assert (out / "calibration-2026-W07-coding.html").is_file()
     assert (out / "agenda-2026-W07-coding.md").is_file()
     assert pl.read_csv(out / "disputed_items.csv")["item_id"].to_list() == ["d3", "d4"]
+
+
+@pytest.mark.parametrize("team_key", [None, "our team's secret"])
+def test_packs_of_two_weeks_share_pseudonyms_only_under_a_team_key(tmp_path, monkeypatch, team_key):
+    if team_key:
+        monkeypatch.setenv(cal.PSEUDONYM_KEY_ENV, team_key)
+    else:
+        monkeypatch.delenv(cal.PSEUDONYM_KEY_ENV, raising=False)
+    names = []
+    for week in ("2026-W06", "2026-W07"):
+        out = tmp_path / week
+        assert (
+            main(["calibration-pack", str(BUNDLED_SAMPLE), "--week", week, "--out", str(out)]) == 0
+        )
+        names.append(set(pl.read_csv(out / "annotator_agreement.csv")["annotator_id"]))
+    # the sample's annotators work every week: with a team key, they are recognisable
+    assert bool(names[0] & names[1]) == bool(team_key)
 
 
 @pytest.mark.parametrize("week", ["2026-7", "W07", "2026-W99", "2025-W53"])

@@ -1,7 +1,6 @@
 """Calibration: run the weekly meeting. Are we agreeing, who drifts, which items cause the
 disagreement, and what did the room decide?"""
 
-import secrets
 from datetime import timedelta
 
 import polars as pl
@@ -60,7 +59,8 @@ with right:
         value=True,
         key="calibration_pseudonyms",
         help="Replace annotator and reviewer ids with stable pseudonyms (the same person "
-        "keeps the same pseudonym on this page and in the downloaded pack).",
+        "keeps the same pseudonym on this page and in the downloaded pack; from week to "
+        "week too when the server runs with KPI_PSEUDONYM_KEY set).",
     )
 domain = None if domain_choice == ALL else domain_choice
 
@@ -83,7 +83,9 @@ if key not in memo:
             st.error(str(error), icon=":material/error:")
             st.stop()
 raw_view = memo[key]
-pseudonym_key = st.session_state.setdefault("calibration_pseudonym_key", secrets.token_hex(16))
+pseudonym_key = st.session_state.setdefault(
+    "calibration_pseudonym_key", cal.default_pseudonym_key()
+)
 view = raw_view.pseudonymised(cal.Pseudonyms(pseudonym_key)) if pseudonymise else raw_view
 
 # ------------------------------------------------------------------------------ tiles

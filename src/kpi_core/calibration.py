@@ -758,20 +758,29 @@ def promoted_this_week(
 # --------------------------------------------------------------------------- pseudonyms
 
 
+#: A secret that keeps pseudonyms the same from one pack (and week) to the next.
+PSEUDONYM_KEY_ENV = "KPI_PSEUDONYM_KEY"
+
+
+def default_pseudonym_key() -> str:
+    """``$KPI_PSEUDONYM_KEY`` when set (a team's secret: the same person keeps the same
+    pseudonym week after week), else a fresh random key (packs cannot be linked)."""
+    return os.environ.get(PSEUDONYM_KEY_ENV) or secrets.token_hex(16)
+
+
 class Pseudonyms:
     """Stable pseudonyms for people: ``Annotator-`` + a short keyed hash of the id.
 
-    The hash is HMAC-SHA256 under ``key`` (random when not given, so two packs cannot
-    be linked unless they share a key), cut to 8 hex digits, lengthened for everyone
-    when two ids of one mapping would collide. The same key and ids give the same
-    pseudonyms.
+    The hash is HMAC-SHA256 under ``key`` (:func:`default_pseudonym_key` when not
+    given), cut to 8 hex digits, lengthened for everyone when two ids of one mapping
+    would collide. The same key and ids give the same pseudonyms.
     """
 
     prefix = "Annotator-"
 
     def __init__(self, key: bytes | str | None = None):
         if key is None:
-            key = secrets.token_bytes(16)
+            key = default_pseudonym_key()
         self.key = key.encode() if isinstance(key, str) else key
 
     def mapping(self, ids: Iterable[str]) -> dict[str, str]:

@@ -292,7 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="measurement level for alpha (default nominal)",
     )
     pack.add_argument(
-        "--real-names", action="store_true", help="show annotator ids instead of stable pseudonyms"
+        "--real-names",
+        action="store_true",
+        help="show annotator ids instead of pseudonyms (the same within a pack; the same "
+        "week after week too when KPI_PSEUDONYM_KEY holds your team's secret)",
     )
     return parser
 
