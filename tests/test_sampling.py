@@ -330,6 +330,7 @@ def test_two_tier_review(con):
             count(*) filter (where r.verdict = 'fix' and r.corrected_label is null) as fix_without,
             count(*) filter (where r.verdict <> 'fix' and r.corrected_label is not null) as extra,
             count(*) filter (where r.reviewed_at < a.submitted_at) as before_label,
+            count(*) filter (where r.reviewer_id = a.annotator_id) as own_label,
             count(*) filter (where r.cost is null) as no_cost,
             count(*) filter (where r.cost is null and (r.duration_s is null
                                                        or n.hourly_rate is null)) as no_cost_at_all,
@@ -345,7 +346,7 @@ def test_two_tier_review(con):
         ("precheck", "generalist"),
     ]
     assert by_stage["fix_without"].sum() == by_stage["extra"].sum() == 0
-    assert by_stage["before_label"].sum() == 0
+    assert by_stage["before_label"].sum() == by_stage["own_label"].sum() == 0
     assert (by_stage["no_cost"] > 0).all() and by_stage["no_cost_at_all"].sum() == 0
     final = by_stage.row(0, named=True)
     assert 60 <= final["median_s"] <= 300 and final["p90_s"] <= 600

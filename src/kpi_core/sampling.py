@@ -449,7 +449,7 @@ class _Shard:
         p_second = np.where(fin_v == _ACCEPT, 0.01, 0.15)
         second = final & (rng.random(n) < p_second) & (sec_t <= _SNAPSHOT_S)
         sec_v = _verdicts(rng, wrong, 0.96, 0.015, np.where(story, 0.5, 0.12), 0.5)
-        sec_by = _specialist(rng, pool, domain, fin_by)
+        sec_by = _specialist(rng, pool, domain, self.a_annotator, fin_by)
 
         pre_idx, fin_idx, sec_idx = (
             np.flatnonzero(pre),
@@ -614,11 +614,16 @@ class _Shard:
         }
 
 
-def _specialist(rng, pool: _Pool, domain: np.ndarray, author: np.ndarray) -> np.ndarray:
-    """A specialist of each row's domain who is not the row's author."""
+def _specialist(rng, pool: _Pool, domain: np.ndarray, *not_them: np.ndarray) -> np.ndarray:
+    """A specialist of each row's domain who is none of ``not_them`` (per row: the
+    author, and for a second opinion the first reviewer too)."""
     k = rng.integers(0, pool.s, domain.size)
     base = pool.spec0 + domain.astype(np.int64) * pool.s
-    return np.where(base + k == author, base + (k + 1) % pool.s, base + k)
+    # one step on per person to avoid is enough, as a domain has at least 4 specialists
+    for _ in not_them:
+        taken = np.logical_or.reduce([base + k == other for other in not_them])
+        k = np.where(taken, (k + 1) % pool.s, k)
+    return base + k
 
 
 def _since_start(t: np.ndarray) -> np.ndarray:
