@@ -6,6 +6,7 @@ import streamlit as st
 
 from kpi_app import shell, widgets
 from kpi_core import views
+from kpi_core.formatting import interval_error_bars
 
 TILES = (
     "accepted_label_error_rate",
@@ -44,12 +45,7 @@ with right:
         go.Bar(
             x=domains["domain"].to_list(),
             y=domains[kpi].to_list(),
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=(domains[high] - domains[kpi]).to_list(),
-                arrayminus=(domains[kpi] - domains[low]).to_list(),
-            ),
+            error_y=interval_error_bars(domains, kpi),
             text=widgets.hover_text(
                 domains,
                 {
@@ -103,12 +99,7 @@ with right:
                 name=f"{tier} ({part['measure'][0].lower()})",
                 x=part["difficulty"].to_list(),
                 y=part["accuracy"].to_list(),
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=(part["ci_high"] - part["accuracy"]).to_list(),
-                    arrayminus=(part["accuracy"] - part["ci_low"]).to_list(),
-                ),
+                error_y=interval_error_bars(part, "accuracy", "ci_low", "ci_high"),
                 marker_color=colors.get(tier),
                 text=widgets.hover_text(
                     part,

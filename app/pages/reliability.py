@@ -7,6 +7,7 @@ import streamlit as st
 
 from kpi_app import data, shell, widgets
 from kpi_core import views
+from kpi_core.formatting import interval_error_bars
 from kpi_core.problems import DataError, QueryError
 
 GUIDES = ((0.800, "0.800: reliable"), (0.667, "0.667: tentative conclusions only"))
@@ -79,12 +80,7 @@ with right:
             go.Bar(
                 x=by_domain["domain"].to_list(),
                 y=by_domain[kpi].to_list(),
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=(by_domain[f"{kpi}_ci_high"] - by_domain[kpi]).to_list(),
-                    arrayminus=(by_domain[kpi] - by_domain[f"{kpi}_ci_low"]).to_list(),
-                ),
+                error_y=interval_error_bars(by_domain, kpi),
                 text=widgets.hover_text(
                     by_domain,
                     {

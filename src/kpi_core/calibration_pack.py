@@ -43,7 +43,7 @@ from kpi_core.calibration import (
     build_view,
     parse_week,
 )
-from kpi_core.formatting import NOT_AVAILABLE
+from kpi_core.formatting import NOT_AVAILABLE, interval_error_bars
 from kpi_core.grouping import SLICE
 from kpi_core.loading import open_dataset
 from kpi_core.problems import DataError
@@ -149,19 +149,13 @@ def alpha_trend_figure(view: CalibrationView) -> go.Figure:
             "Krippendorff's alpha by ISO week",
             320,
         )
-    alpha = trend.get_column("krippendorff_alpha")
     figure.add_trace(
         go.Scatter(
             x=trend.get_column("week").to_list(),
-            y=alpha.to_list(),
+            y=trend.get_column("krippendorff_alpha").to_list(),
             mode="lines+markers",
             name="alpha",
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=(trend.get_column("krippendorff_alpha_ci_high") - alpha).to_list(),
-                arrayminus=(alpha - trend.get_column("krippendorff_alpha_ci_low")).to_list(),
-            ),
+            error_y=interval_error_bars(trend, "krippendorff_alpha"),
             customdata=trend.select("n_units", "n_pairable").rows(),
             hovertemplate="%{x}: alpha %{y:.3f}<br>%{customdata[0]} items, "
             "%{customdata[1]} labels<extra></extra>",

@@ -1,6 +1,9 @@
-"""Numbers for people: percent with one decimal, currency, hours; null as n/a."""
+"""Numbers for people: percent with one decimal, currency, hours; null as n/a; an
+interval as a chart's error bars."""
 
 from __future__ import annotations
+
+import polars as pl
 
 from kpi_core.catalog import KPIS, Unit
 
@@ -30,3 +33,17 @@ def format_value(kpi: str, value: float | None) -> str:
 
 
 STATUS_WORDS = {"ok": "✅ ok", "warn": "⚠️ warn", "breach": "⛔ breach", None: "— no target"}
+
+
+def interval_error_bars(
+    frame: pl.DataFrame, value: str, low: str | None = None, high: str | None = None
+) -> dict:
+    """Plotly ``error_y`` drawing each row's interval ``[low, high]`` (by default the
+    ``<value>_ci_low`` and ``<value>_ci_high`` columns) around ``value``."""
+    low, high = low or f"{value}_ci_low", high or f"{value}_ci_high"
+    return dict(
+        type="data",
+        symmetric=False,
+        array=(frame[high] - frame[value]).to_list(),
+        arrayminus=(frame[value] - frame[low]).to_list(),
+    )

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from kpi_core.catalog import KPIS
-from kpi_core.formatting import STATUS_WORDS, format_value
+from kpi_core.formatting import STATUS_WORDS, format_value, interval_error_bars
 from kpi_core.grouping import SLICE
 from kpi_core.report import KpiReport, format_timestamp, to_dict
 
@@ -92,14 +92,7 @@ def weekly_rate_figure(weeks: pl.DataFrame, kpi: str) -> go.Figure:
             y=weeks[kpi].to_list(),
             mode="lines+markers",
             name=title,
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=(weeks[f"{kpi}_ci_high"] - weeks[kpi]).to_list(),
-                arrayminus=(weeks[kpi] - weeks[f"{kpi}_ci_low"]).to_list(),
-            )
-            if KPIS[kpi].has_interval
-            else None,
+            error_y=interval_error_bars(weeks, kpi) if KPIS[kpi].has_interval else None,
         )
     )
     figure.update_layout(
