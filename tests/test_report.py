@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from independent_kpis import RATES_WITH_CI
 
 from datasets import TINY, write_dataset
 from kpi_core.catalog import KPIS
@@ -24,15 +25,6 @@ REQUIRED_KPIS = (
     "programmatic_accuracy",
     "specialist_review_time_median_s",
     "specialist_review_time_p90_s",
-)
-RATES_WITH_INTERVALS = (
-    "accepted_label_error_rate",
-    "disagreement_rate",
-    "gold_accuracy",
-    "rework_rate",
-    "programmatic_accuracy",
-    "precheck_pass_rate",
-    "final_overturn_rate",
 )
 
 
@@ -74,7 +66,7 @@ def test_json_has_the_shape_of_interfaces_md(report):
 
 def test_every_rate_with_an_interval_has_its_bounds(report):
     for row in [report["overall"], *report["slices"], *report["weeks"]]:
-        for kpi in RATES_WITH_INTERVALS:
+        for kpi in RATES_WITH_CI:
             low, high = row[f"{kpi}_ci_low"], row[f"{kpi}_ci_high"]
             if row[kpi] is None:
                 assert low is None and high is None
