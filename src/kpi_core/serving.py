@@ -4,7 +4,8 @@ The dashboard lives in ``app/streamlit_app.py`` next to ``src/`` in the reposito
 :func:`serve` starts it with ``python -m streamlit run`` in the same interpreter, passing
 the data directory as the absolute path in ``KPI_DATA_DIR`` (``KPI_TARGETS``, when set,
 is passed through unchanged). Streamlit runs headless with usage statistics off, so it
-never opens a browser or asks for an e-mail address on first run (CI has no stdin).
+never opens a browser or asks for an e-mail address on first run (CI has no stdin), and
+with the viewer's toolbar, so no "Deploy" button faces the people reading it.
 
 Only the checks a server cannot show as a page happen here (the directory is missing,
 the app is not where it should be): an invalid data directory is the dashboard's job,
@@ -50,6 +51,10 @@ def streamlit_command(
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # The people who open the dashboard read it; Streamlit's developer menu
+        # ("Deploy", "Rerun", "Clear cache") is for whoever edits app/.
+        "--client.toolbarMode",
+        "viewer",
     ]
 
 

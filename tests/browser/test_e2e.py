@@ -138,6 +138,13 @@ def test_every_sidebar_page_is_covered(nav):
     assert not unknown, f"sidebar pages with no entry in PAGES: {unknown}"
 
 
+def test_readers_get_no_developer_toolbar(tour):
+    """`kpi serve` shows the viewer's toolbar: no "Deploy" button in front of ops leaders."""
+    tour.locator('[data-testid="stToolbarActions"]').wait_for(state="attached")
+    assert tour.get_by_role("button", name="Deploy").count() == 0
+    assert tour.get_by_text("Deploy", exact=True).count() == 0
+
+
 # --- global filters ---------------------------------------------------------------------
 
 

@@ -54,6 +54,7 @@ def test_defaults_are_local_only():
         "--server.port": "8501",
         "--server.headless": "true",  # no browser, no e-mail prompt
         "--browser.gatherUsageStats": "false",
+        "--client.toolbarMode": "viewer",  # no "Deploy" button for readers
     }
 
 
