@@ -133,6 +133,36 @@ def test_as_of_moves_the_backlog(tiny_dir, capsys):
     assert report["overall"]["review_backlog"] == 1
 
 
+def test_the_printed_as_of_is_the_moment_used_to_the_microsecond(tmp_path, capsys):
+    """a2 waits 0.05 s at the default as-of (its own submission): printed without its
+    fraction, the as-of read back would leave a2 out of the backlog."""
+    data = write_dataset(
+        tmp_path,
+        {
+            "items": "item_id,domain\ni1,stem",
+            "annotators": "annotator_id,tier\ng1,generalist\ns1,specialist",
+            "annotations": """
+                annotation_id,item_id,annotator_id,label,submitted_at
+                a1,i1,g1,A,2026-02-10T12:00:00.300Z
+                a2,i1,g1,A,2026-02-10T12:00:00.650Z
+            """,
+            "reviews": """
+                review_id,annotation_id,reviewer_id,stage,verdict,reviewed_at
+                r1,a1,s1,final,accept,2026-02-10T12:00:00.600Z
+            """,
+        },
+    )
+    _, out, _ = run_report(capsys, str(data))
+    default = json.loads(out)
+    assert default["as_of"] == "2026-02-10T12:00:00.65Z"
+    assert default["overall"]["review_backlog"] == 1
+    _, again, _ = run_report(capsys, str(data), "--as-of", default["as_of"])
+    assert again == out
+    _, out, _ = run_report(capsys, str(data), "--as-of", "2026-02-10T12:00:00.649999Z")
+    assert json.loads(out)["as_of"] == "2026-02-10T12:00:00.649999Z"
+    assert json.loads(out)["overall"]["review_backlog"] == 0
+
+
 def test_bad_as_of_is_one_line_without_traceback(tiny_dir, capsys):
     code, out, err = run_report(capsys, str(tiny_dir), "--as-of", "yesterday")
     assert code == 1

@@ -94,6 +94,7 @@ from scipy import stats
 
 from kpi_core import queries
 from kpi_core.aggregates import Aggregates
+from kpi_core.formatting import format_timestamp
 from kpi_core.grouping import SLICE, iso_week, iso_week_label, week_start
 from kpi_core.kappa import cohen_kappa_pairs, consensus_agreement, fleiss_kappa, gold_agreement
 from kpi_core.loading import Dataset, csv_header, discover, open_dataset
@@ -965,13 +966,6 @@ DECISION_COLUMNS = ("decision_id", "week", "item_id", "agreed_label", "note", "r
 _LOCK_NAME = ".calibration_decisions.lock"
 
 
-def _format_timestamp(moment: datetime) -> str:
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}"
-    return text + "Z"
-
-
 def _utc(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment.strip())
@@ -1109,7 +1103,7 @@ def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return _format_timestamp(value)
+        return format_timestamp(value)
     return str(value)
 
 

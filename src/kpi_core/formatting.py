@@ -3,6 +3,8 @@ interval as a chart's error bars."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
 from kpi_core.catalog import KPIS, Unit
@@ -30,6 +32,17 @@ def format_value(kpi: str, value: float | None) -> str:
     """``value`` of ``kpi`` as people read it; ``n/a`` when it is not available."""
     unit = KPIS[kpi].unit if kpi in KPIS else ("rate" if kpi.endswith("_rate") else "coefficient")
     return format_as(unit, value)
+
+
+def format_timestamp(moment: datetime | None) -> str | None:
+    """A naive UTC moment as ISO 8601 with ``Z``: seconds, and the fraction only when
+    there is one, so a printed as-of time read back (``--as-of``) is the same moment."""
+    if moment is None:
+        return None
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text + "Z"
 
 
 STATUS_WORDS = {"ok": "✅ ok", "warn": "⚠️ warn", "breach": "⛔ breach", None: "— no target"}

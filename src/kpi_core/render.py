@@ -8,9 +8,14 @@ import plotly.graph_objects as go
 import polars as pl
 
 from kpi_core.catalog import KPIS
-from kpi_core.formatting import STATUS_WORDS, format_value, interval_error_bars
+from kpi_core.formatting import (
+    STATUS_WORDS,
+    format_timestamp,
+    format_value,
+    interval_error_bars,
+)
 from kpi_core.grouping import SLICE
-from kpi_core.report import KpiReport, format_timestamp, to_dict
+from kpi_core.report import KpiReport, to_dict
 
 _TABLE_KPIS = (
     "accepted",

@@ -19,6 +19,7 @@ from kpi_core.agreement import Level
 from kpi_core.catalog import KPIS
 from kpi_core.coverage import coverage_overall
 from kpi_core.defects import defect_turnaround
+from kpi_core.formatting import format_timestamp
 from kpi_core.grouping import SLICE
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
@@ -41,10 +42,6 @@ def parse_timestamp(text: str, *, what: str = "--as-of") -> datetime:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
-
-
-def format_timestamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
