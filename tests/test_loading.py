@@ -152,6 +152,45 @@ def test_every_format_loads_the_same_typed_values(tmp_path, writer):
     assert_loads_expected(writer(tmp_path / "logs"))
 
 
+@pytest.mark.parametrize(
+    "writer",
+    [write_csv, write_jsonl, write_parquet, write_parquet_folder],
+    ids=lambda w: w.__name__,
+)
+def test_key_value_folders_above_the_data_are_not_columns(tmp_path, writer):
+    """DuckDB's hive partitioning would read /data/domain=finance/ as a domain column
+    and write 'finance' over every item's domain."""
+    root = tmp_path / "domain=finance" / "item_id=x"
+    root.mkdir(parents=True)
+    assert_loads_expected(writer(root / "logs"))
+
+
+def test_partition_folders_that_differ_are_one_line(tmp_path):
+    root = write_parquet_folder(tmp_path / "logs")
+    odd = root / "annotations" / "part.parquet"
+    typed_frames()["annotations"][:1].write_parquet(odd)
+    with pytest.raises(DataError) as raised:
+        open_dataset(root)
+    assert [str(p) for p in raised.value.problems] == [
+        f"{root}/annotations: partition folders differ: part.parquet has no partition keys, "
+        "week=1/part.parquet has partition keys week"
+    ]
+
+
+def test_jsonl_key_first_seen_after_the_reader_sample(tmp_path):
+    """DuckDB guesses a JSONL file's keys from its first 20,480 lines by default; a cost
+    given on later lines only would be dropped."""
+    root = write_jsonl(tmp_path / "logs")
+    first = {"annotation_id": "a", "item_id": "it1", "annotator_id": "an1", "label": "x"}
+    rows = [{**first, "annotation_id": f"a{i:05d}", "submitted_at": "2026-01-05"}
+            for i in range(25_000)]  # fmt: skip
+    rows[-1]["cost"] = 2.5
+    (root / "annotations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dataset = open_dataset(root)
+    totals = dataset.con.execute("select sum(cost), count(cost) from annotations").fetchone()
+    assert totals == (2.5, 1)
+
+
 def test_parquet_folder_rows_count_per_file(tmp_path):
     dataset = open_dataset(write_parquet_folder(tmp_path / "logs"))
     rows = dataset.con.sql(
@@ -213,6 +252,7 @@ def test_timestamps_offsets_to_utc_and_bare_dates_to_midnight(tmp_path):
         "d1,sev1,2026-03-01,2026-03-01T23:30:00-02:00\n"
         "d2,sev2,2026-03-01 08:00:00,2026-03-02T08:00:00.250Z\n"
         "d3,sev3, 2026-03-01T08:00 ,\n"
+        "d4,sev4,2026-03-01 ,2026-03-01T11:00:00.25-01:30 \n"
     )
     dataset = open_dataset(root)
     assert dataset.con.sql(
@@ -221,6 +261,7 @@ def test_timestamps_offsets_to_utc_and_bare_dates_to_midnight(tmp_path):
         (dt.datetime(2026, 3, 1), dt.datetime(2026, 3, 2, 1, 30)),
         (dt.datetime(2026, 3, 1, 8), dt.datetime(2026, 3, 2, 8, 0, 0, 250000)),
         (dt.datetime(2026, 3, 1, 8), None),
+        (dt.datetime(2026, 3, 1), dt.datetime(2026, 3, 1, 12, 30, 0, 250000)),
     ]
 
 

@@ -34,6 +34,14 @@ def test_every_query_runs_and_matches_its_header(data, tiny_dir, capsys):
     assert "match their headers" in capsys.readouterr().err
 
 
+def test_check_on_a_malformed_file_names_it_without_traceback(tiny_dir, capsys):
+    """check does not validate, but the rows it reads still have to be read."""
+    items = tiny_dir / "items.csv"
+    items.write_text(items.read_text() + "i9,stem,easy,low,A,surplus\n")
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    assert capsys.readouterr().err == (f"{items}: row has 6 fields but the header has 5 (line 6)\n")
+
+
 def test_every_query_file_has_a_full_header():
     for path in queries.query_paths():
         query = queries.parse_file(path)

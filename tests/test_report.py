@@ -163,6 +163,12 @@ def test_the_printed_as_of_is_the_moment_used_to_the_microsecond(tmp_path, capsy
     assert json.loads(out)["overall"]["review_backlog"] == 0
 
 
+def test_an_out_path_that_cannot_be_written_is_one_line(tiny_dir, tmp_path, capsys):
+    code, _, err = run_report(capsys, str(tiny_dir), "--out", str(tmp_path))
+    assert code == 1
+    assert err == f"kpi report: {tmp_path}: Is a directory\n"
+
+
 def test_bad_as_of_is_one_line_without_traceback(tiny_dir, capsys):
     code, out, err = run_report(capsys, str(tiny_dir), "--as-of", "yesterday")
     assert code == 1

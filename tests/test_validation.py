@@ -275,6 +275,24 @@ CASES = [
      "logs/defects.csv: row 1, column resolved_at: not a valid timestamp: '-infinity'"),
     ("targets", 1, "target_accepted_items", "0.4",
      "logs/targets.csv: row 1, column target_accepted_items: not a valid integer: '0.4'"),
+    # what DuckDB's casts take but the contract does not: digit separators, zone names,
+    # "(BC)", offsets past 23:59
+    ("annotations", 3, "cost", "1_000",
+     "logs/annotations.csv: row 3, column cost: not a valid number: '1_000'"),
+    ("annotations", 3, "cost", "inf",
+     "logs/annotations.csv: row 3, column cost: not a finite number: 'inf'"),
+    ("targets", 1, "target_accepted_items", "1_0",
+     "logs/targets.csv: row 1, column target_accepted_items: not a valid integer: '1_0'"),
+    ("reviews", 1, "reviewed_at", "2026-01-05T11:00:00 Europe/Paris",
+     "logs/reviews.csv: row 1, column reviewed_at: "
+     "not a valid timestamp: '2026-01-05T11:00:00 Europe/Paris'"),
+    ("reviews", 1, "reviewed_at", "2026-01-05 11:00:00 PST",
+     "logs/reviews.csv: row 1, column reviewed_at: not a valid timestamp: '2026-01-05 11:00:00 PST'"),
+    ("reviews", 1, "reviewed_at", "2026-01-05 (BC)",
+     "logs/reviews.csv: row 1, column reviewed_at: not a valid timestamp: '2026-01-05 (BC)'"),
+    ("reviews", 1, "reviewed_at", "2026-01-05T11:00:00+25:00",
+     "logs/reviews.csv: row 1, column reviewed_at: "
+     "not a valid timestamp: '2026-01-05T11:00:00+25:00'"),
 ]
 # fmt: on
 
@@ -518,6 +536,64 @@ def test_unknown_format():
     ]
 
 
+def test_table_files_that_are_not_read_are_named():
+    """A file named after a table is read or refused, never passed over."""
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t not in ("reviews", "audits", "defects")})
+    Path("logs/reviews.csv.gz").write_bytes(b"\x1f\x8b not read")
+    Path("logs/Audits.csv").write_text(CLEAN["audits"])
+    Path("logs/defects").mkdir()
+    Path("logs/defects/part-1.csv").write_text(CLEAN["defects"])
+    Path("logs/benchmarks.csv").unlink()
+    Path("logs/benchmarks.csv").mkdir()
+    assert lines("logs") == [
+        "logs/Audits.csv: table file names are lower-case: rename it audits.csv",
+        "logs/benchmarks.csv: a folder, not a table file; a table folder is named benchmarks/",
+        "logs/defects: a table folder must hold Parquet files (*.parquet); it holds none",
+        "logs/reviews.csv.gz: unknown table format '.csv.gz'; use one of .csv, .parquet, .jsonl",
+    ]
+
+
+def test_column_names_are_lower_case():
+    """An upper-case spelling of a contract column is named, not ignored as an extra."""
+    tables = {**CLEAN, "annotations": CLEAN["annotations"].replace(",cost", ",Cost", 1)}
+    tables["items"] = CLEAN["items"].replace("item_id,", "Item_ID,", 1)
+    assert lines_of(tables) == [
+        "logs/annotations.csv: column Cost: column names are lower-case: rename 'Cost' to 'cost'",
+        "logs/items.csv: column Item_ID: column names are lower-case: "
+        "rename 'Item_ID' to 'item_id'",
+    ]
+
+
+def test_a_column_twice_in_two_cases():
+    header, rest = CLEAN["audits"].split("\n", 1)
+    tables = {**CLEAN, "audits": header + ",COST\n" + rest.replace("\n", ",1\n")}
+    assert lines_of(tables) == [
+        "logs/audits.csv: column COST, cost appears more than once in the header"
+    ]
+
+
+def test_jsonl_line_that_is_not_an_object():
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "defects"})
+    Path("logs/defects.jsonl").write_text(
+        '{"defect_id": "d1", "severity": "sev1", "opened_at": "2026-01-03"}\n[1, 2]\n'
+    )
+    assert lines("logs") == [
+        "logs/defects.jsonl: line 2 is a JSON array, not an object; each line must be one "
+        'object: {"column": value, ...}'
+    ]
+
+
+def test_jsonl_with_a_byte_order_mark():
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "defects"})
+    Path("logs/defects.jsonl").write_bytes(
+        b'\xef\xbb\xbf{"defect_id": "d1", "severity": "sev1", "opened_at": "2026-01-03"}\n'
+    )
+    assert lines("logs") == [
+        "logs/defects.jsonl: file starts with a byte-order mark (BOM), which JSON Lines "
+        "does not allow; save it as UTF-8 without BOM"
+    ]
+
+
 def test_non_utf8_bytes():
     write(Path("logs"), CLEAN)
     Path("logs/items.csv").write_bytes(
@@ -537,8 +613,7 @@ def test_unreadable_files():
     Path("logs/defects.csv").symlink_to(Path("nowhere.csv").absolute())
     Path("logs/benchmarks.parquet").write_bytes(b"PAR1 cut short")
     assert lines("logs") == [
-        "logs/benchmarks.parquet: file cannot be read: Invalid Input Error: "
-        "No magic bytes found at end of file 'logs/benchmarks.parquet'",
+        "logs/benchmarks.parquet: not a Parquet file (no Parquet footer)",
         "logs/defects.csv: file cannot be read (No such file or directory)",
     ]
 

@@ -311,6 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QueryError as error:
         print(error, file=sys.stderr)
         return 1
+    except OSError as error:
+        # A path the user gave that cannot be written or read (--out a folder, no space).
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"kpi {args.verb}: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -33,8 +33,6 @@ import polars as pl
 from kpi_core.contract import FORMATS, REQUIRED_TABLES, SQL_TYPES, TABLES, Column
 from kpi_core.problems import DataError, Problem
 
-_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
-
 
 @dataclass(frozen=True)
 class Source:
@@ -52,7 +50,12 @@ class Source:
         file is read with ``columns`` (its header, see :func:`csv_header`) and
         a fixed dialect, so that no sniffing guesses and a malformed row is an
         error naming its line. A JSONL file is read with ``columns`` as text
-        when given, else with DuckDB's detected types (to find its keys).
+        when given, else with DuckDB's detected types, every line looked at (to
+        find its keys: an optional key may first appear on the last line).
+        DuckDB's hive partitioning is off: it would read ``key=value`` anywhere in
+        the path, such as a data directory under ``/data/domain=finance/``, as a
+        column and overwrite that column in every row. A Parquet folder's
+        partition columns come from the folders below it only (:func:`_hive_keys`).
         """
         p = _quote(self.path.as_posix())
         if self.format == "csv":
@@ -60,25 +63,58 @@ class Source:
             return (
                 f"(select * exclude (ordinality), ordinality as _row from read_csv({p}, "
                 f"header=true, auto_detect=false, columns={_varchar_struct(columns or [])}, "
-                "delim=',', quote='\"', escape='\"', strict_mode=true) with ordinality)"
+                "delim=',', quote='\"', escape='\"', strict_mode=true, hive_partitioning=false) "
+                "with ordinality)"
             )
         if self.format == "jsonl":
-            typed = "" if columns is None else f", columns={_varchar_struct(columns)}"
+            typed = (
+                ", sample_size=-1" if columns is None else f", columns={_varchar_struct(columns)}"
+            )
             return (
-                f"(select * exclude (ordinality), ordinality as _row from "
-                f"read_json({p}, format='newline_delimited'{typed}) with ordinality)"
+                f"(select * exclude (ordinality), ordinality as _row from read_json({p}, "
+                f"format='newline_delimited', hive_partitioning=false{typed}) with ordinality)"
             )
         if self.format == "parquet":
             return (
                 f"(select * exclude (file_row_number), file_row_number + 1 as _row "
-                f"from read_parquet({p}, file_row_number=true))"
+                f"from read_parquet({p}, file_row_number=true, hive_partitioning=false))"
             )
         glob = _quote((self.path / "**" / "*.parquet").as_posix())
-        return (
-            f"(select * exclude (file_row_number, filename), file_row_number + 1 as _row, "
-            f"filename as _file from read_parquet({glob}, file_row_number=true, filename=true, "
-            f"hive_partitioning=true, union_by_name=true))"
+        keys = _hive_keys(self.path)
+        below = f"substr(filename, {len(self.path.as_posix()) + 2})"
+        partitions = "".join(
+            f", url_decode(regexp_extract({below}, {_quote(f'(?:^|/){re.escape(k)}=([^/]*)/')}, 1))"
+            f" as {_ident(k)}"
+            for k in keys
         )
+        # A partition value wins over a file column of the same name, as in DuckDB.
+        dropped = ", ".join(_quote(c) for c in ("file_row_number", "filename", *keys))
+        return (
+            f"(select columns(lambda c: c not in ({dropped})){partitions}, file_row_number + 1 as _row, "
+            f"filename as _file from read_parquet({glob}, file_row_number=true, filename=true, "
+            f"hive_partitioning=false, union_by_name=true))"
+        )
+
+
+def _hive_keys(folder: Path) -> list[str]:
+    """The partition keys (``key=value`` folders) below ``folder``, the same in every
+    branch; raises :class:`_Unreadable` when branches disagree."""
+    by_file = {
+        path: [
+            part.partition("=")[0] for part in path.relative_to(folder).parts[:-1] if "=" in part
+        ]
+        for path in sorted(folder.rglob("*.parquet"))
+    }
+
+    def named(path: Path, keys: list[str]) -> str:
+        has = f"partition keys {', '.join(keys)}" if keys else "no partition keys"
+        return f"{path.relative_to(folder)} has {has}"
+
+    first, *others = by_file.items() or [(folder, [])]
+    for path, keys in others:
+        if keys != first[1]:
+            raise _Unreadable(f"partition folders differ: {named(*first)}, {named(path, keys)}")
+    return first[1]
 
 
 def _varchar_struct(columns: list[str]) -> str:
@@ -112,10 +148,17 @@ def csv_header(path: Path) -> list[str]:
         raise _Unreadable("line 1 is blank; the header row must come first")
     # An unnamed column (a pandas index, a trailing comma) is an extra column like any other.
     header = [name or f"column{i}" for i, name in enumerate(header)]
-    repeated = sorted({c for c in header if header.count(c) > 1})
-    if repeated:
-        raise _Unreadable(f"column {', '.join(repeated)} appears more than once in the header")
+    _refuse_repeated(header, "in the header")
     return header
+
+
+def _refuse_repeated(names: list[str], where: str) -> None:
+    """Raise :class:`_Unreadable` when a column name comes twice; DuckDB's names are
+    case-insensitive, so ``cost`` and ``COST`` are the same column."""
+    lowered = [name.lower() for name in names]
+    repeated = sorted({n for n in names if lowered.count(n.lower()) > 1})
+    if repeated:
+        raise _Unreadable(f"column {', '.join(repeated)} appears more than once {where}")
 
 
 @dataclass
@@ -159,26 +202,19 @@ def discover(root: Path) -> dict[str, Source]:
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
             continue
-        stem, suffix = entry.stem, entry.suffix.lower()
-        if entry.is_dir():
-            if entry.name in TABLES and any(entry.rglob("*.parquet")):
-                found.setdefault(entry.name, []).append(Source(entry.name, entry, "parquet-folder"))
-            continue
-        if stem not in TABLES:
+        # "reviews.csv.gz" and "Reviews.csv" name the reviews table too: say why they
+        # are not read rather than leave the table out.
+        table, dot, suffix = entry.name.partition(".")
+        if table.lower() not in TABLES:
             continue  # other files (notes, quarantine output) are not tables
-        fmt = _SUFFIXES.get(suffix)
-        if fmt is None:
-            unknown.add(stem)
-            problems.append(
-                Problem(
-                    table=stem,
-                    file=str(entry),
-                    reason=f"unknown table format {suffix or '(none)'!r}; "
-                    f"use one of {', '.join('.' + f for f in FORMATS)}",
-                )
-            )
-            continue
-        found.setdefault(stem, []).append(Source(stem, entry, fmt))
+        reason = _not_a_table_file(entry, table, dot + suffix)
+        if reason:
+            unknown.add(table.lower())
+            problems.append(Problem(table=table.lower(), file=str(entry), reason=reason))
+        elif entry.is_dir():
+            found.setdefault(table, []).append(Source(table, entry, "parquet-folder"))
+        else:
+            found.setdefault(table, []).append(Source(table, entry, suffix.lower()))
     for table, sources in found.items():
         if len(sources) > 1:
             names = ", ".join(s.path.name for s in sources)
@@ -204,6 +240,22 @@ def discover(root: Path) -> dict[str, Source]:
     return {t: s[0] for t, s in found.items()}
 
 
+def _not_a_table_file(entry: Path, table: str, suffix: str) -> str | None:
+    """Why ``entry``, named after a table, cannot be read as it; None when it can."""
+    formats = ", ".join("." + f for f in FORMATS)
+    if table != table.lower():
+        return f"table file names are lower-case: rename it {table.lower()}{suffix}"
+    if entry.is_dir():
+        if suffix:
+            return f"a folder, not a table file; a table folder is named {table}/"
+        if not any(entry.rglob("*.parquet")):
+            return "a table folder must hold Parquet files (*.parquet); it holds none"
+        return None
+    if suffix[1:].lower() not in FORMATS:
+        return f"unknown table format {suffix or '(none)'!r}; use one of {formats}"
+    return None
+
+
 #: DuckDB types a Parquet column may already have, per contract type, read as they are.
 _NATIVE: dict[str, tuple[str, ...]] = {
     "timestamp": (
@@ -220,13 +272,22 @@ _NATIVE: dict[str, tuple[str, ...]] = {
 }
 
 
+#: An ISO 8601 date or date-time, with ``Z`` or a numeric offset, surrounding spaces
+#: allowed. DuckDB's timestamptz cast also takes zone names ("PST", "Europe/Paris"),
+#: "(BC)" and offsets past 23:59, none of which the contract allows.
+_ISO_TIMESTAMP = (
+    r"\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+    r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?\s*"
+)
+
+
 def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
     """SQL for the contract value of ``column`` read from its raw column of ``raw_type``.
 
     NULL when the cell is empty or not a valid value of the contract type, so a
-    bad value never reaches a query (validation reports it): a timestamp must
-    start with an ISO date (``YYYY-MM-DD``), a float must be finite and an int
-    must be a whole number (``2.5`` is not silently rounded). ``raw_type`` None
+    bad value never reaches a query (validation reports it): a timestamp must be
+    ISO 8601 (``YYYY-MM-DD``, a time, ``Z`` or an offset), a float must be a finite
+    plain decimal and an int a whole number (``2.5`` is not silently rounded). ``raw_type`` None
     means the column is absent.
     """
     target = SQL_TYPES[column.type]
@@ -262,15 +323,20 @@ def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
         )
         return (
             f"case when {plain} then try_cast({text} as timestamp) "
-            f"when ltrim({text}) like '____-__-__%' "
-            f"then cast(try_cast({text} as timestamptz) as timestamp) end"
+            f"when regexp_full_match({text}, {_quote(_ISO_TIMESTAMP)}) "
+            f"then cast(try_cast(trim({text}) as timestamptz) as timestamp) end"
         )
+    # DuckDB reads 1_000 as 1000; the contract's numbers are plain decimals.
+    plain_number = f"position('_' in {text}) = 0"
     if column.type == "float":
         number = f"try_cast({text} as double)"
-        return f"case when isfinite({number}) then {number} end"
+        return f"case when isfinite({number}) and {plain_number} then {number} end"
     if column.type == "int":
         number = f"try_cast({text} as double)"
-        return f"case when {number} = trunc({number}) then try_cast({text} as bigint) end"
+        return (
+            f"case when {number} = trunc({number}) and {plain_number} "
+            f"then try_cast({text} as bigint) end"
+        )
     return f"try_cast(trim({text}) as {target})"
 
 
@@ -285,11 +351,40 @@ def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
         )
         return f"(select {nothing}, cast(null as bigint) as _row limit 0)"
     if source.format == "jsonl":
+        with source.path.open("rb") as handle:
+            if handle.read(3) == b"\xef\xbb\xbf":
+                # DuckDB's JSON reader stops at a BOM; JSON itself forbids one (RFC 8259).
+                raise _Unreadable(
+                    "file starts with a byte-order mark (BOM), which JSON Lines does not "
+                    "allow; save it as UTF-8 without BOM"
+                )
         # Find the keys, then read every one as text: detected types would turn a value
         # unlike those of the first rows into a read error or a JSON-quoted string.
         detected = con.execute(f"describe select * from {source.scan_sql()}").fetchall()
-        return source.scan_sql([row[0] for row in detected if row[0] != "_row"])
+        if [tuple(row[:2]) for row in detected] == [("json", "JSON"), ("_row", "BIGINT")]:
+            raise _Unreadable(_first_non_object(con, source.path))
+        keys = [row[0] for row in detected if row[0] != "_row"]
+        _refuse_repeated(keys, "among the keys")
+        return source.scan_sql(keys)
     return source.scan_sql()
+
+
+def _first_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """Why DuckDB found no records in a JSONL file: its first line that is not an object."""
+    line, kind = con.execute(
+        f"select ordinality, json_type(json) from read_json_objects({_quote(path.as_posix())}, "
+        "format='newline_delimited') with ordinality where json_type(json) <> 'OBJECT' "
+        "order by ordinality limit 1"
+    ).fetchone() or (None, None)
+    kind = {"VARCHAR": "string", "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}.get(
+        kind, "number"
+    )
+    if line is None:
+        return 'no JSON objects found; each line must be one object: {"column": value, ...}'
+    return (
+        f"line {line} is a JSON {kind}, not an object; each line must be one "
+        'object: {"column": value, ...}'
+    )
 
 
 #: DuckDB's memory cap (DuckDB's own default is 80% of RAM). Past it DuckDB spills
@@ -373,7 +468,25 @@ def open_dataset(
             continue
         present = [row[0] for row in described]
         dataset.columns[name] = present
-        missing = [c.name for c in table.columns if c.required and c.name not in present]
+        # "Cost" would otherwise be an extra column, ignored, and every cost derived.
+        misnamed = [c for c in present if c != c.lower() and c.lower() in table.column_names]
+        for column in misnamed:
+            problems.append(
+                Problem(
+                    table=name,
+                    file=str(source.path),
+                    column=column,
+                    reason=f"column names are lower-case: rename {column!r} to {column.lower()!r}",
+                )
+            )
+        spelled = {c.lower() for c in misnamed}
+        missing = [
+            c.name
+            for c in table.columns
+            if c.required and c.name not in present and c.name not in spelled
+        ]
+        if misnamed and not missing:
+            continue
         if missing:
             problems.append(
                 Problem(
@@ -396,7 +509,16 @@ def open_dataset(
         text = source.format in ("csv", "jsonl")
         if materialize or (materialize is None and text):
             con.execute(f"alter view {name} rename to typed_{name}")
-            con.execute(f"create table {name} as select * from typed_{name}")
+            try:
+                con.execute(f"create table {name} as select * from typed_{name}")
+            except duckdb.Error as error:
+                # The first full read: a malformed row past the header shows here.
+                problems.append(
+                    Problem(table=name, file=str(source.path), reason=_reader_reason(error))
+                )
+    if problems:
+        con.close()
+        raise DataError(problems)
     return dataset
 
 
@@ -435,6 +557,9 @@ def _reader_reason(error: duckdb.Error) -> str:
     malformed = re.search(r"Malformed JSON .*?: (.*?)\.?\s*$", text)
     if malformed:
         return f"not valid JSON: {malformed.group(1)}{at}"
+    if "no magic bytes" in lowered or "too small to be a parquet file" in lowered:
+        return "not a Parquet file (no Parquet footer)"
+    text = re.sub(r"^[A-Z][A-Za-z ]* Error: ", "", text)  # DuckDB's class name is noise
     if "no such file" in lowered or "permission denied" in lowered:
         return f"file cannot be read ({text})"
     return f"file cannot be read: {text}"

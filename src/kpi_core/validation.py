@@ -201,8 +201,8 @@ def _type(table: Table, column: Column, raw_type: str, bind: _Params, _: frozens
     if column.type == "float":
         # A number DuckDB reads but that is NaN or infinite: say so, not "not a number".
         prefix = (
-            f"case when try_cast({text} as double) is null then {prefix} "
-            f"else {bind('not a finite number: ')} end"
+            f"case when isfinite(try_cast({text} as double)) = false "
+            f"then {bind('not a finite number: ')} else {prefix} end"
         )
     reason = f"{prefix} || {_quoted(text)}"
     where = f"not ({_is_empty(column, raw_type)}) and {value} is null"
