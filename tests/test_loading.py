@@ -292,6 +292,20 @@ def test_values_that_break_their_type_read_as_null_never_as_a_guess(tmp_path):
     assert con.sql("select opened_at from defects").fetchall() == [(None,)] * 3
 
 
+def test_booleans_take_the_spellings_the_readme_lists(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    spellings = ["true", "False", "T", "f", "YES", "no", "y", "N", "1", "0", "on", "2"]
+    (root / "audits.csv").write_text(
+        "audit_id,annotation_id,auditor_id,audited_at,is_error\n"
+        + "".join(f"au{i:02d},a1,an2,2026-01-07,{v}\n" for i, v in enumerate(spellings))
+    )
+    dataset = open_dataset(root)
+    read = [
+        v for (v,) in dataset.con.execute("select is_error from audits order by _row").fetchall()
+    ]
+    assert read == [True, False] * 5 + [None, None]
+
+
 def test_extra_columns_are_kept_and_ignored(tmp_path):
     root = write_csv(tmp_path / "logs")
     (root / "items.csv").write_text(
