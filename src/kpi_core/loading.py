@@ -371,20 +371,16 @@ def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
 
 def _first_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """Why DuckDB found no records in a JSONL file: its first line that is not an object."""
-    line, kind = con.execute(
+    line, kind_of_line = con.execute(
         f"select ordinality, json_type(json) from read_json_objects({_quote(path.as_posix())}, "
         "format='newline_delimited') with ordinality where json_type(json) <> 'OBJECT' "
         "order by ordinality limit 1"
     ).fetchone() or (None, None)
-    kind = {"VARCHAR": "string", "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}.get(
-        kind, "number"
-    )
+    rule = 'each line must be one object: {"column": value, ...}'
     if line is None:
-        return 'no JSON objects found; each line must be one object: {"column": value, ...}'
-    return (
-        f"line {line} is a JSON {kind}, not an object; each line must be one "
-        'object: {"column": value, ...}'
-    )
+        return f"no JSON objects found; {rule}"
+    kind = {"VARCHAR": "string", "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}
+    return f"line {line} is a JSON {kind.get(kind_of_line, 'number')}, not an object; {rule}"
 
 
 #: DuckDB's memory cap (DuckDB's own default is 80% of RAM). Past it DuckDB spills
