@@ -444,6 +444,17 @@ def test_every_duplicate_after_the_first_names_the_first():
     ]
 
 
+def test_a_duplicated_annotation_is_judged_by_its_first_row_only():
+    """r1 (2026-01-05 11:00) is after a1's first submission; a later copy of a1 must not
+    make it 'before the annotation was submitted'."""
+    tables = dict(CLEAN)
+    tables["annotations"] += "a1,it1,an3,cat,2026-01-06,,\n"
+    assert lines_of(tables) == [
+        "logs/annotations.csv: row 4, column annotation_id: duplicate annotation_id 'a1' "
+        "(first at row 1)",
+    ]
+
+
 def lines_of(tables: dict[str, str]) -> list[str]:
     write(Path("logs"), tables)
     return lines("logs")

@@ -24,22 +24,41 @@ submitted as (
     where submitted_at is not null
 ),
 
-too_early as (
+candidates as (
     select
         reviewed._file,
         reviewed._row,
         reviewed.annotation_id,
         reviewed.reviewed_at,
-        submitted.submitted_at,
     from reviewed
     inner join submitted
         on reviewed.annotation_id = submitted.annotation_id
     where reviewed.reviewed_at < submitted.submitted_at
-    -- a duplicated annotation_id (reported by its unique rule) names its first row only
-    qualify row_number() over (
-        partition by reviewed._file, reviewed._row
-        order by submitted._file, submitted._row
-    ) = 1
+),
+
+-- A duplicated annotation_id (reported by its unique rule) is judged by its first
+-- row only, as everywhere else: a later copy's time must not make a review "early".
+-- Only the few ids among the candidates are looked up again.
+first_submitted as (
+    select
+        annotation_id,
+        submitted_at,
+    from annotations
+    where annotation_id in (select annotation_id from candidates)
+    qualify row_number() over (partition by annotation_id order by _file, _row) = 1
+),
+
+too_early as (
+    select distinct
+        candidates._file,
+        candidates._row,
+        candidates.annotation_id,
+        candidates.reviewed_at,
+        first_submitted.submitted_at,
+    from candidates
+    inner join first_submitted
+        on candidates.annotation_id = first_submitted.annotation_id
+    where candidates.reviewed_at < first_submitted.submitted_at
 ),
 
 final as (
