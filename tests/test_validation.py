@@ -594,6 +594,17 @@ def test_jsonl_line_that_is_not_an_object():
     ]
 
 
+def test_jsonl_object_where_a_value_belongs():
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "defects"})
+    Path("logs/defects.jsonl").write_text(
+        '{"defect_id": "d1", "severity": "sev1", "opened_at": "2026-01-03"}\n'
+        '{"defect_id": "d2", "severity": {"level": 1}, "opened_at": "2026-01-03"}\n'
+    )
+    assert lines("logs") == [
+        "logs/defects.jsonl: line 2, key severity: a JSON object where one value belongs"
+    ]
+
+
 def test_jsonl_with_a_byte_order_mark():
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "defects"})
     Path("logs/defects.jsonl").write_bytes(

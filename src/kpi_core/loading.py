@@ -19,6 +19,7 @@ metrics report the KPIs that need an absent table as null, never 0.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import tempfile
@@ -365,6 +366,13 @@ def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
             raise _Unreadable(_first_non_object(con, source.path))
         keys = [row[0] for row in detected if row[0] != "_row"]
         _refuse_repeated(keys, "among the keys")
+        contract = TABLES[source.table].column_names
+        for key, kind in ((row[0], str(row[1])) for row in detected if row[0] in contract):
+            # Read as text, {"a": 1} would become a label '{"a": 1}'.
+            # (JSON is also what DuckDB calls a key holding both strings and numbers.)
+            nested = kind == "JSON" or kind.startswith(("STRUCT", "MAP")) or kind.endswith("]")
+            if nested and (reason := _first_nested(con, source.path, key)):
+                raise _Unreadable(reason)
         return source.scan_sql(keys)
     return source.scan_sql()
 
@@ -381,6 +389,20 @@ def _first_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         return f"no JSON objects found; {rule}"
     kind = {"VARCHAR": "string", "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}
     return f"line {line} is a JSON {kind.get(kind_of_line, 'number')}, not an object; {rule}"
+
+
+def _first_nested(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> str | None:
+    """Why a JSONL file's ``key`` cannot be read: its first object or array value, if any."""
+    found = con.execute(
+        f"select ordinality, json_type(json, $key) from read_json_objects("
+        f"{_quote(path.as_posix())}, format='newline_delimited') with ordinality "
+        "where json_type(json, $key) in ('OBJECT', 'ARRAY') order by ordinality limit 1",
+        {"key": "$." + json.dumps(key)},
+    ).fetchone()
+    if found is None:
+        return None
+    line, kind = found
+    return f"line {line}, key {key}: a JSON {kind.lower()} where one value belongs"
 
 
 #: DuckDB's memory cap (DuckDB's own default is 80% of RAM). Past it DuckDB spills
