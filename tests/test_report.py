@@ -163,6 +163,34 @@ def test_the_printed_as_of_is_the_moment_used_to_the_microsecond(tmp_path, capsy
     assert json.loads(out)["overall"]["review_backlog"] == 0
 
 
+def test_a_week_with_only_a_review_counts_0_and_rates_null(tmp_path, capsys):
+    """W03 exists only through r1's reviewed_at (specialist review time's week)."""
+    data = write_dataset(
+        tmp_path,
+        {
+            "items": "item_id,domain\ni1,stem",
+            "annotators": "annotator_id,tier\ng1,generalist\ns1,specialist",
+            "annotations": """
+                annotation_id,item_id,annotator_id,label,submitted_at
+                a1,i1,g1,A,2026-01-05T10:00:00Z
+            """,
+            "reviews": """
+                review_id,annotation_id,reviewer_id,stage,verdict,reviewed_at,duration_s
+                r1,a1,s1,final,accept,2026-01-13T10:00:00Z,60
+            """,
+        },
+    )
+    _, out, _ = run_report(capsys, str(data))
+    first, review_only = json.loads(out)["weeks"]
+    assert (first["week"], review_only["week"]) == ("2026-W02", "2026-W03")
+    assert review_only["specialist_review_time_median_s"] == 60
+    for count in ("accepted", "review_backlog", "n_annotations", "n_decided", "cost", "n_pairs"):
+        assert review_only[count] == 0, count
+    for rate in ("rework_rate", "cost_per_accepted_label", "disagreement_rate"):
+        assert review_only[rate] is None, rate
+    assert first["n_items_multi"] == 0 and first["disagreement_rate"] is None
+
+
 def test_an_out_path_that_cannot_be_written_is_one_line(tiny_dir, tmp_path, capsys):
     code, _, err = run_report(capsys, str(tiny_dir), "--out", str(tmp_path))
     assert code == 1

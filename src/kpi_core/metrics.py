@@ -21,7 +21,7 @@ from kpi_core.backlog import AGE_BUCKETS, review_backlog
 from kpi_core.catalog import KPIS, Kpi
 from kpi_core.durations import precomputed_quantiles, specialist_review_time, turnaround
 from kpi_core.grouping import SLICE, Filters, finish_keys, group_keys
-from kpi_core.ops import annotation_kpis
+from kpi_core.ops import COUNT_COLUMNS, annotation_kpis
 from kpi_core.problems import DataError, Problem
 
 
@@ -37,9 +37,12 @@ ALL_COLUMNS = tuple(c for k in KPIS.values() for c in _columns(k))
 #: Counts that are 0, not null, for an empty group, by the query that counts them
 #: (when that query failed they stay null: not available, never 0).
 _ZERO_FOR_EMPTY = {
-    "annotation_kpi_counts": ("accepted",),
+    "annotation_kpi_counts": ("accepted", *COUNT_COLUMNS),
     "review_backlog": ("review_backlog", *AGE_BUCKETS),
 }
+
+#: The agreement counts, 0 for a group with no item of two or more annotators.
+_AGREEMENT_COUNTS = ("n_items_multi", "n_items_disagree", "n_pairs", "n_pairs_agree")
 
 
 #: How one query's frame becomes KPI columns for the grouping at hand.
@@ -97,7 +100,8 @@ def kpi_table(
     ``by`` takes any of grouping.DIMENSIONS; ``week`` comes out as
     ``YYYY-Www``. A group appears when any of its KPIs has data. Rates are
     null where their denominator is 0, and every KPI whose table is absent
-    is null; the counts accepted and review_backlog are 0 for an empty group.
+    is null; counts (accepted, review_backlog, the n_ columns, cost) are 0 for an
+    empty group.
     """
     filters = filters or Filters()
     keys = group_keys(by)
@@ -123,9 +127,10 @@ def kpi_table(
             )
     # A query that failed leaves its KPIs null; aggs.errors says why.
     parts = [build(filters.apply(aggs[name])) for name, build in builders.items() if aggs.ok(name)]
-    if "annotator_id" not in by and (
+    with_agreement = "annotator_id" not in by and (
         aggs.ok("item_label_counts") or aggs.ok("agreement_marginals")
-    ):
+    )
+    if with_agreement:
         parts.append(_agreement(aggs, by, filters, level))
     collected = pl.collect_all(parts)
     if keys:
@@ -145,12 +150,10 @@ def kpi_table(
     for column in (*AGREEMENT_COLUMNS, *ALL_COLUMNS):
         if column not in table.columns and column not in keys:
             table = table.with_columns(pl.lit(None, pl.Float64).alias(column))
-    table = table.with_columns(
-        pl.col(c).fill_null(0)
-        for query, counts in _ZERO_FOR_EMPTY.items()
-        if aggs.ok(query)
-        for c in counts
-    )
+    zero_for_empty = [c for q, counts in _ZERO_FOR_EMPTY.items() if aggs.ok(q) for c in counts]
+    if with_agreement:
+        zero_for_empty += _AGREEMENT_COUNTS
+    table = table.with_columns(pl.col(c).fill_null(0) for c in zero_for_empty)
     for kpi in KPIS.values():
         if not aggs.has(*kpi.needs):
             table = table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in _columns(kpi))
