@@ -314,6 +314,30 @@ def test_a_broken_query_is_named_and_other_pages_keep_working(
     assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi])
 
 
+#: A file the Overview reads, one model every page reads, one file one page reads.
+BREAKABLE = ("annotation_kpi_counts.sql", "models/annotation_facts.sql", "model_lift.sql")
+
+
+@pytest.mark.parametrize("broken", BREAKABLE)
+def test_every_page_names_a_broken_query_instead_of_a_traceback(
+    sample_dir, monkeypatch, broken_queries, broken
+):
+    path = broken_queries / broken
+    lines = path.read_text().splitlines()
+    at_line = next(i for i, line in enumerate(lines) if line.startswith("select")) + 1
+    lines[at_line - 1] = "selec"
+    path.write_text("\n".join(lines) + "\n")
+    at = app(sample_dir, monkeypatch)
+    named = f"{broken}:{at_line}"
+    for page in PAGE_FILES:  # Calibration stops early (st.stop): the pages after it too
+        at.switch_page(page).run()
+        no_exception(at)
+        errors = [e.value for e in at.error if "Query file" in e.value]
+        assert all(named in e for e in errors), (page, errors)
+        if page == "pages/overview.py":  # the Overview names every failed file
+            assert errors, page
+
+
 # ---------------------------------------------------------------------- invalid data
 
 

@@ -20,12 +20,15 @@ ctx.header(
     "The weekly calibration meeting: agreement, drift, disputed items and decisions",
 )
 
+widgets.query_errors(ctx.aggs, ["annotation_kpi_counts", "item_label_counts"])
+
 # ------------------------------------------------------------------------ the choices
 options = data.options(ctx.source)
 first_day, last_day = options["dates"]
 as_of = ctx.aggs.as_of or last_day
 if first_day is None or as_of is None:
-    widgets.empty("There are no annotations yet, so there is no week to calibrate on.")
+    if not ctx.aggs.errors:  # else the weeks are unknown, not absent: the banner says why
+        widgets.empty("There are no annotations yet, so there is no week to calibrate on.")
     st.stop()
 # Every week of the data, newest first, down to the last complete one (the default); the
 # week still running is offered too, for a look before it ends.

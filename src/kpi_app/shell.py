@@ -6,6 +6,8 @@ each page calls :func:`context` for the loaded data, the targets and the filters
 
 from __future__ import annotations
 
+import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,10 +19,15 @@ from kpi_app import data, filters, widgets
 from kpi_core.aggregates import Aggregates
 from kpi_core.agreement import Level
 from kpi_core.grouping import Filters
+from kpi_core.problems import QueryError
 from kpi_core.targets import Targets
 
-#: Session-state key set while the entry point runs the current page.
-_FRAMED = "_kpi_framed"
+_log = logging.getLogger(__name__)
+
+#: True while the entry point runs the current page (a context variable, not session
+#: state: a write to session state after st.stop() is lost, and the next page would then
+#: run unframed, without the safety net below).
+_FRAMED: ContextVar[bool] = ContextVar("kpi_framed", default=False)
 
 # Streamlit decides per run between st.navigation and its legacy ``pages/`` folder mode
 # (a class-level flag, set True when a ``pages/`` folder sits beside the entry point and
@@ -57,11 +64,23 @@ def run(page) -> None:
         )
         if loaded.set_aside:
             widgets.set_aside_notice(loaded.set_aside, source.quarantine)
-    st.session_state[_FRAMED] = True
+    framed = _FRAMED.set(True)
     try:
         page.run()
+    except QueryError as error:
+        # A query file the page runs itself failed: named with its line, as the others.
+        widgets.page_stopped(loaded.aggs, error)
+    except Exception:
+        # An analyst's broken query file leaves its frames out; a page drawn from them
+        # stops with the banner naming the file and line, never a traceback. (Streamlit's
+        # own stop and rerun are BaseExceptions and pass.) Without a failed file, a
+        # failure is a bug and shows as one.
+        if not loaded.aggs.errors:
+            raise
+        _log.exception("page %s stopped on a failed query file", page.title)
+        widgets.page_stopped(loaded.aggs)
     finally:
-        st.session_state[_FRAMED] = False
+        _FRAMED.reset(framed)
 
 
 def _as_of(moment: datetime | None) -> str:
@@ -103,7 +122,7 @@ class Context:
 
 def context() -> Context:
     """The page's context; stops the page when the data cannot be used."""
-    if not st.session_state.get(_FRAMED):
+    if not _FRAMED.get():
         # Run without the entry point (Streamlit's legacy pages-folder mode): again, framed.
         PagesManager.uses_pages_directory = False
         st.rerun()

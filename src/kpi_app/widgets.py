@@ -22,7 +22,7 @@ from kpi_core import views
 from kpi_core.aggregates import Aggregates
 from kpi_core.catalog import KPIS, Unit
 from kpi_core.formatting import NOT_AVAILABLE, format_as, format_value
-from kpi_core.problems import Problem
+from kpi_core.problems import Problem, QueryError
 from kpi_core.quarantine import as_frame as quarantine_frame
 from kpi_core.quarantine import counted
 from kpi_core.targets import Targets
@@ -400,12 +400,16 @@ def relative(file: str) -> str:
         return file
 
 
-def query_errors(aggs: Aggregates, names: Sequence[str] | None = None) -> None:
+def query_errors(
+    aggs: Aggregates, names: Sequence[str] | None = None, also: Sequence[QueryError] = ()
+) -> None:
     """A banner for each failed query file this page needs (all when ``names`` is None),
-    naming the file, the line and DuckDB's message."""
+    and for each error in ``also`` (files the page runs itself), naming the file, the
+    line and DuckDB's message."""
     seen = set()
-    for name, error in aggs.errors.items():
-        if names is not None and name not in names and name != "data_as_of":
+    failed = [*aggs.errors.items(), *((None, e) for e in also)]
+    for name, error in failed:
+        if names is not None and name is not None and name not in names and name != "data_as_of":
             continue
         where = relative(error.file) + (f":{error.line}" if error.line is not None else "")
         if where + error.reason in seen:
@@ -418,6 +422,16 @@ def query_errors(aggs: Aggregates, names: Sequence[str] | None = None) -> None:
             "(see the Queries page).",
             icon=":material/error:",
         )
+
+
+def page_stopped(aggs: Aggregates, error: QueryError | None = None) -> None:
+    """What is left of a page that stopped because it needs a failed query file."""
+    query_errors(aggs, also=[error] if error else [])
+    st.info(
+        "The rest of this page needs the query file(s) named above; it shows again on the "
+        "first rerun after they are fixed. The other pages show whatever does not need them.",
+        icon=":material/construction:",
+    )
 
 
 _HINTS = (

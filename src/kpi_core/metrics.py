@@ -133,7 +133,12 @@ def kpi_table(
     if with_agreement:
         parts.append(_agreement(aggs, by, filters, level))
     collected = pl.collect_all(parts)
-    if keys:
+    if not collected:
+        # Every query failed (a broken annotation_facts model): no group has data, and
+        # the overall row is all null; aggs.errors says why.
+        types = {k: pl.Date if k == "week_start" else pl.String for k in keys}
+        table = pl.DataFrame(schema=types) if keys else pl.DataFrame({"n_annotations": [None]})
+    elif keys:
         table = pl.concat([p.select(keys) for p in collected]).unique()
         for part in collected:
             table = table.join(part, on=keys, how="left", nulls_equal=True)
