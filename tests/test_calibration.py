@@ -679,6 +679,17 @@ def _tables(at) -> str:
     return "\n".join(df.value.to_string() for df in at.dataframe)
 
 
+def test_every_screen_in_the_room_shows_the_same_pseudonyms(tmp_path, monkeypatch):
+    """Two sessions (two laptops, or one reloaded) of one server: the same names."""
+    monkeypatch.delenv(cal.PSEUDONYM_KEY_ENV, raising=False)
+    root = write_dataset(tmp_path / "data", DISPUTE)
+    first, second = _page(root, monkeypatch), _page(root, monkeypatch)
+    names = re.compile(r"Annotator-\w+")
+    assert set(names.findall(_tables(first))) == set(names.findall(_tables(second))) != set()
+    # Its own week and domain, not the sidebar's filters, and it says so.
+    assert "the sidebar's filters do not apply" in _texts(first)
+
+
 def test_page_shows_the_meeting_and_records_a_decision(tmp_path, monkeypatch):
     root = write_dataset(tmp_path / "data", DISPUTE)
     at = _page(root, monkeypatch)

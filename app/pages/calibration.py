@@ -18,6 +18,7 @@ ctx = shell.context()
 ctx.header(
     "Calibration",
     "The weekly calibration meeting: agreement, drift, disputed items and decisions",
+    view="Showing the week and domain picked below (the sidebar's filters do not apply)",
 )
 
 widgets.query_errors(ctx.aggs, ["annotation_kpi_counts", "item_label_counts"])
@@ -61,9 +62,10 @@ with right:
         "Pseudonyms for the room",
         value=True,
         key="calibration_pseudonyms",
-        help="Replace annotator and reviewer ids with stable pseudonyms (the same person "
-        "keeps the same pseudonym on this page and in the downloaded pack; from week to "
-        "week too when the server runs with KPI_PSEUDONYM_KEY set).",
+        help="Replace annotator and reviewer ids with stable pseudonyms: the same person "
+        "keeps the same pseudonym on this page, in the downloaded pack and on every screen "
+        "in the room until the server restarts; from week to week too when the server runs "
+        "with KPI_PSEUDONYM_KEY set.",
     )
 domain = None if domain_choice == ALL else domain_choice
 
@@ -86,10 +88,7 @@ if key not in memo:
             st.error(str(error), icon=":material/error:")
             st.stop()
 raw_view = memo[key]
-pseudonym_key = st.session_state.setdefault(
-    "calibration_pseudonym_key", cal.default_pseudonym_key()
-)
-view = raw_view.pseudonymised(cal.Pseudonyms(pseudonym_key)) if pseudonymise else raw_view
+view = raw_view.pseudonymised(cal.Pseudonyms(data.pseudonym_key())) if pseudonymise else raw_view
 
 # ------------------------------------------------------------------------------ tiles
 alpha = view.alpha

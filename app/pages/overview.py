@@ -81,7 +81,11 @@ with left:
 with right:
     st.markdown("**Slices promoted to specialist review**")
     if promoted is None:
-        widgets.empty("Promotion needs reviews; this data has none.")
+        widgets.empty(
+            "Promotion is not available: annotation_kpi_counts.sql failed (see above)."
+            if "annotation_kpi_counts" in ctx.aggs.errors
+            else "Promotion needs reviews; this data has none."
+        )
     elif promoted.height == 0:
         st.success("No slice is promoted.", icon=":material/check_circle:")
     else:

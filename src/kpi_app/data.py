@@ -264,6 +264,15 @@ def item_labels(source: Source) -> pl.DataFrame:
     return frame.select(views.LABEL_COLUMNS)
 
 
+@st.cache_resource(show_spinner=False)
+def pseudonym_key() -> str:
+    """One pseudonym key per server: every screen in a calibration meeting, and every
+    reload, shows a person under the same pseudonym (see default_pseudonym_key)."""
+    from kpi_core.calibration import default_pseudonym_key
+
+    return default_pseudonym_key()
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def kappa_pairs(source: Source, filters: Filters, min_shared: int) -> pl.DataFrame:
     """Cohen's kappa of every annotator pair sharing at least ``min_shared`` items."""

@@ -112,12 +112,12 @@ class Context:
     def overall(self) -> dict:
         return self.table().to_dicts()[0]
 
-    def header(self, title: str, lead: str) -> None:
-        """The page title, one line on what it answers, and the view it shows."""
+    def header(self, title: str, lead: str, *, view: str | None = None) -> None:
+        """The page title, one line on what it answers, and the view it shows (the
+        sidebar's filters unless the page says otherwise in ``view``)."""
         st.title(title)
-        st.caption(
-            f"{lead} · As of {_as_of(self.aggs.as_of)} · Showing {filters.describe(self.filters)}"
-        )
+        shows = view or f"Showing {filters.describe(self.filters)}"
+        st.caption(f"{lead} · As of {_as_of(self.aggs.as_of)} · {shows}")
 
 
 def context() -> Context:
