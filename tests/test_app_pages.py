@@ -273,6 +273,15 @@ def test_clear_filters_resets_the_view(sample_dir, monkeypatch):
     assert "tier" not in at.query_params
 
 
+def test_backlog_lists_the_oldest_at_each_waiting_stage(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, "pages/backlog.py")
+    no_exception(at)
+    first, final = (tab.label for tab in at.tabs)
+    assert (first, final) == ("Awaiting first review", "Passed precheck, awaiting final")
+    stages = [set(t.value["Stage"]) for t in at.dataframe if "Stage" in t.value.columns]
+    assert stages == [{first}, {final}]
+
+
 # ------------------------------------------------------------------- broken queries
 
 

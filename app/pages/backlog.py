@@ -141,14 +141,18 @@ with right:
     )
 
 st.subheader("Oldest waiting annotations")
-oldest = data.oldest_waiting(ctx.source, ctx.filters)
-if oldest.height:
-    widgets.table(
-        oldest.with_columns(oldest["stage"].replace(STAGES)), "oldest waiting annotations"
-    )
-    st.caption(
-        "The annotations waiting longest for a review (or for the final review after a "
-        "passed precheck) at the as-of time, oldest first, with their age in hours."
-    )
-else:
-    widgets.empty("Nothing is waiting.")
+st.caption(
+    "The annotations waiting longest at the as-of time, oldest first, with their age in "
+    "hours: for a first review (the review backlog), and for the final review after a "
+    "passed precheck."
+)
+for tab, stage in zip(st.tabs(list(STAGES.values())), STAGES, strict=True):
+    with tab:
+        oldest = data.oldest_waiting(ctx.source, ctx.filters, stage)
+        if oldest.height:
+            widgets.table(
+                oldest.with_columns(oldest["stage"].replace(STAGES)),
+                f"oldest {stage.replace('_', ' ')}",
+            )
+        else:
+            widgets.empty("Nothing is waiting at this stage.")

@@ -240,11 +240,11 @@ def backlog_stages(source: Source, by: tuple[str, ...], filters: Filters) -> pl.
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def oldest_waiting(source: Source, filters: Filters) -> pl.DataFrame:
+def oldest_waiting(source: Source, filters: Filters, stage: str) -> pl.DataFrame:
     aggs = _load(source).aggs
     if not aggs.ok("oldest_waiting_annotations"):
         return pl.DataFrame()
-    return views.oldest_waiting(aggs["oldest_waiting_annotations"], filters)
+    return views.oldest_waiting(aggs["oldest_waiting_annotations"], filters, stage=stage)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
