@@ -323,6 +323,19 @@ def test_a_broken_query_is_named_and_other_pages_keep_working(
     assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi])
 
 
+def test_the_queries_page_holds_a_result_to_its_header(sample_dir, monkeypatch, broken_queries):
+    """As kpi check does: a result without a column its header promises is a failure."""
+    path = broken_queries / "model_lift.sql"
+    text = path.read_text()
+    header = next(line for line in text.splitlines() if line.startswith("-- Output:"))
+    path.write_text(text.replace(header, header + ", lift_note varchar", 1))
+    at = app(sample_dir, monkeypatch, "pages/queries.py")
+    no_exception(at)
+    assert "1 failing" in shown(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "model_lift.sql" in errors and "declared but not returned: lift_note" in errors
+
+
 #: A file the Overview reads, one model every page reads, one file one page reads.
 BREAKABLE = ("annotation_kpi_counts.sql", "models/annotation_facts.sql", "model_lift.sql")
 

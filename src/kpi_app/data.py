@@ -375,16 +375,25 @@ def query_result(
             raise loaded.aggs.errors[query.name]
         if query.name in loaded.aggs.frames:
             # A KPI query: its result is already here, from the same file and as-of time.
-            frame = loaded.aggs.frames[query.name]
-            return frame.head(PREVIEW_ROWS), frame.height, None
-        model_failed = any(Path(e.file) == query.path for e in loaded.aggs.errors.values())
-        if Path(path).parent.name == "models" and not model_failed:
-            # A model is already materialized under its name: read it instead of rebuilding.
-            query = dataclasses.replace(query, sql=f'select * from "{query.name}"', parameters=())
-        frame, n = preview_query(source, query)
+            frame, n = loaded.aggs.frames[query.name], loaded.aggs.frames[query.name].height
+        else:
+            model_failed = any(Path(e.file) == query.path for e in loaded.aggs.errors.values())
+            if Path(path).parent.name == "models" and not model_failed:
+                # A model is already materialized under its name: read it, not rebuild it.
+                query = dataclasses.replace(
+                    query, sql=f'select * from "{query.name}"', parameters=()
+                )
+            frame, n = preview_query(source, query)
     except QueryError as error:
         return None, 0, QueryFailure.of(error)
-    return frame, n, None
+    # As kpi check: the result must have the columns the header promises readers.
+    mismatch = (
+        queries.header_mismatch(query, frame.columns)
+        if query.outputs
+        else "header has no 'Output:' line declaring the columns"
+    )
+    failure = QueryFailure(str(query.path), None, mismatch) if mismatch else None
+    return frame.head(PREVIEW_ROWS), n, failure
 
 
 def file_stamp(path: Path) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,21 +220,27 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
         except QueryError as error:
             failures.append(str(error))
             continue
-        declared, actual = query.output_columns, frame.columns
-        if declared != actual:
-            missing = [c for c in declared if c not in actual]
-            extra = [c for c in actual if c not in declared]
-            detail = []
-            if missing:
-                detail.append(f"declared but not returned: {', '.join(missing)}")
-            if extra:
-                detail.append(f"returned but not declared: {', '.join(extra)}")
-            if not detail:
-                detail.append("columns are in another order than the header declares")
-            failures.append(
-                f"{path}: Output header does not match the result ({'; '.join(detail)})"
-            )
+        mismatch = header_mismatch(query, frame.columns)
+        if mismatch:
+            failures.append(str(QueryError(str(path), mismatch)))
     return failures
+
+
+def header_mismatch(query: QueryFile, columns: Sequence[str]) -> str | None:
+    """How ``columns`` (a result's) differ from the ``Output:`` header; None when they match."""
+    declared, actual = query.output_columns, list(columns)
+    if declared == actual:
+        return None
+    missing = [c for c in declared if c not in actual]
+    extra = [c for c in actual if c not in declared]
+    detail = []
+    if missing:
+        detail.append(f"declared but not returned: {', '.join(missing)}")
+    if extra:
+        detail.append(f"returned but not declared: {', '.join(extra)}")
+    if not detail:
+        detail.append("columns are in another order than the header declares")
+    return f"Output header does not match the result ({'; '.join(detail)})"
 
 
 def model_paths(root: Path | None = None) -> list[Path]:
