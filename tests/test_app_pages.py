@@ -196,6 +196,16 @@ def test_every_tile_equals_kpi_core(sample_dir, monkeypatch, page):
     assert checked >= 3
 
 
+@pytest.mark.parametrize("page", ["pages/quality.py", "pages/cost.py", "pages/backlog.py"])
+def test_a_selection_without_data_says_so_instead_of_empty_axes(sample_dir, monkeypatch, page):
+    nothing = "Nothing to draw"
+    at = app(sample_dir, monkeypatch, page)
+    assert not any(nothing in i.value for i in at.info)
+    at = app(sample_dir, monkeypatch, page, vendor="crowdly", tier="specialist")  # no such work
+    no_exception(at)
+    assert any(nothing in i.value for i in at.info)
+
+
 def test_the_date_filter_narrows_to_whole_weeks_and_goes_in_the_url(sample_dir, monkeypatch):
     at = app(sample_dir, monkeypatch)
     first, last = at.date_input(key="filter_dates").value

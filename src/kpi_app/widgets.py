@@ -327,9 +327,31 @@ def download(frame: pl.DataFrame, name: str, label: str = "Download data (CSV)")
     )
 
 
+def _draws_nothing(figure: go.Figure) -> bool:
+    """True when no trace has a number to plot (every value n/a, or no trace)."""
+
+    def numbers(values) -> bool:
+        for value in values if values is not None else ():
+            if isinstance(value, (list, tuple)) and numbers(value):
+                return True
+            if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+                return True
+        return False
+
+    return not any(
+        numbers(getattr(trace, axis, None))
+        for trace in figure.data
+        for axis in ("x", "y", "z", "values")
+    )
+
+
 def chart(figure: go.Figure, frame: pl.DataFrame, name: str, **kwargs) -> object:
-    """A plotly chart and, under it, the CSV of the data behind it."""
+    """A plotly chart and, under it, the CSV of the data behind it; a note instead of
+    empty axes when the selection leaves nothing to draw (None is returned then)."""
     st.markdown(f"**{name}**")
+    if frame.height == 0 or _draws_nothing(figure):
+        empty("Nothing to draw: this selection has no data for this chart.")
+        return None
     state = st.plotly_chart(
         figure, key=f"chart-{_slug(name)}", config={"displaylogo": False}, **kwargs
     )
