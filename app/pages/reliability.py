@@ -168,7 +168,8 @@ else:
     widgets.chart(figure, pairs, f"Cohen's kappa per annotator pair (≥ {min_shared} shared items)")
     st.caption(
         f"{pairs.height} pairs of {len(names)} annotators. Kappa is agreement beyond chance "
-        "on the items both labelled: 1 perfect, 0 chance level; negative values show red."
+        "on the items both labelled: 1 perfect (green), 0 chance level; the scale stops at 0, "
+        "so chance level and worse (negative) both show the deepest red: hover for the value."
     )
 
 st.subheader("Each annotator against the consensus and gold")
