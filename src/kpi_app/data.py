@@ -375,7 +375,8 @@ def query_result(
             raise loaded.aggs.errors[query.name]
         if query.name in loaded.aggs.frames:
             # A KPI query: its result is already here, from the same file and as-of time.
-            frame, n = loaded.aggs.frames[query.name], loaded.aggs.frames[query.name].height
+            frame = loaded.aggs.frames[query.name]
+            n = frame.height
         else:
             model_failed = any(Path(e.file) == query.path for e in loaded.aggs.errors.values())
             if Path(path).parent.name == "models" and not model_failed:

@@ -9,7 +9,8 @@ A status is a colour and a word, never a colour alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from numbers import Real
 from pathlib import Path
 
 import plotly.colors
@@ -332,10 +333,11 @@ def _draws_nothing(figure: go.Figure) -> bool:
 
     def numbers(values) -> bool:
         for value in values if values is not None else ():
-            if isinstance(value, (list, tuple)) and numbers(value):
-                return True
-            if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
-                return True
+            if isinstance(value, Iterable) and not isinstance(value, str):  # a heatmap's rows
+                if numbers(value):
+                    return True
+            elif isinstance(value, Real) and not isinstance(value, bool) and value == value:
+                return True  # numpy's numbers are Real too
         return False
 
     return not any(
