@@ -133,24 +133,33 @@ def test_as_of_moves_the_backlog(tiny_dir, capsys):
     assert report["overall"]["review_backlog"] == 1
 
 
-def test_the_printed_as_of_is_the_moment_used_to_the_microsecond(tmp_path, capsys):
-    """a2 waits 0.05 s at the default as-of (its own submission): printed without its
-    fraction, the as-of read back would leave a2 out of the backlog."""
-    data = write_dataset(
-        tmp_path,
+def one_item(root, *, annotations: str, reviews: str):
+    """Item i1 (stem), generalist g1 and specialist s1, with these annotations and reviews."""
+    return write_dataset(
+        root,
         {
             "items": "item_id,domain\ni1,stem",
             "annotators": "annotator_id,tier\ng1,generalist\ns1,specialist",
-            "annotations": """
-                annotation_id,item_id,annotator_id,label,submitted_at
-                a1,i1,g1,A,2026-02-10T12:00:00.300Z
-                a2,i1,g1,A,2026-02-10T12:00:00.650Z
-            """,
-            "reviews": """
-                review_id,annotation_id,reviewer_id,stage,verdict,reviewed_at
-                r1,a1,s1,final,accept,2026-02-10T12:00:00.600Z
-            """,
+            "annotations": annotations,
+            "reviews": reviews,
         },
+    )
+
+
+def test_the_printed_as_of_is_the_moment_used_to_the_microsecond(tmp_path, capsys):
+    """a2 waits 0.05 s at the default as-of (its own submission): printed without its
+    fraction, the as-of read back would leave a2 out of the backlog."""
+    data = one_item(
+        tmp_path,
+        annotations="""
+            annotation_id,item_id,annotator_id,label,submitted_at
+            a1,i1,g1,A,2026-02-10T12:00:00.300Z
+            a2,i1,g1,A,2026-02-10T12:00:00.650Z
+        """,
+        reviews="""
+            review_id,annotation_id,reviewer_id,stage,verdict,reviewed_at
+            r1,a1,s1,final,accept,2026-02-10T12:00:00.600Z
+        """,
     )
     _, out, _ = run_report(capsys, str(data))
     default = json.loads(out)
@@ -165,20 +174,16 @@ def test_the_printed_as_of_is_the_moment_used_to_the_microsecond(tmp_path, capsy
 
 def test_a_week_with_only_a_review_counts_0_and_rates_null(tmp_path, capsys):
     """W03 exists only through r1's reviewed_at (specialist review time's week)."""
-    data = write_dataset(
+    data = one_item(
         tmp_path,
-        {
-            "items": "item_id,domain\ni1,stem",
-            "annotators": "annotator_id,tier\ng1,generalist\ns1,specialist",
-            "annotations": """
-                annotation_id,item_id,annotator_id,label,submitted_at
-                a1,i1,g1,A,2026-01-05T10:00:00Z
-            """,
-            "reviews": """
-                review_id,annotation_id,reviewer_id,stage,verdict,reviewed_at,duration_s
-                r1,a1,s1,final,accept,2026-01-13T10:00:00Z,60
-            """,
-        },
+        annotations="""
+            annotation_id,item_id,annotator_id,label,submitted_at
+            a1,i1,g1,A,2026-01-05T10:00:00Z
+        """,
+        reviews="""
+            review_id,annotation_id,reviewer_id,stage,verdict,reviewed_at,duration_s
+            r1,a1,s1,final,accept,2026-01-13T10:00:00Z,60
+        """,
     )
     _, out, _ = run_report(capsys, str(data))
     first, review_only = json.loads(out)["weeks"]
