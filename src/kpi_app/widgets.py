@@ -424,36 +424,44 @@ def relative(file: str) -> str:
         return file
 
 
-def query_errors(
-    aggs: Aggregates, names: Sequence[str] | None = None, also: Sequence[QueryError] = ()
-) -> None:
+def _where(error: QueryError) -> str:
+    return relative(error.file) + (f":{error.line}" if error.line is not None else "")
+
+
+def _query_banner(error: QueryError) -> None:
+    st.error(
+        f"**Query file `{_where(error)}` failed:** {error.reason}\n\n"
+        "The numbers that need it show n/a; every other number on this page is "
+        "unaffected. Fix the file and the dashboard picks it up on the next rerun "
+        "(see the Queries page).",
+        icon=":material/error:",
+    )
+
+
+def query_errors(aggs: Aggregates, names: Sequence[str] | None = None) -> None:
     """A banner for each failed query file this page needs (all when ``names`` is None),
-    and for each error in ``also`` (files the page runs itself), naming the file, the
-    line and DuckDB's message."""
+    naming the file, the line and DuckDB's message."""
     seen = set()
-    failed = [*aggs.errors.items(), *((None, e) for e in also)]
-    for name, error in failed:
-        if names is not None and name is not None and name not in names and name != "data_as_of":
+    for name, error in aggs.errors.items():
+        if names is not None and name not in names and name != "data_as_of":
             continue
-        where = relative(error.file) + (f":{error.line}" if error.line is not None else "")
-        if where + error.reason in seen:
+        if _where(error) + error.reason in seen:
             continue
-        seen.add(where + error.reason)
-        st.error(
-            f"**Query file `{where}` failed:** {error.reason}\n\n"
-            "The numbers that need it show n/a; every other number on this page is "
-            "unaffected. Fix the file and the dashboard picks it up on the next rerun "
-            "(see the Queries page).",
-            icon=":material/error:",
-        )
+        seen.add(_where(error) + error.reason)
+        _query_banner(error)
 
 
 def page_stopped(aggs: Aggregates, error: QueryError | None = None) -> None:
-    """What is left of a page that stopped because it needs a failed query file."""
-    query_errors(aggs, also=[error] if error else [])
+    """What is left of a page that stopped because it needs a failed query file: the
+    banner of ``error`` (a file the page runs itself; the aggregates' failures have
+    theirs at the top of the page already) and which files to fix."""
+    if error is not None:
+        _query_banner(error)
+    failed = [error] if error is not None else aggs.errors.values()
+    files = ", ".join(sorted({f"`{_where(e)}`" for e in failed}))
     st.info(
-        "The rest of this page needs the query file(s) named above; it shows again on the "
-        "first rerun after they are fixed. The other pages show whatever does not need them.",
+        f"The rest of this page needs {files}, which failed; it shows again on the first "
+        "rerun after the fix. The other pages show whatever does not need it.",
         icon=":material/construction:",
     )
 
