@@ -200,6 +200,10 @@ def run(
         ) from None
 
 
+#: Why a query file without an ``Output:`` header fails kpi check.
+NO_OUTPUT_HEADER = "header has no 'Output:' line declaring the columns"
+
+
 def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: object) -> list[str]:
     """Run every query and compare its columns with its ``Output:`` header.
 
@@ -214,7 +218,7 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
         try:
             query = parse_file(path)
             if not query.outputs:
-                raise QueryError(str(path), "header has no 'Output:' line declaring the columns")
+                raise QueryError(str(path), NO_OUTPUT_HEADER)
             wanted = {p: v for p, v in params.items() if p in query.parameters}
             frame = run(con, query.name, root, **wanted)
         except QueryError as error:
@@ -228,6 +232,8 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
 
 def header_mismatch(query: QueryFile, columns: Sequence[str]) -> str | None:
     """How ``columns`` (a result's) differ from the ``Output:`` header; None when they match."""
+    if not query.outputs:
+        return NO_OUTPUT_HEADER
     declared, actual = query.output_columns, list(columns)
     if declared == actual:
         return None
