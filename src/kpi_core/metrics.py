@@ -42,7 +42,7 @@ _ZERO_FOR_EMPTY = {
 }
 
 #: The agreement counts, 0 for a group with no item of two or more annotators.
-_AGREEMENT_COUNTS = ("n_items_multi", "n_items_disagree", "n_pairs", "n_pairs_agree")
+_AGREEMENT_COUNTS = tuple(c for c in AGREEMENT_COLUMNS if c.startswith("n_"))
 
 
 #: How one query's frame becomes KPI columns for the grouping at hand.
