@@ -167,18 +167,36 @@ def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
     no_exception(at)
     aggs, targets, kpi = fetched(sample_dir), Targets.load(), "krippendorff_alpha"
     weeks, domain_weeks = kpi_table(aggs, ["week"]), kpi_table(aggs, ["domain", "week"])
-    since = views.breach_since(weeks, domain_weeks, targets, [kpi])
+    since = views.breach_since(weeks, targets, [kpi], domain_weeks)
     breaches = views.attention(
         kpi_table(aggs).to_dicts()[0], kpi_table(aggs, ["domain"]), targets, [kpi], since
     ).drop_nulls("since")
     labels = [link.proto.label for link in at.get("page_link")]
     assert breaches.height > 0
-    for scope, week in breaches.select("scope", "since").rows():
+    for scope, week, latest, value in breaches.select(
+        "scope", "since", "latest_week", "latest_value"
+    ).rows():
         where = "Overall" if scope == "all" else scope
+        ending = "its latest week" if week == latest else f"every week since {week}"
         assert any(
-            label.startswith(f"{where}: ") and label.endswith(f"every week since {week}")
+            label.startswith(f"{where}: {widgets.fmt(kpi, value)}")
+            and label.endswith(f"in {latest}, {ending}")
             for label in labels
         ), (scope, week, labels)
+
+
+def test_a_tile_says_since_when_its_kpi_breaches_in_every_latest_week(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch)
+    no_exception(at)
+    weeks, targets = kpi_table(fetched(sample_dir), ["week"]), Targets.load()
+    weekly_tiles = HEADLINE[:6]  # the Overview's tiles with a trend
+    since = views.breach_since(weeks, targets, weekly_tiles)
+    expected = sorted(f"breach since {week.split('-')[-1]}" for week in since["since"])
+    shown = sorted(m.value for m in at.markdown if "breach since" in m.value)
+    assert since.height > 0
+    assert len(shown) == len(expected), (shown, expected)
+    for text, want in zip(shown, expected, strict=True):
+        assert text.endswith(want + "]"), (text, want)
 
 
 @pytest.mark.parametrize(

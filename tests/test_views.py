@@ -171,18 +171,54 @@ def test_breach_since_is_the_start_of_the_run_that_goes_on_in_the_latest_week():
             kpi: [0.04, 0.04, 0.04, 0.04, 0.20, 0.01],
         }
     )
-    since = views.breach_since(weeks, domain_weeks, targets, [kpi, "no_such_kpi"])
-    assert sorted(since.rows()) == [("all", kpi, "2026-W03"), ("medicine", kpi, "2026-W01")]
+    since = views.breach_since(weeks, targets, [kpi, "no_such_kpi"], domain_weeks)
+    assert sorted(since.rows()) == [
+        ("all", kpi, "2026-W03", "2026-W04", 0.09),
+        ("medicine", kpi, "2026-W01", "2026-W02", 0.04),
+    ]
+    assert views.breach_since(weeks, targets, [kpi]).rows() == [
+        ("all", kpi, "2026-W03", "2026-W04", 0.09)
+    ]
+
+
+def test_breach_since_is_empty_when_the_latest_week_is_within_target():
+    kpi = "accepted_label_error_rate"
+    weeks = pl.DataFrame({"week": ["2026-W01", "2026-W02"], kpi: [0.10, 0.01]})
+    since = views.breach_since(weeks, Targets.load(), [kpi])
+    assert since.height == 0
+    assert since.columns == ["scope", "kpi", "since", "latest_week", "latest_value"]
+
+
+def _error_rate_attention(tiny, scope: str, latest_value: float) -> pl.DataFrame:
+    """attention() on TINY's error rate, with a breach in ``scope`` going on
+    from 2026-W02 to the latest week, 2026-W03."""
+    kpi = "accepted_label_error_rate"
+    since = pl.DataFrame(
+        [(scope, kpi, "2026-W02", "2026-W03", latest_value)],
+        schema=["scope", "kpi", "since", "latest_week", "latest_value"],
+        orient="row",
+    )
+    return views.attention(
+        kpi_table(tiny).to_dicts()[0], kpi_table(tiny, ["domain"]), Targets.load(), [kpi], since
+    )
 
 
 def test_attention_says_since_when(tiny):
-    targets = Targets.load()
-    kpi = "accepted_label_error_rate"
-    since = pl.DataFrame({"scope": ["stem"], "kpi": [kpi], "since": ["2026-W02"]})
-    breaches = views.attention(
-        kpi_table(tiny).to_dicts()[0], kpi_table(tiny, ["domain"]), targets, [kpi], since
-    )
-    assert breaches.select("scope", "since").rows() == [("all", None), ("stem", "2026-W02")]
+    breaches = _error_rate_attention(tiny, "stem", 0.5)
+    assert breaches.select("scope", "since", "latest_week", "latest_value").rows() == [
+        ("all", None, None, None),
+        ("stem", "2026-W02", "2026-W03", 0.5),
+    ]
+
+
+def test_attention_lists_a_breach_that_goes_on_even_when_the_period_is_within_target(tiny):
+    # coding over the period: 0/1, within target; but its latest weeks breach
+    breaches = _error_rate_attention(tiny, "coding", 0.2)
+    assert breaches.select("scope", "value", "status", "since").rows() == [
+        ("all", pytest.approx(2 / 3), "breach", None),
+        ("coding", 0.0, "ok", "2026-W02"),
+        ("stem", 1.0, "breach", None),
+    ]
 
 
 def test_promotion_evidence_is_one_row_per_slice_and_week():

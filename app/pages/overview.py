@@ -44,13 +44,14 @@ for start in (0, 4):
             )
 
 st.subheader("What needs attention")
-since = views.breach_since(weeks, ctx.table("domain", "week"), ctx.targets, WATCHED)
+since = views.breach_since(weeks, ctx.targets, WATCHED, ctx.table("domain", "week"))
 breaches = views.attention(values, ctx.table("domain"), ctx.targets, WATCHED, since)
 promoted = data.promoted(ctx.source, ctx.filters)
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.markdown(
-        "**Targets breached** · each link opens the page behind the KPI, filtered to the domain"
+        "**Targets breached** over the period, or in every week since the week named · "
+        "each link opens the page behind the KPI, filtered to the domain"
     )
     if breaches.height == 0:
         st.success("No KPI breaches its target.", icon=":material/check_circle:")
@@ -63,15 +64,20 @@ with left:
                 f"{widgets.target_text(ctx.targets, kpi)}"
             )
             with st.container(horizontal=True, gap="small"):
-                for scope, value, target, first in part.select(
-                    "scope", "value", "target", "since"
+                for scope, value, target, first, latest, latest_value in part.select(
+                    "scope", "value", "target", "since", "latest_week", "latest_value"
                 ).rows():
                     where = "Overall" if scope == "all" else scope
-                    text = f"{where}: {widgets.fmt(kpi, value)}"
-                    if first is not None:
-                        text += f", every week since {first}"
-                    if scope != "all" and ctx.targets.rule(kpi, scope) != ctx.targets.rule(kpi):
-                        text += f" (target {widgets.fmt(kpi, target)})"
+                    own_target = scope != "all" and (
+                        ctx.targets.rule(kpi, scope) != ctx.targets.rule(kpi)
+                    )
+                    note = f" (target {widgets.fmt(kpi, target)})" if own_target else ""
+                    if first is None:
+                        text = f"{where}: {widgets.fmt(kpi, value)}{note} over the period"
+                    else:
+                        text = f"{where}: {widgets.fmt(kpi, latest_value)}{note} in {latest}, " + (
+                            "its latest week" if first == latest else f"every week since {first}"
+                        )
                     links.link(
                         page,
                         text,

@@ -213,13 +213,22 @@ def tile(
     weeks: pl.DataFrame | None = None,
 ) -> None:
     """One KPI tile: its value, the change between the last two ISO weeks of
-    ``weeks`` with a sparkline, and its status against its target."""
+    ``weeks`` with a sparkline, and its status against its target; a second
+    badge when the KPI breaches in every week of a run that goes on in the
+    latest week (a tile's value over the whole period can hide it)."""
     status = targets.status(kpi, value)
     lines = [definition(kpi), target_text(targets, kpi)]
     if value is None or value != value:
         lines.insert(0, views.unavailable_reason(aggs, kpi))
-    delta = chart = description = None
+    delta = chart = description = ongoing = None
     if weeks is not None and kpi in weeks.columns and weeks.height:
+        run = views.breach_since(weeks, targets, [kpi])
+        if run.height:
+            ongoing = run.row(0, named=True)
+            lines.append(
+                f"Breaches its target in every week since {ongoing['since']}: "
+                f"{fmt(kpi, ongoing['latest_value'])} in {ongoing['latest_week']}."
+            )
         change = views.week_over_week(weeks, kpi)
         delta = fmt_change(kpi, change.change)
         if change.previous_week:
@@ -242,10 +251,17 @@ def tile(
             help="\n\n".join(lines),
             chart_data=chart if chart and len(chart) > 1 else None,
         )
-        if status is None and targets.rule(kpi) is not None:
-            st.badge("n/a", color="gray", icon=":material/help:")
-        else:
-            badge(status)
+        with st.container(horizontal=True, gap="small"):
+            if status is None and targets.rule(kpi) is not None:
+                st.badge("n/a", color="gray", icon=":material/help:")
+            else:
+                badge(status)
+            if ongoing is not None:
+                st.badge(
+                    f"breach since {_short(ongoing['since'])}",
+                    color="red",
+                    icon=":material/schedule:",
+                )
 
 
 def _short(week: str) -> str:
