@@ -9,6 +9,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -17,7 +18,7 @@ from kpi_app import widgets
 from kpi_app.links import PAGES
 from kpi_core import aggregates, queries, views
 from kpi_core.catalog import KPIS
-from kpi_core.coverage import coverage_overall
+from kpi_core.coverage import coverage_gaps, coverage_overall
 from kpi_core.grouping import Filters
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
@@ -245,6 +246,42 @@ def test_null_kpis_show_na_with_the_reason(edge_dir, monkeypatch):
     assert metric.value == "n/a"
     assert "no reviews table" in metric.proto.help
     assert "0.0%" not in [m.value for m in at.metric if m.label.endswith("rate")]
+
+
+def test_coverage_lists_every_target_slice_least_covered_first(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, "pages/coverage.py", domain="medicine")
+    no_exception(at)
+    aggs = fetched(sample_dir)
+    frame = aggs.frames["domain_coverage"].filter(pl.col("domain") == "medicine")
+    table, expected = at.dataframe[0].value, coverage_gaps(frame)
+    for column in ("target_accepted_items", "missing_items", "domain_coverage"):
+        assert table[widgets.title(column)].tolist() == [
+            widgets.fmt(column, v) for v in expected[column]
+        ], column
+    assert set(table["Domain"]) == {"medicine"}
+    assert tiles(at)["Domain coverage"] == widgets.fmt("domain_coverage", coverage_overall(frame))
+    assert "Showing domain: medicine" in shown(at)
+
+
+def test_coverage_without_targets_says_how_to_add_them(edge_dir, monkeypatch):
+    at = app(edge_dir, monkeypatch, "pages/coverage.py")
+    no_exception(at)
+    assert "no targets table" in shown(at)
+
+
+def test_a_caption_names_the_filters_a_page_ignores(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, "pages/coverage.py", domain="stem", vendor="acme")
+    no_exception(at)
+    assert "Showing domain: stem (the vendor filter does not apply here)" in shown(at)
+    at = app(
+        sample_dir, monkeypatch, "pages/defects.py", tier="specialist", **{"from": "2026-01-05"}
+    )
+    no_exception(at)
+    assert "Showing 2026-01-05 – as-of (the tier filter does not apply here)" in shown(at)
+    at = app(
+        sample_dir, monkeypatch, "pages/coverage.py", tier="specialist", **{"from": "2026-01-05"}
+    )
+    assert "Showing all data (the dates, tier filters do not apply here)" in shown(at)
 
 
 def test_a_filter_changes_the_numbers_and_lives_in_the_url(sample_dir, monkeypatch):

@@ -11,7 +11,9 @@ TARGET = "defect_turnaround_h"
 
 ctx = shell.context()
 ctx.header(
-    "Defects & model lift", "Which data defects are open, and do new model versions improve?"
+    "Defects & model lift",
+    "Which data defects are open, and do new model versions improve?",
+    applies=("dates", "domain"),
 )
 widgets.query_errors(ctx.aggs, ["defect_durations", "model_lift"])
 
@@ -114,6 +116,10 @@ else:
         widgets.table(defects.drop("week_start").sort("opened_at", descending=True), "defects")
 
 st.subheader("Model lift")
+st.caption(
+    "Every evaluation in the data: of the filters, only the domain applies "
+    "(the dates keep defects by the ISO week they were opened in)."
+)
 if not ctx.aggs.has("benchmarks"):
     widgets.empty("This data has no benchmarks table.")
 else:

@@ -9,7 +9,7 @@ query string on a page switch, and this puts the filters back).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 
 import streamlit as st
@@ -178,19 +178,34 @@ def link_params(**extra: str | list[str]) -> dict[str, str | list[str]]:
     return {**url_params(current()), **extra}
 
 
-def describe(filters: Filters) -> str:
-    """The filters in words, for captions ("all data" when none)."""
-    parts = []
-    if filters.date_from or filters.date_to:
+def describe(filters: Filters, applies: Collection[str] | None = None) -> str:
+    """The filters in words, for captions ("all data" when none).
+
+    ``applies`` names the filters a page's data can honour (``dates``, or a list
+    filter's URL key: ``domain``, ``vendor``, ``tier``, ``version``);
+    filters set but not among them are named as not applying, so a caption never
+    claims a filter the page ignores.
+    """
+    parts, ignored = [], []
+    dated = filters.date_from or filters.date_to
+    if dated and (applies is None or "dates" in applies):
         parts.append(
             f"{filters.date_from.isoformat() if filters.date_from else 'start'} – "
             f"{filters.date_to.isoformat() if filters.date_to else 'as-of'}"
         )
-    for _, (_, label, field) in LISTS.items():
+    elif dated:
+        ignored.append("dates")
+    for url_key, (_, label, field) in LISTS.items():
         values = getattr(filters, field)
-        if values:
+        if values and (applies is None or url_key in applies):
             parts.append(f"{label.lower()}: {', '.join(values)}")
-    return "; ".join(parts) if parts else "all data"
+        elif values:
+            ignored.append(label.lower())
+    text = "; ".join(parts) if parts else "all data"
+    if ignored:
+        text += f" (the {', '.join(ignored)} filter{'s' if len(ignored) > 1 else ''} "
+        text += f"do{'' if len(ignored) > 1 else 'es'} not apply here)"
+    return text
 
 
 # ------------------------------------------------------------ page-specific choices

@@ -14,6 +14,7 @@ APP_DIR = REPO / "app"
 PAGES: dict[str, tuple[str, str, str]] = {
     "overview": ("pages/overview.py", "Overview", ":material/dashboard:"),
     "slices": ("pages/slices.py", "Slices", ":material/grid_view:"),
+    "coverage": ("pages/coverage.py", "Domain coverage", ":material/target:"),
     "quality": ("pages/quality.py", "Quality & QA funnel", ":material/verified:"),
     "reliability": ("pages/reliability.py", "Reliability", ":material/handshake:"),
     "calibration": ("pages/calibration.py", "Calibration", ":material/tune:"),
@@ -42,7 +43,7 @@ KPI_PAGE: dict[str, str] = {
     "turnaround_p90_h": "backlog",
     "specialist_review_time_median_s": "backlog",
     "specialist_review_time_p90_s": "backlog",
-    "domain_coverage": "slices",
+    "domain_coverage": "coverage",
 }
 
 

@@ -7,6 +7,7 @@ each page calls :func:`context` for the loaded data, the targets and the filters
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,11 +113,19 @@ class Context:
     def overall(self) -> dict:
         return self.table().to_dicts()[0]
 
-    def header(self, title: str, lead: str, *, view: str | None = None) -> None:
+    def header(
+        self,
+        title: str,
+        lead: str,
+        *,
+        view: str | None = None,
+        applies: Collection[str] | None = None,
+    ) -> None:
         """The page title, one line on what it answers, and the view it shows (the
-        sidebar's filters unless the page says otherwise in ``view``)."""
+        sidebar's filters unless the page says otherwise in ``view``; ``applies``:
+        the filters its data honours, see :func:`kpi_app.filters.describe`)."""
         st.title(title)
-        shows = view or f"Showing {filters.describe(self.filters)}"
+        shows = view or f"Showing {filters.describe(self.filters, applies)}"
         st.caption(f"{lead} · As of {_as_of(self.aggs.as_of)} · {shows}")
 
 

@@ -95,6 +95,9 @@ COLUMN_TITLES = {
     "reviewed_at": "Reviewed at (UTC)",
     "annotation_id": "Annotation",
     "week": "ISO week",
+    "target_accepted_items": "Target (accepted items)",
+    "n_accepted_items": "Accepted items",
+    "missing_items": "Still missing",
 }
 
 
@@ -112,6 +115,8 @@ COLUMN_UNITS: dict[str, Unit] = {
     "consensus_rate": "rate",
     "gold_rate": "rate",
     "spread": "rate",
+    "target_accepted_items": "count",
+    "missing_items": "count",
 }
 
 

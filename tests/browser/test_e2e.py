@@ -53,6 +53,7 @@ def _spec(name: str, words: str, chart: bool = True, required: bool = True) -> P
 PAGES = [
     _spec("overview", r"overview"),
     _spec("slices", r"slices?"),
+    _spec("coverage", r"coverage"),
     _spec("quality", r"quality"),
     _spec("reliability", r"reliability"),
     _spec("cost", r"cost"),
