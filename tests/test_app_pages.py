@@ -186,13 +186,20 @@ def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
         ), (scope, week, labels)
 
 
-def test_a_tile_says_since_when_its_kpi_breaches_in_every_latest_week(sample_dir, monkeypatch):
-    at = app(sample_dir, monkeypatch)
+@pytest.mark.parametrize("domains", [(), ("medicine",)])
+def test_a_tile_says_since_when_its_kpi_breaches_in_every_latest_week(
+    sample_dir, monkeypatch, domains
+):
+    at = app(sample_dir, monkeypatch, **({"domain": list(domains)} if domains else {}))
     no_exception(at)
-    weeks, targets = kpi_table(fetched(sample_dir), ["week"]), Targets.load()
+    weeks = kpi_table(fetched(sample_dir), ["week"], filters=Filters(domains=domains))
+    targets = Targets.load()
     weekly_tiles = HEADLINE[:6]  # the Overview's tiles with a trend
     since = views.breach_since(weeks, targets, weekly_tiles)
-    expected = sorted(f"breach since {week.split('-')[-1]}" for week in since["since"])
+    expected = sorted(
+        f"breach since {week if week[:4] != latest[:4] else week.split('-')[-1]}"
+        for week, latest in since.select("since", "latest_week").rows()
+    )
     shown = sorted(m.value for m in at.markdown if "breach since" in m.value)
     assert since.height > 0
     assert len(shown) == len(expected), (shown, expected)
@@ -311,6 +318,17 @@ def test_a_link_with_filters_reproduces_the_view(sample_dir, monkeypatch):
     )
     kpi = "cost_per_accepted_label"
     assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, expected[kpi])
+
+
+def test_a_link_with_filters_the_data_lacks_says_what_it_left_out(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, domain=["medicine", "nonexistent"], to="2026-13-01")
+    no_exception(at)
+    assert at.multiselect(key="filter_domain").value == ["medicine"]
+    [warning] = [w.value for w in at.warning if "link" in w.value]
+    assert "domain=nonexistent (not in this data)" in warning
+    assert "to=2026-13-01 (not a date" in warning
+    at.multiselect(key="filter_vendor").set_value(["acme"]).run()
+    assert not [w.value for w in at.warning if "link" in w.value], "said once, not on every run"
 
 
 def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):

@@ -30,6 +30,7 @@ URL_KEYS = ("from", "to", *LISTS)
 _STATE = "kpi_filters"
 _READY = "_kpi_filters_from_url"
 _WRITTEN = "_kpi_filters_in_url"
+_IGNORED = "_kpi_filters_ignored"
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -44,9 +45,15 @@ def _clamp(day: date | None, low: date, high: date) -> date | None:
 
 
 def _seed_from_url(options: Mapping[str, list]) -> None:
-    """Put the URL's filters into the widgets' state (once per session)."""
+    """Put the URL's filters into the widgets' state (once per session); what the
+    data cannot honour is left out and kept for :func:`url_notice`."""
     first, last = options["dates"]
     params = st.query_params
+    ignored = [
+        f"{key}={params.get(key)} (not a date: write YYYY-MM-DD)"
+        for key in ("from", "to")
+        if params.get(key) and _parse_date(params.get(key)) is None
+    ]
     start = _parse_date(params.get("from"))
     end = _parse_date(params.get("to"))
     if first is not None and last is not None:
@@ -55,7 +62,22 @@ def _seed_from_url(options: Mapping[str, list]) -> None:
         st.session_state[DATES] = (start, max(start, end))
     for url_key, (state_key, _, _) in LISTS.items():
         allowed = options[_OPTION[url_key]]
-        st.session_state[state_key] = [v for v in params.get_all(url_key) if v in allowed]
+        asked = params.get_all(url_key)
+        st.session_state[state_key] = [v for v in asked if v in allowed]
+        ignored += [f"{url_key}={v} (not in this data)" for v in asked if v not in allowed]
+    st.session_state[_IGNORED] = ignored
+
+
+def url_notice() -> None:
+    """A warning naming the parts of the link the data could not honour, on the
+    page the link opened (they were left out, so the view is wider than asked)."""
+    ignored = st.session_state.pop(_IGNORED, None)
+    if ignored:
+        st.warning(
+            f"The link's {'; '.join(ignored)}: left out, so this view is not narrowed by "
+            f"{'it' if len(ignored) == 1 else 'them'}.",
+            icon=":material/link_off:",
+        )
 
 
 def _sanitise(options: Mapping[str, list]) -> None:

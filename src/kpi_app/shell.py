@@ -65,6 +65,7 @@ def run(page) -> None:
         )
         if loaded.set_aside:
             widgets.set_aside_notice(loaded.set_aside, source.quarantine)
+    filters.url_notice()
     framed = _FRAMED.set(True)
     try:
         page.run()

@@ -263,14 +263,17 @@ def tile(
                 badge(status)
             if ongoing is not None:
                 st.badge(
-                    f"breach since {_short(ongoing['since'])}",
+                    f"breach since {_short(ongoing['since'], ongoing['latest_week'])}",
                     color="red",
                     icon=":material/schedule:",
                 )
 
 
-def _short(week: str) -> str:
-    """``2026-W08`` -> ``W08`` (the tile's caption is narrow)."""
+def _short(week: str, latest: str | None = None) -> str:
+    """``2026-W08`` -> ``W08`` (the tile's caption is narrow), unless its year is
+    not that of the ``latest`` week shown beside it."""
+    if latest is not None and week[:4] != latest[:4]:
+        return week
     return week.split("-")[-1]
 
 
