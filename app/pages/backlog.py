@@ -121,11 +121,8 @@ with right:
         )
     rule = ctx.targets.rule("turnaround_median_h")
     if rule is not None:
-        figure.add_hline(
-            y=rule["target"],
-            line=dict(color="#c62828", dash="dash", width=1),
-            annotation_text=f"median target {widgets.fmt('turnaround_median_h', rule['target'])}",
-        )
+        text = f"median target {widgets.fmt('turnaround_median_h', rule['target'])}"
+        widgets.target_line(figure, rule["target"], text)
     figure.update_layout(barmode="group")
     widgets.style(figure, x="Domain", y="Hours from submission to decision (h)", height=360)
     widgets.chart(

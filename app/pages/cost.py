@@ -44,10 +44,8 @@ for column, dimension in zip(st.columns(3), ("vendor", "tier", "domain"), strict
             )
         )
         if rule is not None:
-            figure.add_hline(
-                y=rule["target"],
-                line=dict(color="#c62828", dash="dash", width=1),
-                annotation_text=f"target {widgets.fmt(KPI, rule['target'])}",
+            widgets.target_line(
+                figure, rule["target"], f"target {widgets.fmt(KPI, rule['target'])}"
             )
         widgets.style(
             figure,
@@ -87,7 +85,8 @@ widgets.chart(
 st.subheader("Cost against quality")
 st.caption(
     "Lower-left is better: cheap accepted labels that are rarely wrong. Marker size: "
-    "accepted labels. Groups whose error rate or cost is n/a are left out."
+    "accepted labels; a vendor's vertical bar: the error rate's 95% Wilson interval. "
+    "Groups whose error rate or cost is n/a are left out."
 )
 left, right = st.columns(2)
 for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=True):
@@ -104,14 +103,26 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
         for i, vendor in enumerate(frame["vendor"].unique(maintain_order=True).sort().to_list()):
             part = frame.filter(frame["vendor"] == vendor)
             sizes = (8 + 32 * (part["accepted"].cast(float) / peak).sqrt()).to_list()
+            # A few vendors: each with its 95% interval (names in the legend, as labels
+            # beside close markers overlap); hundreds of annotators: markers alone.
+            interval = (
+                dict(
+                    type="data",
+                    array=(part[f"{QUALITY}_ci_high"] - part[QUALITY]).to_list(),
+                    arrayminus=(part[QUALITY] - part[f"{QUALITY}_ci_low"]).to_list(),
+                    color=widgets.series_color(i),
+                    thickness=1.5,
+                )
+                if dimension == "vendor"
+                else None
+            )
             figure.add_trace(
                 go.Scatter(
                     x=part[KPI].to_list(),
                     y=part[QUALITY].to_list(),
                     name=str(vendor),
-                    mode="markers+text" if dimension == "vendor" else "markers",
-                    text=part["vendor"].to_list() if dimension == "vendor" else None,
-                    textposition="top center",
+                    mode="markers",
+                    error_y=interval,
                     marker=dict(
                         size=sizes,
                         color=widgets.series_color(i),
@@ -131,9 +142,12 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
                         {f"{QUALITY}_ci_low": QUALITY, f"{QUALITY}_ci_high": QUALITY},
                     ),
                     hovertemplate="%{customdata}<extra></extra>",
-                    showlegend=dimension != "vendor",
                 )
             )
+        for kpi, axis in ((KPI, "x"), (QUALITY, "y")):
+            if (rule := ctx.targets.rule(kpi)) is not None:
+                text = f"target {widgets.fmt(kpi, rule['target'])}"
+                widgets.target_line(figure, rule["target"], text, axis=axis)
         widgets.style(
             figure,
             x=widgets.axis_title(KPI),

@@ -68,11 +68,8 @@ else:
             )
         )
         if rule is not None:
-            figure.add_hline(
-                y=rule["target"],
-                line=dict(color="#c62828", dash="dash", width=1),
-                annotation_text=f"target {widgets.fmt('age_h', rule['target'])}",
-            )
+            text = f"target {widgets.fmt('age_h', rule['target'])}"
+            widgets.target_line(figure, rule["target"], text)
         widgets.style(figure, x="Severity", y="Median hours to resolve (h)", height=340)
         widgets.chart(figure, turnaround, "Defect turnaround by severity")
         if rule is None:

@@ -612,14 +612,22 @@ def weekly_figure(
     )
     rule = targets.rule(kpi) if targets is not None else None
     if rule is not None:
-        figure.add_hline(
-            y=rule["target"],
-            line=dict(color="#c62828", dash="dash", width=1),
-            annotation_text=f"target {fmt(kpi, rule['target'])}",
-            annotation_position="top left",
-        )
+        target_line(figure, rule["target"], f"target {fmt(kpi, rule['target'])}", "top left")
     figure.update_xaxes(categoryorder="category ascending")
     return style(figure, x="ISO week", y=_axis_title(kpi), y_unit=unit(kpi), height=height)
+
+
+def target_line(
+    figure: go.Figure, value: float, text: str, position: str = "top right", *, axis: str = "y"
+) -> go.Figure:
+    """A target drawn across the plot: a dashed red line at ``value`` on ``axis``."""
+    add = figure.add_hline if axis == "y" else figure.add_vline
+    return add(
+        value,
+        line=dict(color="#c62828", dash="dash", width=1),
+        annotation_text=text,
+        annotation_position=position,
+    )
 
 
 def _axis_title(kpi: str) -> str:
