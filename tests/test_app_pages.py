@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from datasets import TINY, write_dataset
 from kpi_app import widgets
 from kpi_app.links import PAGES
-from kpi_core import aggregates, queries, views
+from kpi_core import aggregates, breaches, queries
 from kpi_core.catalog import KPIS
 from kpi_core.coverage import coverage_gaps, coverage_overall
 from kpi_core.grouping import Filters
@@ -168,13 +168,13 @@ def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
     no_exception(at)
     aggs, targets, kpi = fetched(sample_dir), Targets.load(), "krippendorff_alpha"
     weeks, domain_weeks = kpi_table(aggs, ["week"]), kpi_table(aggs, ["domain", "week"])
-    since = views.breach_since(weeks, targets, [kpi], domain_weeks)
-    breaches = views.attention(
+    since = breaches.breach_since(weeks, targets, [kpi], domain_weeks)
+    off_target = breaches.attention(
         kpi_table(aggs).to_dicts()[0], kpi_table(aggs, ["domain"]), targets, [kpi], since
     ).drop_nulls("since")
     labels = [link.proto.label for link in at.get("page_link")]
-    assert breaches.height > 0
-    for scope, week, latest, value in breaches.select(
+    assert off_target.height > 0
+    for scope, week, latest, value in off_target.select(
         "scope", "since", "latest_week", "latest_value"
     ).rows():
         where = "Overall" if scope == "all" else scope
@@ -195,7 +195,7 @@ def test_a_tile_says_since_when_its_kpi_breaches_in_every_latest_week(
     weeks = kpi_table(fetched(sample_dir), ["week"], filters=Filters(domains=domains))
     targets = Targets.load()
     weekly_tiles = HEADLINE[:6]  # the Overview's tiles with a trend
-    since = views.breach_since(weeks, targets, weekly_tiles)
+    since = breaches.breach_since(weeks, targets, weekly_tiles)
     expected = sorted(
         f"breach since {week if week[:4] != latest[:4] else week.split('-')[-1]}"
         for week, latest in since.select("since", "latest_week").rows()

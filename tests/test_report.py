@@ -244,11 +244,18 @@ def test_markdown_and_html(tiny_dir, tmp_path, capsys):
     code, out, _ = run_report(capsys, str(tiny_dir), "--format", "markdown")
     assert code == 0
     assert "| Accepted-label error rate | 66.7% |" in out
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in out.splitlines()}
+    # W02: i1 (A, B, A) disagrees, i2 (Y, Y) agrees -> 50% > 30%; W03 has no item
+    # with two human annotators, so W02 is the latest week with a value.
+    assert rows["Disagreement rate"].endswith("| since 2026-W02 (50.0% in 2026-W02) |")
+    # rework breaches over the data (1/3) and in W02 (1/2) but not in W03 (0/1)
+    assert rows["Rework rate"].endswith("| ⛔ breach |  |")
     html_file = tmp_path / "report.html"
     code, _, err = run_report(capsys, str(tiny_dir), "--format", "html", "--out", str(html_file))
     assert code == 0 and "wrote html report" in err
     html = html_file.read_text()
     assert "<script" in html and "cdn.plot.ly" not in html.split("</head>")[0]
+    assert "breaching every week since 2026-W02 (50.0% in 2026-W02)" in html
     for kpi in KPIS.values():
         assert kpi.title.replace("'", "&#x27;") in html or kpi.title in html
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kpi_app import data, links, shell, widgets
-from kpi_core import views
+from kpi_core import breaches, views
 
 HEADLINE = (
     "accepted_label_error_rate",
@@ -44,8 +44,8 @@ for start in (0, 4):
             )
 
 st.subheader("What needs attention")
-since = views.breach_since(weeks, ctx.targets, WATCHED, ctx.table("domain", "week"))
-breaches = views.attention(values, ctx.table("domain"), ctx.targets, WATCHED, since)
+since = breaches.breach_since(weeks, ctx.targets, WATCHED, ctx.table("domain", "week"))
+off_target = breaches.attention(values, ctx.table("domain"), ctx.targets, WATCHED, since)
 promoted = data.promoted(ctx.source, ctx.filters)
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -53,10 +53,10 @@ with left:
         "**Targets breached** over the period, or in every week since the week named · "
         "each link opens the page behind the KPI, filtered to the domain"
     )
-    if breaches.height == 0:
+    if off_target.height == 0:
         st.success("No KPI breaches its target.", icon=":material/check_circle:")
-    for kpi in breaches["kpi"].unique(maintain_order=True).to_list():
-        part = breaches.filter(breaches["kpi"] == kpi)
+    for kpi in off_target["kpi"].unique(maintain_order=True).to_list():
+        part = off_target.filter(off_target["kpi"] == kpi)
         page = links.KPI_PAGE.get(kpi, "overview")
         with st.container(border=True):
             st.markdown(

@@ -19,7 +19,7 @@ import polars as pl
 import streamlit as st
 
 from kpi_app.data import REPO, Loaded
-from kpi_core import views
+from kpi_core import breaches, views
 from kpi_core.aggregates import Aggregates
 from kpi_core.catalog import KPIS, Unit
 from kpi_core.formatting import NOT_AVAILABLE, format_as, format_value
@@ -227,7 +227,7 @@ def tile(
         lines.insert(0, views.unavailable_reason(aggs, kpi))
     delta = chart = description = ongoing = None
     if weeks is not None and kpi in weeks.columns and weeks.height:
-        run = views.breach_since(weeks, targets, [kpi])
+        run = breaches.breach_since(weeks, targets, [kpi])
         if run.height:
             ongoing = run.row(0, named=True)
             lines.append(

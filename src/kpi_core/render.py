@@ -7,6 +7,7 @@ import html
 import plotly.graph_objects as go
 import polars as pl
 
+from kpi_core.breaches import breach_since
 from kpi_core.catalog import KPIS
 from kpi_core.formatting import (
     STATUS_WORDS,
@@ -37,10 +38,24 @@ def _markdown_table(frame: pl.DataFrame, keys: list[str]) -> list[str]:
     return lines
 
 
+def _breaching_since(report: KpiReport) -> dict[str, str]:
+    """KPI -> "since 2026-W03 (10.9% in 2026-W08)" for each KPI that breaches its
+    target in every ISO week of a run that goes on in the latest week; a value
+    over the whole report can be within target while its latest weeks are not."""
+    runs = breach_since(report.weeks, report.targets, list(KPIS))
+    return {
+        kpi: f"since {since} ({format_value(kpi, value)} in {latest})"
+        for kpi, since, latest, value in runs.select(
+            "kpi", "since", "latest_week", "latest_value"
+        ).rows()
+    }
+
+
 def to_markdown(report: KpiReport) -> str:
     """A markdown report: headline KPIs with status, promoted slices, slices, weeks."""
     data = to_dict(report)
     overall = data["overall"]
+    breaching = _breaching_since(report)
     lines = [
         "# Labelling quality report",
         "",
@@ -48,8 +63,11 @@ def to_markdown(report: KpiReport) -> str:
         "",
         "## Headline KPIs",
         "",
-        "| KPI | value | 95% interval | status |",
-        "|---|---|---|---|",
+        "Status judges the value over all the data; *breaching every week* names a run of",
+        "ISO weeks, up to the latest, in each of which the KPI breaches its target.",
+        "",
+        "| KPI | value | 95% interval | status | breaching every week |",
+        "|---|---|---|---|---|",
     ]
     for name, kpi in KPIS.items():
         interval = ""
@@ -60,7 +78,8 @@ def to_markdown(report: KpiReport) -> str:
             )
         status = STATUS_WORDS[data["status"].get(name)]
         lines.append(
-            f"| {kpi.title} | {format_value(name, overall.get(name))} | {interval} | {status} |"
+            f"| {kpi.title} | {format_value(name, overall.get(name))} | {interval} | {status} "
+            f"| {breaching.get(name, '')} |"
         )
     lines += ["", "## Slices promoted to specialist review", ""]
     if not data["promoted_slices"]:
@@ -115,10 +134,17 @@ def to_html(report: KpiReport) -> str:
     """A self-contained HTML report (plotly.js inline: opens offline)."""
     markdown_free = to_dict(report)
     overall = markdown_free["overall"]
+    breaching = _breaching_since(report)
     tiles = "".join(
         f"<div class='tile {markdown_free['status'].get(name) or 'none'}'><div class='t'>"
         f"{html.escape(kpi.title)}</div><div class='v'>{format_value(name, overall.get(name))}</div>"
-        f"<div class='s'>{STATUS_WORDS[markdown_free['status'].get(name)]}</div></div>"
+        f"<div class='s'>{STATUS_WORDS[markdown_free['status'].get(name)]}</div>"
+        + (
+            f"<div class='run'>⛔ breaching every week {html.escape(breaching[name])}</div>"
+            if name in breaching
+            else ""
+        )
+        + "</div>"
         for name, kpi in KPIS.items()
     )
     trends = ("accepted_label_error_rate", "disagreement_rate", "krippendorff_alpha")
@@ -145,6 +171,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
 .tile.ok {{ border-left-color: #2e7d32; }} .tile.warn {{ border-left-color: #f9a825; }}
 .tile.breach {{ border-left-color: #c62828; }}
 .t {{ font-size: 0.85em; color: #555; }} .v {{ font-size: 1.5em; font-weight: 600; }}
+.run {{ font-size: 0.85em; color: #c62828; margin-top: 4px; }}
 @media print {{ .tile {{ break-inside: avoid; }} }}
 </style></head><body>
 <h1>Labelling quality report</h1>
