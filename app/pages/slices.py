@@ -139,34 +139,32 @@ else:
     )
     filters.remember_choice("slices_pick", "slice")
     chosen = views.parse_slice(chosen_label)
-    left, right = st.columns(2)
-    with left:
-        weekly = views.select_slice(ctx.table(*SLICE, "week"), chosen).sort("week")
-        widgets.weekly_chart(
-            weekly,
-            kpi,
-            f"{widgets.title(kpi)} of {chosen_label} by ISO week",
-            ctx.targets,
-            ctx.aggs,
-        )
-    with right:
-        st.markdown(f"**Annotators in {chosen_label}**")
-        annotators = views.select_slice(ctx.table(*SLICE, "vendor", "tier", "annotator_id"), chosen)
-        widgets.table(
-            annotators.select(
-                "annotator_id",
-                "vendor",
-                "tier",
-                "n_annotations",
-                "accepted",
-                "accepted_label_error_rate",
-                "rework_rate",
-                "gold_accuracy",
-                "cost_per_accepted_label",
-            ).sort("n_annotations", descending=True),
-            f"annotators of {chosen_label}",
-            height=360,
-        )
+    # One above the other: the annotators' nine columns do not fit half the page.
+    weekly = views.select_slice(ctx.table(*SLICE, "week"), chosen).sort("week")
+    widgets.weekly_chart(
+        weekly,
+        kpi,
+        f"{widgets.title(kpi)} of {chosen_label} by ISO week",
+        ctx.targets,
+        ctx.aggs,
+    )
+    st.markdown(f"**Annotators in {chosen_label}**")
+    annotators = views.select_slice(ctx.table(*SLICE, "vendor", "tier", "annotator_id"), chosen)
+    widgets.table(
+        annotators.select(
+            "annotator_id",
+            "vendor",
+            "tier",
+            "n_annotations",
+            "accepted",
+            "accepted_label_error_rate",
+            "rework_rate",
+            "gold_accuracy",
+            "cost_per_accepted_label",
+        ).sort("n_annotations", descending=True),
+        f"annotators of {chosen_label}",
+        height=360,
+    )
     st.markdown(f"**Items annotators agree on least in {chosen_label}**")
     worst = data.worst_items(ctx.source, tuple(chosen.items()), ctx.filters)
     if worst.height:
