@@ -331,6 +331,13 @@ def test_a_link_with_filters_the_data_lacks_says_what_it_left_out(sample_dir, mo
     assert not [w.value for w in at.warning if "link" in w.value], "said once, not on every run"
 
 
+@pytest.mark.parametrize("kpi", [k for k in KPIS if k != "review_backlog_oldest_h"])
+def test_slices_draws_every_kpi_it_offers(sample_dir, monkeypatch, kpi):
+    at = app(sample_dir, monkeypatch, "pages/slices.py", kpi=kpi)
+    no_exception(at)
+    assert at.selectbox(key="slices_kpi").value == kpi
+
+
 def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):
     at = app(sample_dir, monkeypatch, "pages/slices.py")
     options = at.selectbox(key="slices_pick").options  # as shown: "slice — value"

@@ -94,10 +94,16 @@ else:
         figure,
         slices.select(
             *SLICE,
-            kpi,
-            *[c for c in (f"{kpi}_ci_low", f"{kpi}_ci_high") if c in slices.columns],
-            "n_annotations",
-            "accepted",
+            # the KPI first, then its interval and the counts behind it (once each:
+            # "accepted" and "n_annotations" are KPIs one can pick too)
+            *dict.fromkeys(
+                [
+                    kpi,
+                    *[c for c in (f"{kpi}_ci_low", f"{kpi}_ci_high") if c in slices.columns],
+                    "n_annotations",
+                    "accepted",
+                ]
+            ),
         ),
         f"{widgets.title(kpi)} by slice",
         on_select="rerun",
