@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from datasets import TINY, write_dataset
 from kpi_app import widgets
 from kpi_app.links import PAGES
-from kpi_core import aggregates, breaches, queries
+from kpi_core import aggregates, breaches, queries, views
 from kpi_core.catalog import KPIS
 from kpi_core.coverage import coverage_gaps, coverage_overall
 from kpi_core.grouping import Filters
@@ -178,7 +178,7 @@ def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
         "scope", "since", "latest_week", "latest_value"
     ).rows():
         where = "Overall" if scope == "all" else scope
-        ending = "its latest week" if week == latest else f"every week since {week}"
+        ending = "a new breach" if week == latest else f"every week since {week}"
         assert any(
             label.startswith(f"{where}: {widgets.fmt(kpi, value)}")
             and label.endswith(f"in {latest}, {ending}")
@@ -338,6 +338,21 @@ def test_slices_draws_every_kpi_it_offers(sample_dir, monkeypatch, kpi):
     assert at.selectbox(key="slices_kpi").value == kpi
 
 
+def test_filters_that_match_no_annotation_say_so(sample_dir, monkeypatch):
+    # the sample's programmatic annotators are all of the model vendor
+    at = app(sample_dir, monkeypatch, vendor="acme", tier="programmatic")
+    no_exception(at)
+    assert (
+        expected_overall(sample_dir, Filters(vendors=("acme",), tiers=("programmatic",)))[
+            "n_annotations"
+        ]
+        == 0
+    )
+    assert any("No annotation matches these filters" in w.value for w in at.warning)
+    at = app(sample_dir, monkeypatch, vendor="acme")
+    assert not any("No annotation matches" in w.value for w in at.warning)
+
+
 def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):
     at = app(sample_dir, monkeypatch, "pages/slices.py")
     options = at.selectbox(key="slices_pick").options  # as shown: "slice — value"
@@ -368,8 +383,14 @@ def test_backlog_lists_the_oldest_at_each_waiting_stage(sample_dir, monkeypatch)
     no_exception(at)
     first, final = (tab.label for tab in at.tabs)
     assert (first, final) == ("Awaiting first review", "Passed precheck, awaiting final")
-    stages = [set(t.value["Stage"]) for t in at.dataframe if "Stage" in t.value.columns]
-    assert stages == [{first}, {final}]
+    waiting = fetched(sample_dir)["oldest_waiting_annotations"]
+    expected = [
+        views.oldest_waiting(waiting, stage=stage)["annotation_id"].to_list()
+        for stage in ("awaiting_review", "awaiting_final")
+    ]
+    shown_tables = [t.value for t in at.dataframe if "Annotation" in t.value.columns]
+    assert [t.columns[0] for t in shown_tables] == ["Age", "Age"]  # what the tables are about
+    assert [t["Annotation"].tolist() for t in shown_tables] == expected
 
 
 # ------------------------------------------------------------------- broken queries

@@ -2,6 +2,7 @@
 work, turnaround, and how long specialist (final) reviews take."""
 
 import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
 from kpi_app import data, shell, widgets
@@ -147,9 +148,13 @@ for tab, stage in zip(st.tabs(list(STAGES.values())), STAGES, strict=True):
     with tab:
         oldest = data.oldest_waiting(ctx.source, ctx.filters, stage)
         if oldest.height:
+            # The tab names the stage; the age leads, as it is what the table is about.
             widgets.table(
-                oldest.with_columns(oldest["stage"].replace(STAGES)),
+                oldest.select("age_h", "annotation_id", pl.exclude("age_h", "annotation_id")).drop(
+                    "stage"
+                ),
                 f"oldest {stage.replace('_', ' ')}",
+                download_frame=oldest,
             )
         else:
             widgets.empty("Nothing is waiting at this stage.")

@@ -73,10 +73,15 @@ with left:
                     )
                     note = f" (target {widgets.fmt(kpi, target)})" if own_target else ""
                     if first is None:
-                        text = f"{where}: {widgets.fmt(kpi, value)}{note} over the period"
+                        when = (
+                            "at the as-of time"
+                            if kpi in breaches.AS_OF_STATES
+                            else "over the period"
+                        )
+                        text = f"{where}: {widgets.fmt(kpi, value)}{note} {when}"
                     else:
                         text = f"{where}: {widgets.fmt(kpi, latest_value)}{note} in {latest}, " + (
-                            "its latest week" if first == latest else f"every week since {first}"
+                            "a new breach" if first == latest else f"every week since {first}"
                         )
                     links.link(
                         page,
@@ -108,9 +113,8 @@ with right:
 
 st.subheader("Trends")
 recent = weeks.sort("week").tail(12)
+span = f", last {recent.height} ISO weeks" if weeks.height > recent.height else " by ISO week"
 for pair in (TRENDS[:2], TRENDS[2:]):
     for column, kpi in zip(st.columns(2), pair, strict=True):
         with column:
-            widgets.weekly_chart(
-                recent, kpi, f"{widgets.title(kpi)} by ISO week", ctx.targets, ctx.aggs
-            )
+            widgets.weekly_chart(recent, kpi, f"{widgets.title(kpi)}{span}", ctx.targets, ctx.aggs)

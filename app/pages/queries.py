@@ -10,7 +10,11 @@ from kpi_app import data, shell, widgets
 from kpi_core import queries
 
 ctx = shell.context()
-ctx.header("Queries", "The SQL behind every number, run on the current data")
+ctx.header(
+    "Queries",
+    "The SQL behind every number, run on the current data",
+    view="Showing all data (the sidebar's filters do not apply)",
+)
 root = Path(queries.QUERIES_DIR)
 paths = queries.query_paths()
 results = {path: data.query_result(ctx.source, str(path), data.file_stamp(path)) for path in paths}

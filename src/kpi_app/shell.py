@@ -128,6 +128,17 @@ class Context:
         st.title(title)
         shows = view or f"Showing {filters.describe(self.filters, applies)}"
         st.caption(f"{lead} · As of {_as_of(self.aggs.as_of)} · {shows}")
+        narrowed = view is None and applies is None and self.filters != Filters()
+        if (
+            narrowed
+            and self.aggs.ok("annotation_kpi_counts")
+            and self.overall()["n_annotations"] == 0
+        ):
+            st.warning(
+                "No annotation matches these filters, so every KPI below is 0 or n/a. "
+                "Widen the selection in the sidebar, or clear the filters.",
+                icon=":material/filter_alt_off:",
+            )
 
 
 def context() -> Context:

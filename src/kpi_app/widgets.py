@@ -44,7 +44,8 @@ EXTRA: dict[str, tuple[str, Unit, bool | None, str]] = {
         "Domain coverage",
         "rate",
         True,
-        "target slices whose distinct accepted items reach target_accepted_items / target slices",
+        "target slices whose distinct accepted items reach target_accepted_items / target "
+        "slices; a state at the as-of time, so of the sidebar's filters only the domain applies",
     ),
 }
 
