@@ -353,6 +353,20 @@ def test_filters_that_match_no_annotation_say_so(sample_dir, monkeypatch):
     assert not any("No annotation matches" in w.value for w in at.warning)
 
 
+def test_defects_flag_open_defects_older_than_the_turnaround_target(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, "pages/defects.py")
+    no_exception(at)
+    target = Targets.load().rule("defect_turnaround_h")["target"]
+    open_ages = fetched(sample_dir).frames["defect_durations"].filter(pl.col("is_open"))
+    overdue = open_ages.filter(pl.col("age_h") > target)["severity"].value_counts()
+    expected = sorted(f"{n} open > {widgets.fmt('age_h', target)}" for _, n in overdue.iter_rows())
+    badges = sorted(  # ":red-badge[:material/schedule: 5 open > 72.0 h]"
+        m.value.split(": ", 1)[-1].rstrip("]") for m in at.markdown if " open > " in m.value
+    )
+    assert overdue.height > 0
+    assert badges == expected
+
+
 def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):
     at = app(sample_dir, monkeypatch, "pages/slices.py")
     options = at.selectbox(key="slices_pick").options  # as shown: "slice — value"

@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kpi_app import data, shell, widgets
+from kpi_core.defects import open_past
 
 SEVERITY_COLORS = {"sev1": "#b71c1c", "sev2": "#e65100", "sev3": "#f9a825", "sev4": "#9e9e9e"}
 TARGET = "defect_turnaround_h"
@@ -24,6 +25,9 @@ else:
     turnaround, defects = data.defects(ctx.source, ctx.filters)
     turnaround = turnaround.sort("severity")
     rule = ctx.targets.rule(TARGET)
+    overdue = (
+        dict(open_past(defects.lazy(), rule["target"]).iter_rows()) if rule is not None else {}
+    )
     open_defects = defects.filter(defects["is_open"]).sort("age_h", descending=True)
     for column, row in zip(
         st.columns(len(turnaround)), turnaround.iter_rows(named=True), strict=True
@@ -47,7 +51,14 @@ else:
                 f"{row['n_open']} open · {row['n_resolved']} resolved · oldest open "
                 f"{widgets.fmt('age_h', row['oldest_open_age_h'])}"
             )
-            widgets.badge(ctx.targets.status(TARGET, median))
+            with st.container(horizontal=True, gap="small"):
+                widgets.status_badge(ctx.targets, TARGET, median)
+                if overdue.get(row["severity"]):
+                    st.badge(
+                        f"{overdue[row['severity']]} open > {widgets.fmt('age_h', rule['target'])}",
+                        color="red",
+                        icon=":material/schedule:",
+                    )
     left, right = st.columns(2)
     with left:
         figure = go.Figure(

@@ -202,6 +202,16 @@ def badge(status: str | None) -> None:
     st.badge(word, color=color, icon=icon)
 
 
+def status_badge(targets: Targets, kpi: str, value: float | None) -> None:
+    """``value``'s status against ``kpi``'s target as a badge; "n/a" when the KPI has
+    a target but no value (not "no target", which would hide the target)."""
+    status = targets.status(kpi, value)
+    if status is None and targets.rule(kpi) is not None:
+        st.badge("n/a", color="gray", icon=":material/help:")
+    else:
+        badge(status)
+
+
 def status_word(status: str | None) -> str:
     """The status as coloured markdown text with an icon and its word."""
     color, icon, word = STATUS.get(status, STATUS[None])
@@ -222,7 +232,6 @@ def tile(
     ``weeks`` with a sparkline, and its status against its target; a second
     badge when the KPI breaches in every week of a run that goes on in the
     latest week (a tile's value over the whole period can hide it)."""
-    status = targets.status(kpi, value)
     lines = [definition(kpi), target_text(targets, kpi)]
     if value is None or value != value:
         lines.insert(0, views.unavailable_reason(aggs, kpi))
@@ -258,10 +267,7 @@ def tile(
             chart_data=chart if chart and len(chart) > 1 else None,
         )
         with st.container(horizontal=True, gap="small"):
-            if status is None and targets.rule(kpi) is not None:
-                st.badge("n/a", color="gray", icon=":material/help:")
-            else:
-                badge(status)
+            status_badge(targets, kpi, value)
             if ongoing is not None:
                 st.badge(
                     f"breach since {_short(ongoing['since'], ongoing['latest_week'])}",

@@ -33,3 +33,22 @@ def defect_turnaround(defects: pl.LazyFrame) -> pl.DataFrame:
         .sort("severity")
         .collect()
     )
+
+
+def open_past(defects: pl.LazyFrame, hours: float) -> pl.DataFrame:
+    """Per severity: the defects still open at the as-of time that have been open
+    longer than ``hours`` (a turnaround target a resolved median cannot show
+    breaking while the defect is still open). Every severity of the contract gets
+    a row. Columns: severity, n_open_past.
+    """
+    past = (
+        defects.filter(pl.col("is_open") & (pl.col("age_h") > hours))
+        .group_by("severity")
+        .agg(pl.len().alias("n_open_past"))
+    )
+    return (
+        pl.LazyFrame({"severity": list(SEVERITIES)})
+        .join(past, on="severity", how="left", maintain_order="left")
+        .with_columns(pl.col("n_open_past").fill_null(0).cast(pl.Int64))
+        .collect()
+    )
