@@ -251,6 +251,15 @@ def test_disputed_items_ranked_by_spread_times_risk_weight(dispute_view):
     assert d.filter(pl.col("item_id") == "d2")["modal_label"].item() == "A / B / C"
 
 
+def test_the_disputed_count_is_every_disputed_item_not_the_listed_top(dispute_dir):
+    top_two = cal.build_view(open_dataset(dispute_dir), "2026-W07", top=2, draws=10)
+    assert top_two.disputed["item_id"].to_list() == ["d1", "d3"]
+    assert top_two.n_disputed == 4  # d1 d3 d4 d2 (above) disagree
+    assert top_two.disputed_heading == "4 disputed items, the 2 most disputed listed"
+    every = cal.build_view(open_dataset(dispute_dir), "2026-W07", top=None, draws=10)
+    assert every.disputed_heading == "4 disputed items"
+
+
 def test_disputed_items_show_every_label_and_review(dispute_view):
     labels = dispute_view.disputed_labels.filter(pl.col("item_id") == "d1")
     assert labels["annotator_id"].to_list() == ["p1", "g1", "g2", "s1"]  # by submitted_at

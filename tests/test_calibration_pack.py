@@ -149,7 +149,7 @@ def test_zip_holds_the_same_files(written):
 def test_a_quiet_week_still_makes_a_pack(data_dir, tmp_path):
     files = pack.write_pack(data_dir, week="2025-W40", out=tmp_path)
     agenda = files["agenda-2025-W40.md"].read_text(encoding="utf-8")
-    assert "## Disputed items (0)" in agenda and "None this week." in agenda
+    assert "## Disputed items\n\n0 disputed items.\n" in agenda and "None this week." in agenda
     html = files["calibration-2025-W40.html"].read_text(encoding="utf-8")
     assert html.count('class="plotly-graph-div"') == 5
 

@@ -106,7 +106,11 @@ columns[1].metric(
 )
 columns[2].metric("Drifting annotators", view.drifting.height)
 columns[3].metric("New annotators", view.annotators.filter(pl.col("is_new")).height)
-columns[4].metric("Disputed items", view.disputed.height)
+columns[4].metric(
+    "Disputed items",
+    view.n_disputed,
+    help="Items of the week whose labels are not all the same; the most disputed are listed below.",
+)
 columns[5].metric("Promoted slices", view.promoted.select(SLICE).unique().height)
 
 stem = pack.pack_stem(view)
@@ -222,6 +226,7 @@ with final_tab:
 # ----------------------------------------------------------------------- disputed items
 st.subheader("Most disputed items")
 st.caption(
+    f"{view.disputed_heading}. "
     "Spread = 1 − share of the modal label among the item's annotators; score = spread × risk "
     "weight (" + ", ".join(f"{k} {v:g}" for k, v in cal.RISK_WEIGHTS.items()) + ")."
 )

@@ -829,7 +829,17 @@ class CalibrationView:
     disputed_reviews: pl.DataFrame
     promoted: pl.DataFrame
     decisions: pl.DataFrame
+    #: Items of the week whose labels disagree at all; ``disputed`` holds the top ones.
+    n_disputed: int = 0
     is_pseudonymised: bool = False
+
+    @property
+    def disputed_heading(self) -> str:
+        """ "57 disputed items, the 20 most disputed listed" (or "3 disputed items")."""
+        shown, total = self.disputed.height, self.n_disputed
+        noun = "item" if total == 1 else "items"
+        listed = f", the {shown} most disputed listed" if shown < total else ""
+        return f"{total} disputed {noun}{listed}"
 
     @property
     def alpha(self) -> dict:
@@ -911,7 +921,8 @@ def compute_view(
 ) -> CalibrationView:
     """The meeting's frames from the fetched query results (no database access)."""
     week = inputs.week_start
-    disputed = disputed_items(inputs.annotations, inputs.decisions, week, top=top)
+    every_disputed = disputed_items(inputs.annotations, inputs.decisions, week, top=None)
+    disputed = every_disputed.head(top) if top is not None else every_disputed
     # without reviews nothing is accepted, so no slice can be promoted
     counts = inputs.kpi_counts if inputs.has_reviews else inputs.kpi_counts.clear()
     promoted = promoted_this_week(counts, week, rule)
@@ -935,6 +946,7 @@ def compute_view(
         disputed_reviews=disputed_reviews(inputs.reviews, disputed),
         promoted=promoted,
         decisions=inputs.decisions,
+        n_disputed=every_disputed.height,
     )
 
 

@@ -374,7 +374,9 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
         f"{fmt_coefficient(alpha['krippendorff_alpha_ci_high'])}) over {alpha['n_units']} items; "
         f"Fleiss' kappa {fmt_coefficient(view.fleiss_kappa)}.",
         "",
-        f"## Disputed items ({view.disputed.height})",
+        "## Disputed items",
+        "",
+        f"{view.disputed_heading}.",
         "",
     ]
     lines += [_item_line(r) for r in view.disputed.to_dicts()] or ["None this week."]
@@ -618,7 +620,7 @@ def pack_html(view: CalibrationView, *, generated_at: datetime | None = None) ->
         ("Fleiss' kappa", fmt_coefficient(view.fleiss_kappa)),
         ("drifting annotators", str(drifting.height)),
         ("new annotators", str(view.annotators.filter(pl.col("is_new")).height)),
-        ("disputed items", str(view.disputed.height)),
+        ("disputed items", str(view.n_disputed)),
         ("promoted slices", str(view.promoted.select(SLICE).unique().height)),
     ]
     tiles_html = "".join(
