@@ -19,7 +19,7 @@ from kpi_app.links import PAGES
 from kpi_core import aggregates, breaches, queries, views
 from kpi_core.catalog import KPIS
 from kpi_core.coverage import coverage_gaps, coverage_overall
-from kpi_core.grouping import Filters
+from kpi_core.grouping import Filters, iso_week_start
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
 from kpi_core.targets import Targets
@@ -172,18 +172,22 @@ def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
     off_target = breaches.attention(
         kpi_table(aggs).to_dicts()[0], kpi_table(aggs, ["domain"]), targets, [kpi], since
     ).drop_nulls("since")
-    labels = [link.proto.label for link in at.get("page_link")]
+    links = {link.proto.label: link.proto.query_string for link in at.get("page_link")}
     assert off_target.height > 0
     for scope, week, latest, value in off_target.select(
         "scope", "since", "latest_week", "latest_value"
     ).rows():
         where = "Overall" if scope == "all" else scope
         ending = "a new breach" if week == latest else f"every week since {week}"
-        assert any(
-            label.startswith(f"{where}: {widgets.fmt(kpi, value)}")
+        [query] = [
+            query
+            for label, query in links.items()
+            if label.startswith(f"{where}: {widgets.fmt(kpi, value)}")
             and label.endswith(f"in {latest}, {ending}")
-            for label in labels
-        ), (scope, week, labels)
+        ]
+        # the link opens on the run of weeks it cites (and on the domain)
+        assert f"from={iso_week_start(week).isoformat()}" in query.split("&"), query
+        assert (scope == "all") or f"domain={scope}" in query.split("&"), query
 
 
 @pytest.mark.parametrize("domains", [(), ("medicine",)])
@@ -365,6 +369,13 @@ def test_defects_flag_open_defects_older_than_the_turnaround_target(sample_dir, 
     )
     assert overdue.height > 0
     assert badges == expected
+
+
+def test_a_view_of_one_domain_is_judged_by_that_domains_targets(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, domain="medicine")
+    kpi = "accepted_label_error_rate"
+    [tile] = [m for m in at.metric if m.label == widgets.title(kpi)]
+    assert "Target: at most 3.0%" in tile.proto.help  # medicine's, not the project's 5.0%
 
 
 def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):

@@ -41,6 +41,20 @@ def test_domain_overrides_apply_to_that_domain_only():
     assert targets.status("accepted_label_error_rate", 0.035, domain="coding") == "ok"
 
 
+def test_a_view_of_one_domain_takes_its_overrides_as_the_project_rules():
+    medicine = Targets.load().for_domain("medicine")
+    assert medicine.rule("accepted_label_error_rate") == {
+        "direction": "max",
+        "target": 0.03,
+        "warn": 0.02,
+    }
+    assert medicine.status("accepted_label_error_rate", 0.035) == "breach"
+    # KPIs the domain does not override keep the project's rule
+    assert medicine.rule("disagreement_rate") == Targets.load().rule("disagreement_rate")
+    coding = Targets.load().for_domain("coding")  # no overrides
+    assert coding.status("accepted_label_error_rate", 0.035) == "ok"
+
+
 def test_status_expression_agrees_with_status():
     targets = Targets.load()
     frame = pl.DataFrame(

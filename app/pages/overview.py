@@ -4,6 +4,7 @@ import streamlit as st
 
 from kpi_app import data, links, shell, widgets
 from kpi_core import breaches, views
+from kpi_core.grouping import iso_week_start
 
 HEADLINE = (
     "accepted_label_error_rate",
@@ -83,12 +84,12 @@ with left:
                         text = f"{where}: {widgets.fmt(kpi, latest_value)}{note} in {latest}, " + (
                             "a new breach" if first == latest else f"every week since {first}"
                         )
-                    links.link(
-                        page,
-                        text,
-                        icon=":material/arrow_forward:",
-                        **({} if scope == "all" else {"domain": [scope]}),
-                    )
+                    # An ongoing breach opens on its run of weeks, where the page's
+                    # numbers are the ones the link cites.
+                    narrowed = {} if scope == "all" else {"domain": [scope]}
+                    if first is not None:
+                        narrowed["from"] = iso_week_start(first).isoformat()
+                    links.link(page, text, icon=":material/arrow_forward:", **narrowed)
 with right:
     st.markdown("**Slices promoted to specialist review**")
     if promoted is None:

@@ -103,6 +103,9 @@ class Context:
 
     @property
     def targets(self) -> Targets:
+        """The targets, with a domain's own where the sidebar narrows to that one domain."""
+        if len(self.filters.domains) == 1:
+            return self.loaded.targets.for_domain(self.filters.domains[0])
         return self.loaded.targets
 
     def table(

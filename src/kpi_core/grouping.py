@@ -76,6 +76,12 @@ def iso_week_label(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def iso_week_start(label: str) -> date:
+    """The Monday of ISO week ``YYYY-Www`` (the inverse of :func:`iso_week_label`)."""
+    year, week = label.split("-W")
+    return date.fromisocalendar(int(year), int(week), 1)
+
+
 def iso_week(column: str = "week_start") -> pl.Expr:
     """``YYYY-Www`` (ISO year and week) of a date column."""
     return pl.col(column).dt.strftime("%G-W%V")

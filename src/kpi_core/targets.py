@@ -71,6 +71,12 @@ class Targets:
                 rule = {**rule, **override}
         return rule
 
+    def for_domain(self, domain: str) -> Targets:
+        """These targets as seen from ``domain``: its overrides become the project's
+        rules, for a view narrowed to that one domain (where "overall" is the domain)."""
+        overrides = self.settings.get("domain", {}).get(domain, {}).get("kpi", {})
+        return Targets(_merge(self.settings, {"kpi": overrides})) if overrides else self
+
     def status(self, kpi: str, value: float | None, domain: str | None = None) -> Status | None:
         """ok / warn / breach of ``value`` against ``kpi``'s target; None without one."""
         rule = self.rule(kpi, domain)
