@@ -413,6 +413,11 @@ def test_backlog_lists_the_oldest_at_each_waiting_stage(sample_dir, monkeypatch)
         views.oldest_waiting(waiting, stage=stage)["annotation_id"].to_list()
         for stage in ("awaiting_review", "awaiting_final")
     ]
+    from kpi_core.backlog import backlog_by_stage
+
+    stages = backlog_by_stage(fetched(sample_dir)["review_backlog"]).collect()
+    n_final = stages.filter(pl.col("stage") == "awaiting_final")["n_backlog"].item()
+    assert any(f"**{n_final:,}** annotations passed the precheck" in i.value for i in at.info)
     shown_tables = [t.value for t in at.dataframe if "Annotation" in t.value.columns]
     assert [t.columns[0] for t in shown_tables] == ["Age", "Age"]  # what the tables are about
     assert [t["Annotation"].tolist() for t in shown_tables] == expected

@@ -43,6 +43,18 @@ if not ctx.aggs.has("reviews"):
     )
     st.stop()
 
+# The review backlog KPI counts annotations with no review at all; those past the
+# precheck wait for a specialist too, and leaders ask for both.
+final = data.backlog_stages(ctx.source, (), ctx.filters).filter(pl.col("stage") == "awaiting_final")
+if final.height and final["n_backlog"][0]:
+    st.info(
+        f"Besides the review backlog, **{final['n_backlog'][0]:,}** annotations passed the "
+        f"precheck and await a final review, the oldest for "
+        f"**{widgets.fmt('age_h', final['oldest_age_h'][0])}** (the review backlog counts "
+        "only annotations with no review yet).",
+        icon=":material/hourglass_top:",
+    )
+
 st.subheader("Aging of the backlog")
 stages = data.backlog_stages(ctx.source, ("domain",), ctx.filters)
 aging = views.aging(stages, "domain")
