@@ -265,9 +265,13 @@ def test_coverage_lists_every_target_slice_least_covered_first(sample_dir, monke
     aggs = fetched(sample_dir)
     frame = aggs.frames["domain_coverage"].filter(pl.col("domain") == "medicine")
     table, expected = at.dataframe[0].value, coverage_gaps(frame)
-    for column in ("target_accepted_items", "missing_items", "domain_coverage"):
-        assert table[widgets.title(column)].tolist() == [
-            widgets.fmt(column, v) for v in expected[column]
+    for column, shown_as in (
+        ("target_accepted_items", "target_accepted_items"),
+        ("missing_items", "missing_items"),
+        ("domain_coverage", "share_of_target"),
+    ):
+        assert table[widgets.title(shown_as)].tolist() == [
+            widgets.fmt(shown_as, v) for v in expected[column]
         ], column
     assert set(table["Domain"]) == {"medicine"}
     assert tiles(at)["Domain coverage"] == widgets.fmt("domain_coverage", coverage_overall(frame))

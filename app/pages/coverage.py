@@ -98,8 +98,12 @@ columns = (
     "missing_items",
     KPI,
 )
+# Per slice the KPI's column is accepted / target; "Domain coverage" names the share of
+# slices covered (the tile), so the table says what its column holds.
 widgets.table(
-    gaps.select(columns).with_columns(pl.col("difficulty", "risk_class").fill_null("any")),
+    gaps.select(columns)
+    .with_columns(pl.col("difficulty", "risk_class").fill_null("any"))
+    .rename({KPI: "share_of_target"}),
     "Coverage targets",
     download_frame=gaps.select(columns),
 )

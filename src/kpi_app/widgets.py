@@ -99,6 +99,7 @@ COLUMN_TITLES = {
     "target_accepted_items": "Target (accepted items)",
     "n_accepted_items": "Accepted items",
     "missing_items": "Still missing",
+    "share_of_target": "Accepted / target (capped at 100%)",
 }
 
 
@@ -118,6 +119,7 @@ COLUMN_UNITS: dict[str, Unit] = {
     "spread": "rate",
     "target_accepted_items": "count",
     "missing_items": "count",
+    "share_of_target": "rate",
 }
 
 
