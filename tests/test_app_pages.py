@@ -190,6 +190,24 @@ def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
         assert (scope == "all") or f"domain={scope}" in query.split("&"), query
 
 
+def test_a_tiles_trend_takes_the_colour_of_its_latest_weeks_status(sample_dir, monkeypatch):
+    from streamlit.proto.Metric_pb2 import Metric
+
+    at = app(sample_dir, monkeypatch)
+    weeks, targets = kpi_table(fetched(sample_dir), ["week"]), Targets.load()
+    color = Metric.MetricColor
+    expected_colors = {"ok": color.GREEN, "warn": color.ORANGE, "breach": color.RED}
+    metrics = {m.label: m.proto.color for m in at.metric}
+    checked = set()
+    for kpi in HEADLINE[:6]:  # the Overview's tiles with a trend
+        latest = views.week_over_week(weeks, kpi).last
+        status = targets.status(kpi, latest)
+        if status is not None:
+            assert metrics[widgets.title(kpi)] == expected_colors[status], kpi
+            checked.add(status)
+    assert "breach" in checked and len(checked) >= 2
+
+
 @pytest.mark.parametrize("domains", [(), ("medicine",)])
 def test_a_tile_says_since_when_its_kpi_breaches_in_every_latest_week(
     sample_dir, monkeypatch, domains

@@ -55,6 +55,7 @@ STATUS = {
     "breach": ("red", ":material/error:", "breach"),
     None: ("gray", ":material/remove:", "no target"),
 }
+STATUS_COLORS = {status: color for status, (color, _, _) in STATUS.items() if status}
 
 #: Readable titles of the count columns tables show.
 COLUMN_TITLES = {
@@ -237,7 +238,7 @@ def tile(
     lines = [definition(kpi), target_text(targets, kpi)]
     if value is None or value != value:
         lines.insert(0, views.unavailable_reason(aggs, kpi))
-    delta = chart = description = ongoing = None
+    delta = chart = description = ongoing = latest_status = None
     if weeks is not None and kpi in weeks.columns and weeks.height:
         run = breaches.breach_since(weeks, targets, [kpi])
         if run.height:
@@ -247,6 +248,7 @@ def tile(
                 f"{fmt(kpi, ongoing['latest_value'])} in {ongoing['latest_week']}."
             )
         change = views.week_over_week(weeks, kpi)
+        latest_status = targets.status(kpi, change.last)
         delta = fmt_change(kpi, change.change)
         if change.previous_week:
             description = f"{_short(change.last_week)} vs {_short(change.previous_week)}"
@@ -258,12 +260,19 @@ def tile(
         if delta is None and change.last_week:
             lines.append("No week-over-week change: the KPI is n/a in one of the last two weeks.")
     better = higher_is_better(kpi)
+    # Against a target, the change and the trend line take the colour of the latest
+    # week's status: a last step down does not paint a rising error rate green.
+    delta_color = STATUS_COLORS.get(latest_status) or (
+        "off" if better is None else ("normal" if better else "inverse")
+    )
+    if latest_status is not None:
+        lines.append(f"Change and trend coloured by the latest week's status: {latest_status}.")
     with st.container(border=True):
         st.metric(
             title(kpi),
             fmt(kpi, value),
             delta=delta,
-            delta_color="off" if better is None else ("normal" if better else "inverse"),
+            delta_color=delta_color,
             delta_description=description,
             help="\n\n".join(lines),
             chart_data=chart if chart and len(chart) > 1 else None,
