@@ -106,6 +106,9 @@ else:
                         )
                     )
             figure.update_yaxes(autorange="reversed")
+            if rule is not None:  # a bar past the line: open longer than a resolution may take
+                text = f"target {widgets.fmt('age_h', rule['target'])}"
+                widgets.target_line(figure, rule["target"], text, axis="x")
             widgets.style(
                 figure,
                 x="Age at the as-of time (h)",
