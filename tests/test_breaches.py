@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from datasets import TINY, write_dataset
 from kpi_core import aggregates, breaches
@@ -104,3 +106,31 @@ def test_a_state_at_the_as_of_time_has_no_weekly_run():
     weeks = pl.DataFrame({"week": ["2026-W01", "2026-W02"], "review_backlog": [10**6, 10**6]})
     since = breaches.breach_since(weeks, Targets.load(), ["review_backlog"])
     assert since.height == 0
+
+
+def _run_by_hand(values: list[float | None], target: float) -> tuple[int, int] | None:
+    """(first, last) index of the breaching run that ends at the last week with a
+    value, walking back from it; None when that week does not breach."""
+    known = [i for i, v in enumerate(values) if v is not None]
+    if not known or values[known[-1]] <= target:
+        return None
+    first = known[-1]
+    for i in reversed(known):
+        if values[i] <= target:
+            break
+        first = i
+    return first, known[-1]
+
+
+@given(st.lists(st.one_of(st.none(), st.floats(0, 0.1)), min_size=1, max_size=30))
+def test_breach_since_is_the_run_a_walk_back_from_the_latest_week_finds(values):
+    kpi = "accepted_label_error_rate"  # breach: above 0.05
+    labels = [f"2026-W{i + 1:02d}" for i in range(len(values))]
+    weeks = pl.DataFrame({"week": labels, kpi: values}, schema={"week": pl.String, kpi: pl.Float64})
+    since = breaches.breach_since(weeks, Targets.load(), [kpi])
+    run = _run_by_hand(values, 0.05)
+    if run is None:
+        assert since.height == 0
+    else:
+        first, last = run
+        assert since.rows() == [("all", kpi, labels[first], labels[last], values[last])]

@@ -117,7 +117,7 @@ def attention(
         for domain, value in by_domain.select("domain", kpi).rows()
     ]
     rows = [row for row in scoped if row[3] == "breach" or (row[0], row[1]) in ongoing]
-    breaches = pl.DataFrame(
+    listed = pl.DataFrame(
         rows,
         schema={
             "scope": pl.String,
@@ -128,4 +128,4 @@ def attention(
         },
         orient="row",
     )
-    return breaches.join(since, on=["scope", "kpi"], how="left", maintain_order="left")
+    return listed.join(since, on=["scope", "kpi"], how="left", maintain_order="left")
