@@ -157,6 +157,11 @@ else:
         hide_index=True,
         width="stretch",
         height=240,
+        column_config={
+            "observed agreement": st.column_config.NumberColumn(format="percent"),
+            "chance agreement": st.column_config.NumberColumn(format="percent"),
+            "Cohen's kappa": st.column_config.NumberColumn(format="%.3f"),
+        },
     )
     widgets.download(view.kappa_pairs, f"cohen kappa pairs {week}")
 

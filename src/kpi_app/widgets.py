@@ -129,6 +129,9 @@ def title(kpi: str) -> str:
         return KPIS[kpi].title
     if kpi in EXTRA:
         return EXTRA[kpi][0]
+    for bound, words in (("_ci_low", "95% CI low"), ("_ci_high", "95% CI high")):
+        if kpi.endswith(bound) and kpi.removesuffix(bound) in KPIS:
+            return f"{title(kpi.removesuffix(bound))}, {words}"
     return COLUMN_TITLES.get(kpi, kpi.replace("_", " ").capitalize())
 
 
