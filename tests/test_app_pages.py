@@ -163,6 +163,11 @@ def test_overview_tiles_equal_kpi_core(sample_dir, monkeypatch):
         assert values[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi]), kpi
 
 
+def short(week: str, latest: str | None = None) -> str:
+    """2026-W03 -> W03, unless ``latest`` is in another year."""
+    return week if latest is not None and week[:4] != latest[:4] else week.split("-")[-1]
+
+
 def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
     at = app(sample_dir, monkeypatch)
     no_exception(at)
@@ -178,12 +183,12 @@ def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
         "scope", "since", "latest_week", "latest_value"
     ).rows():
         where = "Overall" if scope == "all" else scope
-        ending = "a new breach" if week == latest else f"every week since {week}"
+        ending = "a new breach" if week == latest else f"every week since {short(week, latest)}"
         [query] = [
             query
             for label, query in links.items()
             if label.startswith(f"{where}: {widgets.fmt(kpi, value)}")
-            and label.endswith(f"in {latest}, {ending}")
+            and label.endswith(f"in {short(latest)}, {ending}")
         ]
         # the link opens on the run of weeks it cites (and on the domain)
         assert f"from={iso_week_start(week).isoformat()}" in query.split("&"), query
@@ -219,7 +224,7 @@ def test_a_tile_says_since_when_its_kpi_breaches_in_every_latest_week(
     weekly_tiles = HEADLINE[:6]  # the Overview's tiles with a trend
     since = breaches.breach_since(weeks, targets, weekly_tiles)
     expected = sorted(
-        f"breach since {week if week[:4] != latest[:4] else week.split('-')[-1]}"
+        f"breach since {short(week, latest)}"
         for week, latest in since.select("since", "latest_week").rows()
     )
     shown = sorted(m.value for m in at.markdown if "breach since" in m.value)
@@ -227,6 +232,8 @@ def test_a_tile_says_since_when_its_kpi_breaches_in_every_latest_week(
     assert len(shown) == len(expected), (shown, expected)
     for text, want in zip(shown, expected, strict=True):
         assert text.endswith(want + "]"), (text, want)
+    # beside such a run the status badge says it judges the whole period
+    assert len([m for m in at.markdown if "period: " in m.value]) == len(expected)
 
 
 @pytest.mark.parametrize(
@@ -314,7 +321,7 @@ def test_a_caption_names_the_filters_a_page_ignores(sample_dir, monkeypatch):
     at = app(
         sample_dir, monkeypatch, "pages/coverage.py", tier="specialist", **{"from": "2026-01-05"}
     )
-    assert "Showing all data (the dates, tier filters do not apply here)" in shown(at)
+    assert "Showing all data (the date and tier filters do not apply here)" in shown(at)
 
 
 def test_a_filter_changes_the_numbers_and_lives_in_the_url(sample_dir, monkeypatch):

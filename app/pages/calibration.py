@@ -144,7 +144,13 @@ if view.kappa_pairs.is_empty():
     widgets.empty(f"No two annotators shared {cal.MIN_SHARED_ITEMS} or more items this week.")
 else:
     st.dataframe(
-        view.kappa_pairs.rename(
+        # kappa first after the pair: on a narrow screen it is the column to keep
+        view.kappa_pairs.select(
+            "annotator_id_a",
+            "annotator_id_b",
+            "cohen_kappa",
+            pl.exclude("annotator_id_a", "annotator_id_b", "cohen_kappa"),
+        ).rename(
             {
                 "annotator_id_a": "annotator A",
                 "annotator_id_b": "annotator B",

@@ -45,8 +45,13 @@ for start in (0, 4):
             )
 
 st.subheader("What needs attention")
-since = breaches.breach_since(weeks, ctx.targets, WATCHED, ctx.table("domain", "week"))
-off_target = breaches.attention(values, ctx.table("domain"), ctx.targets, WATCHED, since)
+# Narrowed to one domain, "Overall" is that domain: its own rows would repeat it.
+one_domain = len(ctx.filters.domains) == 1
+by_domain = ctx.table("domain").clear() if one_domain else ctx.table("domain")
+since = breaches.breach_since(
+    weeks, ctx.targets, WATCHED, None if one_domain else ctx.table("domain", "week")
+)
+off_target = breaches.attention(values, by_domain, ctx.targets, WATCHED, since)
 promoted = data.promoted(ctx.source, ctx.filters)
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -64,7 +69,7 @@ with left:
                 f"{widgets.status_word('breach')} **{widgets.title(kpi)}** — "
                 f"{widgets.target_text(ctx.targets, kpi)}"
             )
-            with st.container(horizontal=True, gap="small"):
+            with st.container(gap=None):  # one link a line: side by side, they were cut
                 for scope, value, target, first, latest, latest_value in part.select(
                     "scope", "value", "target", "since", "latest_week", "latest_value"
                 ).rows():
@@ -81,8 +86,15 @@ with left:
                         )
                         text = f"{where}: {widgets.fmt(kpi, value)}{note} {when}"
                     else:
-                        text = f"{where}: {widgets.fmt(kpi, latest_value)}{note} in {latest}, " + (
-                            "a new breach" if first == latest else f"every week since {first}"
+                        # short: a link is one line, cut where the column ends
+                        text = (
+                            f"{where}: {widgets.fmt(kpi, latest_value)}{note} in "
+                            f"{widgets.short_week(latest)}, "
+                            + (
+                                "a new breach"
+                                if first == latest
+                                else f"every week since {widgets.short_week(first, latest)}"
+                            )
                         )
                     # An ongoing breach opens on its run of weeks, where the page's
                     # numbers are the ones the link cites.

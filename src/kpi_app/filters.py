@@ -216,7 +216,7 @@ def describe(filters: Filters, applies: Collection[str] | None = None) -> str:
             f"{filters.date_to.isoformat() if filters.date_to else 'as-of'}"
         )
     elif dated:
-        ignored.append("dates")
+        ignored.append("date")
     for url_key, (_, label, field) in LISTS.items():
         values = getattr(filters, field)
         if values and (applies is None or url_key in applies):
@@ -225,8 +225,9 @@ def describe(filters: Filters, applies: Collection[str] | None = None) -> str:
             ignored.append(label.lower())
     text = "; ".join(parts) if parts else "all data"
     if ignored:
-        text += f" (the {', '.join(ignored)} filter{'s' if len(ignored) > 1 else ''} "
-        text += f"do{'' if len(ignored) > 1 else 'es'} not apply here)"
+        names = " and ".join([", ".join(ignored[:-1]), ignored[-1]] if ignored[:-1] else ignored)
+        many = len(ignored) > 1
+        text += f" (the {names} filter{'s do' if many else ' does'} not apply here)"
     return text
 
 

@@ -202,20 +202,20 @@ def target_text(targets: Targets, kpi: str, domain: str | None = None) -> str:
 # ----------------------------------------------------------------------------- status
 
 
-def badge(status: str | None) -> None:
+def badge(status: str | None, prefix: str = "") -> None:
     """The status as a coloured badge with its word (ok / warn / breach / no target)."""
     color, icon, word = STATUS.get(status, STATUS[None])
-    st.badge(word, color=color, icon=icon)
+    st.badge(prefix + word, color=color, icon=icon)
 
 
-def status_badge(targets: Targets, kpi: str, value: float | None) -> None:
+def status_badge(targets: Targets, kpi: str, value: float | None, prefix: str = "") -> None:
     """``value``'s status against ``kpi``'s target as a badge; "n/a" when the KPI has
     a target but no value (not "no target", which would hide the target)."""
     status = targets.status(kpi, value)
     if status is None and targets.rule(kpi) is not None:
-        st.badge("n/a", color="gray", icon=":material/help:")
+        st.badge(prefix + "n/a", color="gray", icon=":material/help:")
     else:
-        badge(status)
+        badge(status, prefix)
 
 
 def status_word(status: str | None) -> str:
@@ -254,7 +254,7 @@ def tile(
         latest_status = targets.status(kpi, change.last)
         delta = fmt_change(kpi, change.change)
         if change.previous_week:
-            description = f"{_short(change.last_week)} vs {_short(change.previous_week)}"
+            description = f"{short_week(change.last_week)} vs {short_week(change.previous_week)}"
         elif change.last_week:
             description = f"{change.last_week}: no earlier week"
         chart = [v for v in views.trend(weeks, kpi)[kpi].to_list() if v is not None] or None
@@ -281,16 +281,18 @@ def tile(
             chart_data=chart if chart and len(chart) > 1 else None,
         )
         with st.container(horizontal=True, gap="small"):
-            status_badge(targets, kpi, value)
+            # Beside a run of breaching weeks, say which badge judges what: the value
+            # shown is the whole period's, the run is the latest weeks'.
+            status_badge(targets, kpi, value, "period: " if ongoing is not None else "")
             if ongoing is not None:
                 st.badge(
-                    f"breach since {_short(ongoing['since'], ongoing['latest_week'])}",
+                    f"breach since {short_week(ongoing['since'], ongoing['latest_week'])}",
                     color="red",
                     icon=":material/schedule:",
                 )
 
 
-def _short(week: str, latest: str | None = None) -> str:
+def short_week(week: str, latest: str | None = None) -> str:
     """``2026-W08`` -> ``W08`` (the tile's caption is narrow), unless its year is
     not that of the ``latest`` week shown beside it."""
     if latest is not None and week[:4] != latest[:4]:

@@ -180,7 +180,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             "review_backlog_oldest_h",
-            "Oldest waiting annotation",
+            "Oldest unreviewed annotation",
             "hours",
             False,
             ("reviews",),
