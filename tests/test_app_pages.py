@@ -407,6 +407,24 @@ def test_a_view_of_one_domain_is_judged_by_that_domains_targets(sample_dir, monk
     assert "Target: at most 3.0%" in tile.proto.help  # medicine's, not the project's 5.0%
 
 
+def test_quality_colours_each_domain_by_its_own_target(sample_dir, monkeypatch):
+    import json
+
+    at = app(sample_dir, monkeypatch, "pages/quality.py")
+    no_exception(at)
+    kpi, targets = "accepted_label_error_rate", Targets.load()
+    domains = kpi_table(fetched(sample_dir), ["domain"])
+    [bars, marks] = next(
+        spec["data"]
+        for spec in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+        if any(t.get("name") == "the domain's target" for t in spec["data"])
+    )
+    statuses = [targets.status(kpi, v, d) for d, v in domains.select("domain", kpi).rows()]
+    assert bars["marker"]["color"] == [widgets.STATUS_HEX[s] for s in statuses]
+    assert marks["y"] == [targets.rule(kpi, d)["target"] for d in domains["domain"]]
+    assert "breach" in statuses and 0.03 in marks["y"]  # medicine's own, stricter target
+
+
 def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):
     at = app(sample_dir, monkeypatch, "pages/slices.py")
     options = at.selectbox(key="slices_pick").options  # as shown: "slice — value"

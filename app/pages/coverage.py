@@ -7,7 +7,7 @@ import streamlit as st
 from kpi_app import data, shell, widgets
 from kpi_core.coverage import coverage_gaps
 
-MET, SHORT = "#2e7d32", "#c62828"
+MET, SHORT = widgets.STATUS_HEX["ok"], widgets.STATUS_HEX["breach"]
 KPI = "domain_coverage"
 
 ctx = shell.context()

@@ -57,9 +57,27 @@ with right:
             ),
             hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>",
             textposition="none",
-            marker_color="#1f77b4",
+            # each domain judged by its own target (medicine's may be stricter)
+            marker_color=[
+                widgets.STATUS_HEX[ctx.targets.status(kpi, v, d)]
+                for d, v in domains.select("domain", kpi).rows()
+            ],
+            showlegend=False,
         )
     )
+    if ctx.targets.rule(kpi) is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=domains["domain"].to_list(),
+                y=[ctx.targets.rule(kpi, d)["target"] for d in domains["domain"]],
+                mode="markers",
+                name="the domain's target",
+                marker=dict(
+                    symbol="line-ew", size=36, color="#222", line=dict(width=2, color="#222")
+                ),
+                hovertemplate="<b>%{x}</b><br>target %{y:.1%}<extra></extra>",
+            )
+        )
     widgets.chart(
         widgets.style(figure, x="Domain", y=widgets.axis_title(kpi), y_unit="rate"),
         domains.select("domain", kpi, low, high, "n_accepted_known", "n_accepted_wrong"),

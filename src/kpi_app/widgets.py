@@ -56,6 +56,8 @@ STATUS = {
     None: ("gray", ":material/remove:", "no target"),
 }
 STATUS_COLORS = {status: color for status, (color, _, _) in STATUS.items() if status}
+#: The same colours for plotly marks (a bar's status, met or missed).
+STATUS_HEX = {"ok": "#2e7d32", "warn": "#f9a825", "breach": "#c62828", None: "#1f77b4"}
 
 #: Readable titles of the count columns tables show.
 COLUMN_TITLES = {
