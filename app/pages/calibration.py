@@ -261,44 +261,59 @@ else:
         f"disputed items {week}",
         download_frame=disputed,
     )
-    for row in disputed.to_dicts():
-        title = f"{row['rank']}. {row['item_id']} — {row['label_counts']}" + (
-            f" · decided: {row['decided_label']}" if row["is_decided"] else ""
+    # One item at a time, as the room discusses them: every item's labels and reviews
+    # drawn at once (two tables each) made the page the slowest to redraw.
+    items = {
+        r["item_id"]: f"{r['rank']}. {r['item_id']} — {r['label_counts']}"
+        + (f" · decided: {r['decided_label']}" if r["is_decided"] else "")
+        for r in disputed.to_dicts()
+    }
+
+    def _follow(state=st.session_state) -> None:
+        # the decision form below starts on the item under discussion
+        state["calibration_decide_item"] = state["calibration_item"]
+
+    item = st.selectbox(
+        "Item under discussion",
+        list(items),
+        format_func=items.get,
+        key="calibration_item",
+        on_change=_follow,
+    )
+    row = disputed.filter(pl.col("item_id") == item).row(0, named=True)
+    if row["gold_label"] is not None:
+        st.markdown(f"Gold: **{row['gold_label']}** ({row['gold_source']})")
+    st.dataframe(
+        view.disputed_labels.filter(pl.col("item_id") == item).select(
+            "annotator_id",
+            "tier",
+            "vendor",
+            "label",
+            "submitted_at",
+            "decision_verdict",
+            "final_label",
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    reviews = view.disputed_reviews.filter(pl.col("item_id") == item)
+    if reviews.is_empty():
+        st.caption("No review yet.")
+    else:
+        st.dataframe(
+            reviews.select(
+                "annotator_id",
+                "reviewer_id",
+                "reviewer_tier",
+                "stage",
+                "verdict",
+                "corrected_label",
+                "reviewed_at",
+                "is_decision",
+            ),
+            hide_index=True,
+            width="stretch",
         )
-        with st.expander(title):
-            if row["gold_label"] is not None:
-                st.markdown(f"Gold: **{row['gold_label']}** ({row['gold_source']})")
-            st.dataframe(
-                view.disputed_labels.filter(pl.col("item_id") == row["item_id"]).select(
-                    "annotator_id",
-                    "tier",
-                    "vendor",
-                    "label",
-                    "submitted_at",
-                    "decision_verdict",
-                    "final_label",
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-            reviews = view.disputed_reviews.filter(pl.col("item_id") == row["item_id"])
-            if reviews.is_empty():
-                st.caption("No review yet.")
-            else:
-                st.dataframe(
-                    reviews.select(
-                        "annotator_id",
-                        "reviewer_id",
-                        "reviewer_tier",
-                        "stage",
-                        "verdict",
-                        "corrected_label",
-                        "reviewed_at",
-                        "is_decision",
-                    ),
-                    hide_index=True,
-                    width="stretch",
-                )
 
 # ------------------------------------------------------------------------ promoted
 st.subheader("Slices promoted to specialist review")
@@ -338,16 +353,14 @@ if flash and flash[0] == "success":
 elif flash:
     st.error(flash[1], icon=":material/error:")
 if not disputed.is_empty():
-    labels = {
-        r["item_id"]: f"{r['rank']}. {r['item_id']} — {r['label_counts']}"
-        for r in disputed.to_dicts()
-    }
     with st.form("calibration_decide", clear_on_submit=True):
         st.markdown(
             "Record what the room agreed for a disputed item: it is appended to "
             "`calibration_decisions` and counts as gold for this item from now on."
         )
-        st.selectbox("Item", list(labels), format_func=labels.get, key="calibration_decide_item")
+        if st.session_state.get("calibration_decide_item") not in items:  # another week's
+            st.session_state["calibration_decide_item"] = item
+        st.selectbox("Item", list(items), format_func=items.get, key="calibration_decide_item")
         st.text_input("Agreed label", key="calibration_decide_label")
         st.text_area("Note (guideline, reasoning)", key="calibration_decide_note")
         st.form_submit_button(
