@@ -301,16 +301,7 @@ else:
         st.caption("No review yet.")
     else:
         st.dataframe(
-            reviews.select(
-                "annotator_id",
-                "reviewer_id",
-                "reviewer_tier",
-                "stage",
-                "verdict",
-                "corrected_label",
-                "reviewed_at",
-                "is_decision",
-            ),
+            reviews.drop("rank", "item_id", "annotation_id", "review_id"),
             hide_index=True,
             width="stretch",
         )
