@@ -250,12 +250,20 @@ def test_markdown_and_html(tiny_dir, tmp_path, capsys):
     assert rows["Disagreement rate"].endswith("| since 2026-W02 (50.0% in 2026-W02) |")
     # rework breaches over the data (1/3) and in W02 (1/2) but not in W03 (0/1)
     assert rows["Rework rate"].endswith("| ⛔ breach |  |")
+    # coverage, least covered first: coding hard/high has i3 and i4 accepted (2 of 4);
+    # stem (any difficulty, any risk) has i1 and i2 (2 of 1)
+    assert (
+        "| coding | hard | high | 4 | 2 | 2 | 50.0% |\n| stem | any | any | 1 | 2 | 0 | 100.0% |"
+        in out
+    )
     html_file = tmp_path / "report.html"
     code, _, err = run_report(capsys, str(tiny_dir), "--format", "html", "--out", str(html_file))
     assert code == 0 and "wrote html report" in err
     html = html_file.read_text()
     assert "<script" in html and "cdn.plot.ly" not in html.split("</head>")[0]
     assert "breaching every week since 2026-W02 (50.0% in 2026-W02)" in html
+    assert "<h2>Domain coverage</h2>" in html and "<td>coding</td><td>hard</td>" in html
+    assert "<h2>By slice</h2>" in html
     for kpi in KPIS.values():
         assert kpi.title.replace("'", "&#x27;") in html or kpi.title in html
 

@@ -9,8 +9,10 @@ import polars as pl
 
 from kpi_core.breaches import breach_since
 from kpi_core.catalog import KPIS
+from kpi_core.coverage import coverage_gaps
 from kpi_core.formatting import (
     STATUS_WORDS,
+    format_as,
     format_timestamp,
     format_value,
     interval_error_bars,
@@ -29,13 +31,50 @@ _TABLE_KPIS = (
 )
 
 
-def _markdown_table(frame: pl.DataFrame, keys: list[str]) -> list[str]:
+def _kpi_cells(frame: pl.DataFrame, keys: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The header and cells of a table of ``frame``'s groups (``keys``) and the report's
+    table KPIs, formatted for people."""
     header = [*keys, *(KPIS[k].title for k in _TABLE_KPIS)]
+    rows = [
+        [str(row[k]) for k in keys] + [format_value(k, row.get(k)) for k in _TABLE_KPIS]
+        for row in frame.to_dicts()
+    ]
+    return header, rows
+
+
+def _coverage_cells(coverage: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Each target slice, least covered first (an empty difficulty or risk class: any)."""
+    header = ["domain", "difficulty", "risk_class", "target", "accepted items", "missing", "share"]
+    rows = [
+        [domain, difficulty or "any", risk or "any"]
+        + [format_as("count", v) for v in (target, n, missing)]
+        + [format_as("rate", share)]
+        for domain, difficulty, risk, target, n, missing, share in coverage_gaps(coverage)
+        .select(
+            "domain",
+            "difficulty",
+            "risk_class",
+            "target_accepted_items",
+            "n_accepted_items",
+            "missing_items",
+            "domain_coverage",
+        )
+        .rows()
+    ]
+    return header, rows
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in frame.to_dicts():
-        cells = [str(row[k]) for k in keys] + [format_value(k, row.get(k)) for k in _TABLE_KPIS]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    return lines + ["| " + " | ".join(cells) + " |" for cells in rows]
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" for cells in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _breaching_since(report: KpiReport) -> dict[str, str]:
@@ -96,8 +135,10 @@ def to_markdown(report: KpiReport) -> str:
         )
     if data["warnings"]:
         lines += ["", "## Data quality", "", *(f"- {w}" for w in data["warnings"])]
-    lines += ["", "## By slice", "", *_markdown_table(report.slices, list(SLICE))]
-    lines += ["", "## By ISO week", "", *_markdown_table(report.weeks, ["week"]), ""]
+    if report.coverage.height:
+        lines += ["", "## Domain coverage", "", *_markdown_table(*_coverage_cells(report.coverage))]
+    lines += ["", "## By slice", "", *_markdown_table(*_kpi_cells(report.slices, list(SLICE)))]
+    lines += ["", "## By ISO week", "", *_markdown_table(*_kpi_cells(report.weeks, ["week"])), ""]
     return "\n".join(lines)
 
 
@@ -162,6 +203,12 @@ def to_html(report: KpiReport) -> str:
     )
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in markdown_free["warnings"])
     quality = f"<h2>Data quality</h2><ul>{warnings}</ul>" if warnings else ""
+    coverage = (
+        f"<h2>Domain coverage</h2>{_html_table(*_coverage_cells(report.coverage))}"
+        if report.coverage.height
+        else ""
+    )
+    slices = f"<h2>By slice</h2>{_html_table(*_kpi_cells(report.slices, list(SLICE)))}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Labelling quality report</title>
 <style>
@@ -172,7 +219,9 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
 .tile.breach {{ border-left-color: #c62828; }}
 .t {{ font-size: 0.85em; color: #555; }} .v {{ font-size: 1.5em; font-weight: 600; }}
 .run {{ font-size: 0.85em; color: #c62828; margin-top: 4px; }}
-@media print {{ .tile {{ break-inside: avoid; }} }}
+table {{ border-collapse: collapse; font-size: 0.85em; margin-bottom: 1em; }}
+th, td {{ border: 1px solid #ddd; padding: 3px 6px; text-align: left; }}
+@media print {{ .tile, tr {{ break-inside: avoid; }} }}
 </style></head><body>
 <h1>Labelling quality report</h1>
 <p>As of {format_timestamp(report.as_of)} · alpha level {report.level}</p>
@@ -180,5 +229,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
 <h2>Slices promoted to specialist review</h2><ul>{promoted}</ul>
 {quality}
 <h2>Trends</h2>{body}
+{coverage}
+{slices}
 </body></html>
 """
