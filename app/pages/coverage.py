@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from kpi_app import data, shell, widgets
-from kpi_core.coverage import coverage_gaps
+from kpi_core.coverage import GAP_COLUMNS, coverage_gaps
 
 MET, SHORT = widgets.STATUS_HEX["ok"], widgets.STATUS_HEX["breach"]
 KPI = "domain_coverage"
@@ -89,21 +89,12 @@ widgets.style(
 figure.update_xaxes(tickformat=".0%", range=[0, 1.05])
 widgets.chart(figure, gaps, "Coverage by target slice")
 
-columns = (
-    "domain",
-    "difficulty",
-    "risk_class",
-    "target_accepted_items",
-    "n_accepted_items",
-    "missing_items",
-    KPI,
-)
 # Per slice the KPI's column is accepted / target; "Domain coverage" names the share of
 # slices covered (the tile), so the table says what its column holds.
 widgets.table(
-    gaps.select(columns)
+    gaps.select(GAP_COLUMNS)
     .with_columns(pl.col("difficulty", "risk_class").fill_null("any"))
     .rename({KPI: "share_of_target"}),
     "Coverage targets",
-    download_frame=gaps.select(columns),
+    download_frame=gaps.select(GAP_COLUMNS),
 )

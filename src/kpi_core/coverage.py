@@ -12,6 +12,18 @@ def coverage_overall(coverage: pl.DataFrame) -> float | None:
     return coverage.select((pl.col("domain_coverage") >= 1).mean()).item()
 
 
+#: A target slice's coverage as tables show it, in reading order.
+GAP_COLUMNS = (
+    "domain",
+    "difficulty",
+    "risk_class",
+    "target_accepted_items",
+    "n_accepted_items",
+    "missing_items",
+    "domain_coverage",
+)
+
+
 def coverage_gaps(coverage: pl.DataFrame) -> pl.DataFrame:
     """Each target slice of ``domain_coverage.sql`` with the accepted items it lacks,
     least covered first (then by domain, difficulty, risk class; an empty

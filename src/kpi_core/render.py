@@ -9,7 +9,7 @@ import polars as pl
 
 from kpi_core.breaches import breach_since
 from kpi_core.catalog import KPIS
-from kpi_core.coverage import coverage_gaps
+from kpi_core.coverage import GAP_COLUMNS, coverage_gaps
 from kpi_core.formatting import (
     STATUS_WORDS,
     format_as,
@@ -50,15 +50,7 @@ def _coverage_cells(coverage: pl.DataFrame) -> tuple[list[str], list[list[str]]]
         + [format_as("count", v) for v in (target, n, missing)]
         + [format_as("rate", share)]
         for domain, difficulty, risk, target, n, missing, share in coverage_gaps(coverage)
-        .select(
-            "domain",
-            "difficulty",
-            "risk_class",
-            "target_accepted_items",
-            "n_accepted_items",
-            "missing_items",
-            "domain_coverage",
-        )
+        .select(GAP_COLUMNS)
         .rows()
     ]
     return header, rows
