@@ -106,6 +106,7 @@ else:
                         )
                     )
             figure.update_yaxes(autorange="reversed")
+            figure.update_layout(showlegend=True)  # names the severity even when there is one
             if rule is not None:  # a bar past the line: open longer than a resolution may take
                 text = f"target {widgets.fmt('age_h', rule['target'])}"
                 widgets.target_line(figure, rule["target"], text, axis="x")

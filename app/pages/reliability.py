@@ -35,6 +35,7 @@ def guide_lines(figure: go.Figure) -> go.Figure:
             line=dict(color="#888", dash="dot", width=1),
             annotation_text=text,
             annotation_position="bottom right",
+            annotation_bgcolor=widgets.LABEL_BACKGROUND,
         )
     return figure
 

@@ -56,6 +56,8 @@ STATUS = {
     None: ("gray", ":material/remove:", "no target"),
 }
 STATUS_COLORS = {status: color for status, (color, _, _) in STATUS.items() if status}
+#: Behind a line's label on a chart, so it reads over bars and points.
+LABEL_BACKGROUND = "rgba(255, 255, 255, 0.8)"
 #: The same colours for plotly marks (a bar's status, met or missed).
 STATUS_HEX = {"ok": "#2e7d32", "warn": "#f9a825", "breach": "#c62828", None: "#1f77b4"}
 
@@ -652,6 +654,7 @@ def target_line(
         line=dict(color="#c62828", dash="dash", width=1),
         annotation_text=text,
         annotation_position=position,
+        annotation_bgcolor=LABEL_BACKGROUND,  # readable where it crosses a bar
     )
 
 
