@@ -377,28 +377,43 @@ def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
     return source.scan_sql()
 
 
+def _first_line_of_type(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    json_type: str,
+    wanted: str,
+    params: dict[str, str] | None = None,
+) -> tuple[int, str] | None:
+    """The first line of a JSONL file, with its ``json_type`` (SQL over the line's
+    ``json``), where that type meets ``wanted`` (e.g. ``<> 'OBJECT'``); None if none does."""
+    return con.execute(
+        f"select ordinality, {json_type} from read_json_objects({_quote(path.as_posix())}, "
+        f"format='newline_delimited') with ordinality where {json_type} {wanted} "
+        "order by ordinality limit 1",
+        params,
+    ).fetchone()
+
+
 def _first_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """Why DuckDB found no records in a JSONL file: its first line that is not an object."""
-    line, kind_of_line = con.execute(
-        f"select ordinality, json_type(json) from read_json_objects({_quote(path.as_posix())}, "
-        "format='newline_delimited') with ordinality where json_type(json) <> 'OBJECT' "
-        "order by ordinality limit 1"
-    ).fetchone() or (None, None)
+    found = _first_line_of_type(con, path, "json_type(json)", "<> 'OBJECT'")
     rule = 'each line must be one object: {"column": value, ...}'
-    if line is None:
+    if found is None:
         return f"no JSON objects found; {rule}"
+    line, kind_of_line = found
     kind = {"VARCHAR": "string", "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}
     return f"line {line} is a JSON {kind.get(kind_of_line, 'number')}, not an object; {rule}"
 
 
 def _first_nested(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> str | None:
     """Why a JSONL file's ``key`` cannot be read: its first object or array value, if any."""
-    found = con.execute(
-        f"select ordinality, json_type(json, $key) from read_json_objects("
-        f"{_quote(path.as_posix())}, format='newline_delimited') with ordinality "
-        "where json_type(json, $key) in ('OBJECT', 'ARRAY') order by ordinality limit 1",
+    found = _first_line_of_type(
+        con,
+        path,
+        "json_type(json, $key)",
+        "in ('OBJECT', 'ARRAY')",
         {"key": "$." + json.dumps(key)},
-    ).fetchone()
+    )
     if found is None:
         return None
     line, kind = found
