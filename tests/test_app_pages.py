@@ -160,7 +160,7 @@ def test_overview_tiles_equal_kpi_core(sample_dir, monkeypatch):
     overall = expected_overall(sample_dir)
     values = tiles(at)
     for kpi in (*HEADLINE, "domain_coverage"):
-        assert values[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi]), kpi
+        assert values[widgets.short_title(kpi)] == widgets.fmt(kpi, overall[kpi]), kpi
 
 
 def short(week: str, latest: str | None = None) -> str:
@@ -183,7 +183,7 @@ def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
         "scope", "since", "latest_week", "latest_value"
     ).rows():
         where = "Overall" if scope == "all" else scope
-        ending = "a new breach" if week == latest else f"every week since {short(week, latest)}"
+        ending = "a new breach" if week == latest else f"since {short(week, latest)}"
         [query] = [
             query
             for label, query in links.items()
@@ -208,7 +208,7 @@ def test_a_tiles_trend_takes_the_colour_of_its_latest_weeks_status(sample_dir, m
         latest = views.week_over_week(weeks, kpi).last
         status = targets.status(kpi, latest)
         if status is not None:
-            assert metrics[widgets.title(kpi)] == expected_colors[status], kpi
+            assert metrics[widgets.short_title(kpi)] == expected_colors[status], kpi
             checked.add(status)
     assert "breach" in checked and len(checked) >= 2
 
@@ -271,17 +271,28 @@ def test_the_date_filter_narrows_to_whole_weeks_and_goes_in_the_url(sample_dir, 
     assert "to" not in at.query_params
     expected = expected_overall(sample_dir, Filters(date_from=start))
     for kpi in ("accepted_label_error_rate", "cost_per_accepted_label"):
-        assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, expected[kpi])
+        assert tiles(at)[widgets.short_title(kpi)] == widgets.fmt(kpi, expected[kpi])
 
 
 def test_null_kpis_show_na_with_the_reason(edge_dir, monkeypatch):
     at = app(edge_dir, monkeypatch)
     overall = expected_overall(edge_dir)
     assert overall["accepted_label_error_rate"] is None  # no reviews table
-    metric = next(m for m in at.metric if m.label == widgets.title("accepted_label_error_rate"))
+    kpi = "accepted_label_error_rate"
+    metric = next(m for m in at.metric if m.label == widgets.short_title(kpi))
     assert metric.value == "n/a"
     assert "no reviews table" in metric.proto.help
-    assert "0.0%" not in [m.value for m in at.metric if m.label.endswith("rate")]
+    rates = {widgets.short_title(k) for k in HEADLINE if widgets.unit(k) == "rate"}
+    assert "0.0%" not in [m.value for m in at.metric if m.label in rates]
+
+
+def test_a_four_across_tile_has_a_short_title_and_its_full_title_on_hover(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch)
+    helps = {m.label: m.proto.help for m in at.metric}
+    for kpi in (*HEADLINE, "domain_coverage"):
+        short = widgets.short_title(kpi)
+        assert len(short) <= 12, short  # what fits a quarter of the main area at 1100 px
+        assert helps[short].startswith(f"**{widgets.title(kpi)}**"), kpi
 
 
 def test_coverage_lists_every_target_slice_least_covered_first(sample_dir, monkeypatch):
@@ -332,7 +343,7 @@ def test_a_filter_changes_the_numbers_and_lives_in_the_url(sample_dir, monkeypat
     after = tiles(at)
     expected = expected_overall(sample_dir, Filters(domains=("medicine",)))
     kpi = "accepted_label_error_rate"
-    assert after[widgets.title(kpi)] == widgets.fmt(kpi, expected[kpi])
+    assert after[widgets.short_title(kpi)] == widgets.fmt(kpi, expected[kpi])
     assert after != before
     assert url(at, "domain") == ["medicine"]
     # The filter holds on another page (Streamlit clears the query string on a page switch).
@@ -350,7 +361,7 @@ def test_a_link_with_filters_reproduces_the_view(sample_dir, monkeypatch):
         sample_dir, Filters(vendors=("acme",), date_from=at.session_state["filter_dates"][0])
     )
     kpi = "cost_per_accepted_label"
-    assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, expected[kpi])
+    assert tiles(at)[widgets.short_title(kpi)] == widgets.fmt(kpi, expected[kpi])
 
 
 def test_a_link_with_filters_the_data_lacks_says_what_it_left_out(sample_dir, monkeypatch):
@@ -403,7 +414,7 @@ def test_defects_flag_open_defects_older_than_the_turnaround_target(sample_dir, 
 def test_a_view_of_one_domain_is_judged_by_that_domains_targets(sample_dir, monkeypatch):
     at = app(sample_dir, monkeypatch, domain="medicine")
     kpi = "accepted_label_error_rate"
-    [tile] = [m for m in at.metric if m.label == widgets.title(kpi)]
+    [tile] = [m for m in at.metric if m.label == widgets.short_title(kpi)]
     assert "Target: at most 3.0%" in tile.proto.help  # medicine's, not the project's 5.0%
 
 
@@ -519,10 +530,10 @@ def test_a_broken_query_is_named_and_other_pages_keep_working(
         no_exception(at)
     at.switch_page("pages/overview.py").run()
     assert "turnaround_hours.sql" in "\n".join(e.value for e in at.error)
-    assert tiles(at)[widgets.title("turnaround_median_h")] == "n/a"
+    assert tiles(at)[widgets.short_title("turnaround_median_h")] == "n/a"
     overall = expected_overall(sample_dir)
     kpi = "accepted_label_error_rate"
-    assert tiles(at)[widgets.title(kpi)] == widgets.fmt(kpi, overall[kpi])
+    assert tiles(at)[widgets.short_title(kpi)] == widgets.fmt(kpi, overall[kpi])
 
 
 def test_the_queries_page_holds_a_result_to_its_header(sample_dir, monkeypatch, broken_queries):

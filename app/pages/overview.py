@@ -28,6 +28,11 @@ WATCHED = (
     "domain_coverage",
 )
 
+#: Widths (px) of the attention cards, which wrap: wide enough for their longest
+#: link, "medicine: 20.5% (target 3.0%) in W08, since 2025-W50".
+BREACH_CARD_PX = 400
+PROMOTED_CARD_PX = 260
+
 ctx = shell.context()
 ctx.header("Overview", "How good are the accepted labels, and what needs attention now?")
 widgets.query_errors(ctx.aggs)
@@ -41,7 +46,12 @@ for start in (0, 4):
     for column, kpi in zip(st.columns(4), HEADLINE[start : start + 4], strict=True):
         with column:
             widgets.tile(
-                ctx.aggs, ctx.targets, kpi, values.get(kpi), weeks if kpi in WEEKLY else None
+                ctx.aggs,
+                ctx.targets,
+                kpi,
+                values.get(kpi),
+                weeks if kpi in WEEKLY else None,
+                compact=True,
             )
 
 st.subheader("What needs attention")
@@ -53,18 +63,40 @@ since = breaches.breach_since(
 )
 off_target = breaches.attention(values, by_domain, ctx.targets, WATCHED, since)
 promoted = data.promoted(ctx.source, ctx.filters)
-left, right = st.columns([3, 2], gap="large")
-with left:
-    st.markdown(
-        "**Targets breached** over the period, or in every week since the week named · "
-        "each link opens the page behind the KPI, filtered to the domain"
+st.markdown("**Slices promoted to specialist review**")
+if promoted is None:
+    widgets.empty(
+        "Promotion is not available: annotation_kpi_counts.sql failed (see above)."
+        if "annotation_kpi_counts" in ctx.aggs.errors
+        else "Promotion needs reviews; this data has none."
     )
-    if off_target.height == 0:
-        st.success("No KPI breaches its target.", icon=":material/check_circle:")
+elif promoted.height == 0:
+    st.success("No slice is promoted.", icon=":material/check_circle:")
+else:
+    # Cards of a fixed width that wrap: a link is one line and would be cut in a column.
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        for row in promoted.iter_rows(named=True):
+            name = views.slice_label(row["domain"], row["difficulty"], row["risk_class"])
+            rates = ", ".join(
+                f"{w['week'].split('-')[-1]} "
+                f"{widgets.fmt('accepted_label_error_rate', w['accepted_label_error_rate'])}"
+                for w in row["weeks"]
+            )
+            with st.container(border=True, width=PROMOTED_CARD_PX):
+                links.link("slices", f"**{name}**", icon=":material/priority_high:", slice=name)
+                st.caption(f"Accepted-label error rate {rates}")
+
+st.markdown(
+    "**Targets breached** over the period, or in every week since the week named · "
+    "each link opens the page behind the KPI, filtered to the domain"
+)
+if off_target.height == 0:
+    st.success("No KPI breaches its target.", icon=":material/check_circle:")
+with st.container(horizontal=True, wrap=True, gap="small"):
     for kpi in off_target["kpi"].unique(maintain_order=True).to_list():
         part = off_target.filter(off_target["kpi"] == kpi)
         page = links.KPI_PAGE.get(kpi, "overview")
-        with st.container(border=True):
+        with st.container(border=True, width=BREACH_CARD_PX):
             st.markdown(
                 f"{widgets.status_word('breach')} **{widgets.title(kpi)}** — "
                 f"{widgets.target_text(ctx.targets, kpi)}"
@@ -86,14 +118,15 @@ with left:
                         )
                         text = f"{where}: {widgets.fmt(kpi, value)}{note} {when}"
                     else:
-                        # short: a link is one line, cut where the column ends
+                        # Short, as the heading says "in every week since": a link
+                        # is one line, cut where the card ends.
                         text = (
                             f"{where}: {widgets.fmt(kpi, latest_value)}{note} in "
                             f"{widgets.short_week(latest)}, "
                             + (
                                 "a new breach"
                                 if first == latest
-                                else f"every week since {widgets.short_week(first, latest)}"
+                                else f"since {widgets.short_week(first, latest)}"
                             )
                         )
                     # An ongoing breach opens on its run of weeks, where the page's
@@ -102,27 +135,6 @@ with left:
                     if first is not None:
                         narrowed["from"] = iso_week_start(first).isoformat()
                     links.link(page, text, icon=":material/arrow_forward:", **narrowed)
-with right:
-    st.markdown("**Slices promoted to specialist review**")
-    if promoted is None:
-        widgets.empty(
-            "Promotion is not available: annotation_kpi_counts.sql failed (see above)."
-            if "annotation_kpi_counts" in ctx.aggs.errors
-            else "Promotion needs reviews; this data has none."
-        )
-    elif promoted.height == 0:
-        st.success("No slice is promoted.", icon=":material/check_circle:")
-    else:
-        for row in promoted.iter_rows(named=True):
-            name = views.slice_label(row["domain"], row["difficulty"], row["risk_class"])
-            rates = ", ".join(
-                f"{w['week'].split('-')[-1]} "
-                f"{widgets.fmt('accepted_label_error_rate', w['accepted_label_error_rate'])}"
-                for w in row["weeks"]
-            )
-            with st.container(border=True):
-                links.link("slices", f"**{name}**", icon=":material/priority_high:", slice=name)
-                st.caption(f"Accepted-label error rate {rates}")
 
 st.subheader("Trends")
 recent = weeks.sort("week").tail(12)

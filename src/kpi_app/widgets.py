@@ -128,6 +128,25 @@ COLUMN_UNITS: dict[str, Unit] = {
 }
 
 
+#: Tile titles where four tiles share a row: a metric's label does not wrap, and
+#: at 1100 px "Accepted-label error rate" is cut to "Accepted-lab...". The full
+#: title heads the tile's tooltip.
+SHORT_TITLES = {
+    "accepted_label_error_rate": "Error rate",
+    "disagreement_rate": "Disagreement",
+    "krippendorff_alpha": "Alpha",
+    "cost_per_accepted_label": "Cost / label",
+    "specialist_review_time_median_s": "Review time",
+    "turnaround_median_h": "Turnaround",
+    "review_backlog": "Backlog",
+    "domain_coverage": "Coverage",
+}
+
+
+def short_title(kpi: str) -> str:
+    return SHORT_TITLES.get(kpi, title(kpi))
+
+
 def title(kpi: str) -> str:
     if kpi in KPIS:
         return KPIS[kpi].title
@@ -237,14 +256,19 @@ def tile(
     kpi: str,
     value: float | None,
     weeks: pl.DataFrame | None = None,
+    *,
+    compact: bool = False,
 ) -> None:
     """One KPI tile: its value, the change between the last two ISO weeks of
     ``weeks`` with a sparkline, and its status against its target; a second
     badge when the KPI breaches in every week of a run that goes on in the
-    latest week (a tile's value over the whole period can hide it)."""
+    latest week (a tile's value over the whole period can hide it). A
+    ``compact`` tile, one of four in a row, is titled :func:`short_title`."""
     lines = [definition(kpi), target_text(targets, kpi)]
     if value is None or value != value:
         lines.insert(0, views.unavailable_reason(aggs, kpi))
+    if compact and short_title(kpi) != title(kpi):
+        lines.insert(0, f"**{title(kpi)}**")
     delta = chart = description = ongoing = latest_status = None
     if weeks is not None and kpi in weeks.columns and weeks.height:
         run = breaches.breach_since(weeks, targets, [kpi])
@@ -257,15 +281,15 @@ def tile(
         change = views.week_over_week(weeks, kpi)
         latest_status = targets.status(kpi, change.last)
         delta = fmt_change(kpi, change.change)
-        if change.previous_week:
-            description = f"{short_week(change.last_week)} vs {short_week(change.previous_week)}"
-        elif change.last_week:
-            description = f"{change.last_week}: no earlier week"
         chart = [v for v in views.trend(weeks, kpi)[kpi].to_list() if v is not None] or None
-        if delta is None:
-            description = None
-        if delta is None and change.last_week:
+        if delta is not None:
+            # "vs W07" still reads where "W08 vs W07" is cut to "W08 ..."
+            description = f"vs {short_week(change.previous_week, change.last_week)}"
+            lines.append(f"Change: {change.last_week} against {change.previous_week}.")
+        elif change.previous_week:
             lines.append("No week-over-week change: the KPI is n/a in one of the last two weeks.")
+        elif change.last_week:
+            lines.append(f"No week-over-week change: {change.last_week} is the only week.")
     better = higher_is_better(kpi)
     # Against a target, the change and the trend line take the colour of the latest
     # week's status: a last step down does not paint a rising error rate green.
@@ -276,7 +300,7 @@ def tile(
         lines.append(f"Change and trend coloured by the latest week's status: {latest_status}.")
     with st.container(border=True):
         st.metric(
-            title(kpi),
+            short_title(kpi) if compact else title(kpi),
             fmt(kpi, value),
             delta=delta,
             delta_color=delta_color,
@@ -289,10 +313,10 @@ def tile(
             # shown is the whole period's, the run is the latest weeks'.
             status_badge(targets, kpi, value, "period: " if ongoing is not None else "")
             if ongoing is not None:
+                # No icon: in a tile a quarter of 1100 px wide, "breach since W03" just fits.
                 st.badge(
                     f"breach since {short_week(ongoing['since'], ongoing['latest_week'])}",
                     color="red",
-                    icon=":material/schedule:",
                 )
 
 
