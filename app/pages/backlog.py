@@ -35,7 +35,7 @@ for start in (0, 3):
     for column, kpi in zip(st.columns(3), TILES[start : start + 3], strict=True):
         with column:
             weekly = weeks if kpi.startswith(("turnaround", "specialist")) else None
-            widgets.tile(ctx.aggs, ctx.targets, kpi, overall.get(kpi), weekly)
+            widgets.tile(ctx.aggs, ctx.targets, kpi, overall.get(kpi), weekly, compact=True)
 
 if not ctx.aggs.has("reviews"):
     widgets.empty(
@@ -107,11 +107,12 @@ with left:
             ("specialist_review_time_p90_s", "dot"),
         ):
             if overall.get(kpi) is not None:
-                figure.add_vline(
-                    x=overall[kpi],
-                    line=dict(color="#c62828", dash=dash, width=1),
-                    annotation_text=f"{'median' if 'median' in kpi else 'p90'} "
-                    f"{widgets.fmt(kpi, overall[kpi])}",
+                widgets.reference_line(
+                    figure,
+                    overall[kpi],
+                    f"{'median' if 'median' in kpi else 'p90'} {widgets.fmt(kpi, overall[kpi])}",
+                    axis="x",
+                    dash=dash,
                 )
         widgets.style(figure, x="Final-review duration (s)", y="Final reviews (count)", height=360)
         widgets.chart(figure, histogram, "Specialist review time distribution")

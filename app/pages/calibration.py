@@ -59,7 +59,7 @@ with middle:
     filters.remember_choice("calibration_domain", "cal_domain")
 with right:
     pseudonymise = st.toggle(
-        "Pseudonyms for the room",
+        "Pseudonyms",
         value=True,
         key="calibration_pseudonyms",
         help="Replace annotator and reviewer ids with stable pseudonyms: the same person "
@@ -92,26 +92,44 @@ view = raw_view.pseudonymised(cal.Pseudonyms(data.pseudonym_key())) if pseudonym
 
 # ------------------------------------------------------------------------------ tiles
 alpha = view.alpha
-columns = st.columns(6)
-columns[0].metric(
-    "Krippendorff's alpha",
-    pack.fmt_coefficient(alpha["krippendorff_alpha"]),
-    help=f"95% bootstrap interval {pack.fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
-    f"{pack.fmt_coefficient(alpha['krippendorff_alpha_ci_high'])} over {alpha['n_units']} items",
-)
-columns[1].metric(
-    "Fleiss' kappa",
-    pack.fmt_coefficient(view.fleiss_kappa),
-    help="Over the week's items with the most common number of annotators.",
-)
-columns[2].metric("Drifting annotators", view.drifting.height)
-columns[3].metric("New annotators", view.annotators.filter(pl.col("is_new")).height)
-columns[4].metric(
-    "Disputed items",
-    view.n_disputed,
-    help="Items of the week whose labels are not all the same; the most disputed are listed below.",
-)
-columns[5].metric("Promoted slices", view.promoted.select(SLICE).unique().height)
+# Six figures in a row that wraps: in six columns, at 1100 px, their labels were cut.
+with st.container(horizontal=True, wrap=True, gap="medium"):
+    st.metric(
+        "Krippendorff's alpha",
+        pack.fmt_coefficient(alpha["krippendorff_alpha"]),
+        help=f"95% bootstrap interval {pack.fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
+        f"{pack.fmt_coefficient(alpha['krippendorff_alpha_ci_high'])} over {alpha['n_units']} items",
+        width="content",
+        border=True,
+    )
+    st.metric(
+        "Fleiss' kappa",
+        pack.fmt_coefficient(view.fleiss_kappa),
+        help="Over the week's items with the most common number of annotators.",
+        width="content",
+        border=True,
+    )
+    st.metric("Drifting annotators", view.drifting.height, width="content", border=True)
+    st.metric(
+        "New annotators",
+        view.annotators.filter(pl.col("is_new")).height,
+        width="content",
+        border=True,
+    )
+    st.metric(
+        "Disputed items",
+        view.n_disputed,
+        help="Items of the week whose labels are not all the same; the most disputed are listed "
+        "below.",
+        width="content",
+        border=True,
+    )
+    st.metric(
+        "Promoted slices",
+        view.promoted.select(SLICE).unique().height,
+        width="content",
+        border=True,
+    )
 
 stem = pack.pack_stem(view)
 st.download_button(

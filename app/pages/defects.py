@@ -29,13 +29,14 @@ else:
         dict(open_past(defects.lazy(), rule["target"]).iter_rows()) if rule is not None else {}
     )
     open_defects = defects.filter(defects["is_open"]).sort("age_h", descending=True)
+    st.markdown("**Median time to resolve, by severity**")
     for column, row in zip(
         st.columns(len(turnaround)), turnaround.iter_rows(named=True), strict=True
     ):
         with column, st.container(border=True):
             median = row["median_resolution_h"]
             st.metric(
-                f"{row['severity']}: median resolution",
+                row["severity"],
                 widgets.fmt("turnaround_median_h", median),
                 help=(
                     "Median hours from opened_at to resolved_at over resolved defects. "

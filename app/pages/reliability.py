@@ -30,13 +30,7 @@ level = (
 
 def guide_lines(figure: go.Figure) -> go.Figure:
     for value, text in GUIDES:
-        figure.add_hline(
-            y=value,
-            line=dict(color="#888", dash="dot", width=1),
-            annotation_text=text,
-            annotation_position="bottom right",
-            annotation_bgcolor=widgets.LABEL_BACKGROUND,
-        )
+        widgets.reference_line(figure, value, text, color="#888", dash="dot")
     return figure
 
 

@@ -56,8 +56,6 @@ STATUS = {
     None: ("gray", ":material/remove:", "no target"),
 }
 STATUS_COLORS = {status: color for status, (color, _, _) in STATUS.items() if status}
-#: Behind a line's label on a chart, so it reads over bars and points.
-LABEL_BACKGROUND = "rgba(255, 255, 255, 0.8)"
 #: The same colours for plotly marks (a bar's status, met or missed).
 STATUS_HEX = {"ok": "#2e7d32", "warn": "#f9a825", "breach": "#c62828", None: "#1f77b4"}
 
@@ -128,17 +126,19 @@ COLUMN_UNITS: dict[str, Unit] = {
 }
 
 
-#: Tile titles where four tiles share a row: a metric's label does not wrap, and
-#: at 1100 px "Accepted-label error rate" is cut to "Accepted-lab...". The full
-#: title heads the tile's tooltip.
+#: Tile titles where three or four tiles share a row: a metric's label does not
+#: wrap, and at 1100 px "Accepted-label error rate" is cut to "Accepted-lab...".
+#: The full title heads the tile's tooltip. A median is the unqualified figure.
 SHORT_TITLES = {
     "accepted_label_error_rate": "Error rate",
     "disagreement_rate": "Disagreement",
     "krippendorff_alpha": "Alpha",
     "cost_per_accepted_label": "Cost / label",
     "specialist_review_time_median_s": "Review time",
+    "specialist_review_time_p90_s": "Review time (p90)",
     "turnaround_median_h": "Turnaround",
     "review_backlog": "Backlog",
+    "review_backlog_oldest_h": "Oldest unreviewed",
     "domain_coverage": "Coverage",
 }
 
@@ -263,7 +263,7 @@ def tile(
     ``weeks`` with a sparkline, and its status against its target; a second
     badge when the KPI breaches in every week of a run that goes on in the
     latest week (a tile's value over the whole period can hide it). A
-    ``compact`` tile, one of four in a row, is titled :func:`short_title`."""
+    ``compact`` tile, one of three or four in a row, is titled :func:`short_title`."""
     lines = [definition(kpi), target_text(targets, kpi)]
     if value is None or value != value:
         lines.insert(0, views.unavailable_reason(aggs, kpi))
@@ -348,6 +348,8 @@ def style(
         if legend_side
         else dict(orientation="h", yanchor="bottom", y=1.02, x=0)
     )
+    # Once a reference line is named in the legend, an unnamed trace would read "trace 0".
+    figure.update_traces(showlegend=False, selector=lambda trace: trace.name is None)
     figure.update_layout(
         xaxis_title=x,
         yaxis_title=y,
@@ -663,23 +665,32 @@ def weekly_figure(
     )
     rule = targets.rule(kpi) if targets is not None else None
     if rule is not None:
-        target_line(figure, rule["target"], f"target {fmt(kpi, rule['target'])}", "top left")
+        target_line(figure, rule["target"], f"target {fmt(kpi, rule['target'])}")
     figure.update_xaxes(categoryorder="category ascending")
     return style(figure, x="ISO week", y=_axis_title(kpi), y_unit=unit(kpi), height=height)
 
 
-def target_line(
-    figure: go.Figure, value: float, text: str, position: str = "top right", *, axis: str = "y"
+def reference_line(
+    figure: go.Figure,
+    value: float,
+    text: str,
+    *,
+    axis: str = "y",
+    color: str = "#c62828",
+    dash: str = "dash",
 ) -> go.Figure:
-    """A target drawn across the plot: a dashed red line at ``value`` on ``axis``."""
-    add = figure.add_hline if axis == "y" else figure.add_vline
-    return add(
-        value,
-        line=dict(color="#c62828", dash="dash", width=1),
-        annotation_text=text,
-        annotation_position=position,
-        annotation_bgcolor=LABEL_BACKGROUND,  # readable where it crosses a bar
+    """A line across the plot at ``value`` on ``axis``, named in the legend: a label
+    on the plot hides the points and bars the line crosses."""
+    line = dict(color=color, dash=dash, width=1)
+    (figure.add_hline if axis == "y" else figure.add_vline)(value, line=line)
+    return figure.add_trace(
+        go.Scatter(x=[None], y=[None], mode="lines", line=line, name=text, hoverinfo="skip")
     )
+
+
+def target_line(figure: go.Figure, value: float, text: str, *, axis: str = "y") -> go.Figure:
+    """A target: a dashed red :func:`reference_line`."""
+    return reference_line(figure, value, text, axis=axis)
 
 
 def _axis_title(kpi: str) -> str:
