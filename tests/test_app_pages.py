@@ -617,3 +617,14 @@ def test_with_quarantine_the_dashboard_goes_on_without_the_invalid_rows(tmp_path
 def test_kpi_core_views_stay_streamlit_free():
     source = textwrap.dedent((REPO / "src" / "kpi_core" / "views.py").read_text())
     assert "streamlit" not in source
+
+
+def test_a_table_column_fits_its_header_and_its_longest_cell():
+    frame = pl.DataFrame(
+        {"Accepted-label error rate": ["4.4%"], "id": ["annotator-with-a-long-name"]}
+    )
+    widths = {c: config["width"] for c, config in widgets.fitted_columns(frame).items()}
+    # wider than the 4-character cells alone, as wide as the header needs
+    assert widths["Accepted-label error rate"] >= 8 * len("Accepted-label error rate")
+    assert widths["id"] >= 8 * len("annotator-with-a-long-name")
+    assert widgets.fitted_columns(frame, {"id": "who"})["id"]["help"] == "who"

@@ -182,8 +182,8 @@ else:
         width="stretch",
         height=240,
         column_config={
-            "observed agreement": st.column_config.NumberColumn(format="percent"),
-            "chance agreement": st.column_config.NumberColumn(format="percent"),
+            "observed agreement": st.column_config.NumberColumn(format="percent", width="medium"),
+            "chance agreement": st.column_config.NumberColumn(format="percent", width="medium"),
             "Cohen's kappa": st.column_config.NumberColumn(format="%.3f"),
         },
     )
@@ -227,13 +227,13 @@ else:
         "vendor": "vendor",
         **pack.AGREEMENT_COLUMNS,
     }
-    st.dataframe(shown.select(list(titles)).rename(titles), hide_index=True, width="stretch")
+    widgets.plain_table(shown.select(list(titles)).rename(titles))
     widgets.download(view.annotators, f"annotator agreement {week}")
 with st.expander("Vendors"):
     vendors = pack.agreement_table(view.vendors)
     if not vendors.is_empty():
         titles = {"vendor": "vendor", "n_annotators_week": "annotators", **pack.AGREEMENT_COLUMNS}
-        st.dataframe(vendors.select(list(titles)).rename(titles), hide_index=True, width="stretch")
+        widgets.plain_table(vendors.select(list(titles)).rename(titles))
     widgets.download(view.vendors, f"vendor agreement {week}")
 
 # ------------------------------------------------------------------------- confusion
@@ -301,28 +301,23 @@ else:
     row = disputed.filter(pl.col("item_id") == item).row(0, named=True)
     if row["gold_label"] is not None:
         st.markdown(f"Gold: **{row['gold_label']}** ({row['gold_source']})")
-    st.dataframe(
-        view.disputed_labels.filter(pl.col("item_id") == item).select(
-            "annotator_id",
-            "tier",
-            "vendor",
-            "label",
-            "submitted_at",
-            "decision_verdict",
-            "final_label",
-        ),
-        hide_index=True,
-        width="stretch",
+    labels = view.disputed_labels.filter(pl.col("item_id") == item).select(
+        "annotator_id",
+        "tier",
+        "vendor",
+        "label",
+        "submitted_at",
+        "decision_verdict",
+        "final_label",
     )
-    reviews = view.disputed_reviews.filter(pl.col("item_id") == item)
+    widgets.plain_table(labels)
+    reviews = view.disputed_reviews.filter(pl.col("item_id") == item).drop(
+        "rank", "item_id", "annotation_id", "review_id"
+    )
     if reviews.is_empty():
         st.caption("No review yet.")
     else:
-        st.dataframe(
-            reviews.drop("rank", "item_id", "annotation_id", "review_id"),
-            hide_index=True,
-            width="stretch",
-        )
+        widgets.plain_table(reviews)
 
 # ------------------------------------------------------------------------ promoted
 st.subheader("Slices promoted to specialist review")

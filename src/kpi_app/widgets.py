@@ -467,15 +467,44 @@ def table(
         ),
     )
     shown = shown.rename({c: title(c) for c in frame.columns})
-    helps = {
-        title(c): st.column_config.Column(help=_column_help(c))
-        for c in frame.columns
-        if definition(c)
-    }
+    helps = {title(c): _column_help(c) for c in frame.columns if definition(c)}
     if isinstance(height, int):  # never taller than the rows need
         height = min(height, 38 + 35 * max(frame.height, 1))
-    st.dataframe(shown, hide_index=True, height=height, width="stretch", column_config=helps)
+    plain_table(shown, helps, height=height)
     download(download_frame if download_frame is not None else frame, name)
+
+
+def plain_table(
+    shown: pl.DataFrame, helps: Mapping[str, str] | None = None, *, height: int | str = "auto"
+) -> None:
+    """``shown`` as it is (formatted and titled already), each column wide enough
+    for its header; ``helps`` are the headers' tooltips."""
+    st.dataframe(
+        shown,
+        hide_index=True,
+        height=height,
+        width="stretch",
+        column_config=fitted_columns(shown, helps),
+    )
+
+
+def fitted_columns(
+    shown: pl.DataFrame, helps: Mapping[str, str] | None = None
+) -> dict[str, st.column_config.Column]:
+    """Column widths that fit each header as well as its longest cell: the grid sizes
+    a column to its cells alone and cuts a longer header ("Accepted-label error ra")."""
+    flat = [c for c, t in shown.schema.items() if not t.is_nested()]
+    longest = shown.select(pl.col(flat).cast(pl.String).str.len_chars().max().fill_null(0))
+    return {
+        column: st.column_config.Column(
+            # about 8 px a character of the header's bold font, with room for its menu
+            width=min(
+                400, 32 + 8 * max(len(column), longest[column].item() if column in flat else 0)
+            ),
+            help=(helps or {}).get(column),
+        )
+        for column in shown.columns
+    }
 
 
 def _column_help(column: str) -> str:
