@@ -628,3 +628,18 @@ def test_a_table_column_fits_its_header_and_its_longest_cell():
     assert widths["Accepted-label error rate"] >= 8 * len("Accepted-label error rate")
     assert widths["id"] >= 8 * len("annotator-with-a-long-name")
     assert widgets.fitted_columns(frame, {"id": "who"})["id"]["help"] == "who"
+
+
+def test_a_slices_trend_is_judged_by_its_domains_target(sample_dir, monkeypatch):
+    import json
+
+    at = app(sample_dir, monkeypatch, "pages/slices.py")
+    at.selectbox(key="slices_pick").set_value("medicine / hard / high").run()
+    no_exception(at)
+    names = {
+        trace.get("name")
+        for chart in at.get("plotly_chart")
+        for trace in json.loads(chart.proto.spec)["data"]
+    }
+    assert "target 3.0%" in names  # medicine's own, not the project's 5.0%
+    assert "target 5.0%" not in names

@@ -151,7 +151,7 @@ else:
         weekly,
         kpi,
         f"{widgets.title(kpi)} of {chosen_label} by ISO week",
-        ctx.targets,
+        ctx.targets.for_domain(chosen["domain"]),  # a slice is judged by its domain's targets
         ctx.aggs,
     )
     st.markdown(f"**Annotators in {chosen_label}**")
