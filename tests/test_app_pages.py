@@ -438,18 +438,26 @@ def test_quality_colours_each_domain_by_its_own_target(sample_dir, monkeypatch):
     assert "breach" in statuses and 0.03 in marks["y"]  # medicine's own, stricter target
 
 
-def test_calibration_discusses_one_disputed_item_and_the_decision_form_follows_it(
+def test_calibration_discusses_one_disputed_item_and_the_decision_form_names_it(
     sample_dir, monkeypatch
 ):
     at = app(sample_dir, monkeypatch, "pages/calibration.py")
     no_exception(at)
-    discussed = at.selectbox(key="calibration_item")
-    assert discussed.value == at.selectbox(key="calibration_decide_item").value
+
+    def form_names_the_item_discussed() -> bool:
+        discussed = at.selectbox(key="calibration_item")
+        shown = discussed.options[discussed.index]
+        return any(f"**{shown}**" in m.value for m in at.markdown if "room agree" in m.value)
+
+    assert form_names_the_item_discussed()
+    picker = at.selectbox(key="calibration_item")
+    picker.set_value(picker.options[3].split()[1]).run()  # "4. itm... — ...": by item id
+    assert form_names_the_item_discussed()
     at.selectbox(key="calibration_week").select_index(2).run()  # another week
     no_exception(at)
     discussed = at.selectbox(key="calibration_item")
     assert discussed.options[0].startswith(f"1. {discussed.value} ")  # its top item
-    assert at.selectbox(key="calibration_decide_item").value == discussed.value
+    assert form_names_the_item_discussed()
 
 
 def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):

@@ -169,6 +169,17 @@ def test_last_complete_week():
     assert cal.last_complete_week(date(2026, 2, 11)) == date(2026, 2, 2)
 
 
+def test_meeting_weeks_run_over_the_data_and_default_to_the_last_complete_one():
+    w06, w08 = date(2026, 2, 2), date(2026, 2, 16)
+    # as-of in the data's last week (Sunday of W08): W08 is offered, W07 is the default
+    weeks, default = cal.meeting_weeks(w06, w08, datetime(2026, 2, 22, 20, 0))
+    assert weeks == [w08, W07, w06] and default == W07
+    # a decision recorded months later moved the as-of time: the weeks stop at the
+    # data's last week, which is complete, and is the default
+    weeks, default = cal.meeting_weeks(w06, w08, datetime(2026, 11, 22, 10, 0))
+    assert weeks == [w08, W07, w06] and default == w08
+
+
 # ------------------------------------------------------------------------- drift
 
 
@@ -287,6 +298,27 @@ def test_top_limits_the_list(dispute_dir):
     view = cal.build_view(open_dataset(dispute_dir), "2026-W07", top=2, draws=50)
     assert view.disputed["item_id"].to_list() == ["d1", "d3"]
     assert set(view.disputed_labels["item_id"]) == {"d1", "d3"}
+
+
+def test_confusion_counts_an_annotator_once_per_item_with_the_latest_label():
+    # g1 labelled x1 twice (A, then B): like the agreement tables, only B counts
+    labels = pl.DataFrame(
+        {
+            "domain": ["stem"] * 3,
+            "annotator_id": ["g1", "g1", "g2"],
+            "is_human": [True, True, True],
+            "is_item_label": [False, True, True],
+            "week_start": [W07] * 3,
+            "label": ["A", "B", "B"],
+            "gold_label": ["B"] * 3,
+            "final_label": [None, None, "B"],
+        }
+    )
+    confusion = cal.confusion_matrices(labels, W07)
+    assert confusion.select("reference", "label", "reference_label", "n").rows() == [
+        ("gold", "B", "B", 2),
+        ("final decision", "B", "B", 1),
+    ]
 
 
 def test_confusion_against_gold_and_the_final_decision(dispute_view):
@@ -432,6 +464,28 @@ def test_pseudonymised_view_uses_one_pseudonym_per_person(dispute_view):
         names.values()
     )
     assert view.is_pseudonymised
+    # ordered by pseudonym, not by the real ids (which the order would leak)
+    pairs = view.kappa_pairs
+    assert (pairs["annotator_id_a"] < pairs["annotator_id_b"]).all()
+    assert pairs.equals(
+        pairs.sort(
+            "cohen_kappa",
+            "n_shared",
+            "annotator_id_a",
+            "annotator_id_b",
+            descending=[False, True, False, False],
+            nulls_last=True,
+        )
+    )
+    assert view.annotators.equals(
+        view.annotators.sort(
+            "is_drifting",
+            "p_adjusted",
+            "annotator_id",
+            descending=[True, False, False],
+            nulls_last=True,
+        )
+    )
     for frame in view.tables().values():
         for column in ("annotator_id", "reviewer_id", "annotator_id_a", "annotator_id_b"):
             if column in frame.columns:
@@ -519,14 +573,14 @@ def test_decisions_append_in_every_storage(tmp_path, fmt):
                 frame.write_parquet(root / name / "part-0.parquet")
             else:
                 frame.write_parquet(root / f"{name}.parquet")
-    for run in range(2):
+    for run, label in enumerate(("A", "B")):
         cal.record_decisions(
             root,
-            [{"week": "2026-W07", "item_id": "d1", "agreed_label": f"L{run}", "note": "n"}],
+            [{"week": "2026-W07", "item_id": "d1", "agreed_label": label, "note": "n"}],
             now=datetime(2026, 2, 12, 16, run, tzinfo=UTC),
         )
     rows = _decisions(root)
-    expected = ["L0", "L1"] if fmt.startswith("absent") else ["B", "L0", "L1"]
+    expected = ["A", "B"] if fmt.startswith("absent") else ["B", "A", "B"]
     assert rows["agreed_label"].to_list() == expected
     assert rows["recorded_at"].to_list()[-1] == datetime(2026, 2, 12, 16, 1)
     tables = [p.name for p in root.iterdir() if p.name.startswith("calibration_decisions")]
@@ -557,6 +611,16 @@ def test_bad_decisions_are_refused_and_nothing_is_written(tmp_path):
     assert (root / "calibration_decisions.csv").read_bytes() == before
 
 
+def test_a_decision_must_agree_on_a_label_in_use_in_its_items_domain(tmp_path):
+    root = write_dataset(tmp_path / "data", DISPUTE)
+    before = (root / "calibration_decisions.csv").read_bytes()
+    with pytest.raises(DataError) as error:
+        cal.record_decisions(root, [{"week": "2026-W07", "item_id": "d1", "agreed_label": "b"}])
+    assert "row 1, column agreed_label: 'b' is not a label in use in" in str(error.value)
+    assert "in use in medicine (A, B)" in str(error.value)  # what the room can choose from
+    assert (root / "calibration_decisions.csv").read_bytes() == before
+
+
 def test_concurrent_writers_lose_nothing(tmp_path):
     root = write_dataset(tmp_path / "data", DISPUTE)
     errors = []
@@ -566,7 +630,7 @@ def test_concurrent_writers_lose_nothing(tmp_path):
             cal.record_decisions(
                 root,
                 [{"week": "2026-W07", "item_id": "d1", "agreed_label": f"L{n}"}],
-                check_items=False,
+                check=False,
             )
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
@@ -712,17 +776,24 @@ def test_page_shows_the_meeting_and_records_a_decision(tmp_path, monkeypatch):
     assert not {"g1", "g2", "s1"} & set(re.findall(r"\b\w+\b", tables))  # pseudonyms
     at.toggle(key="calibration_pseudonyms").set_value(False).run()
     assert "g1" in _tables(at)
-    # record a decision through the form: it is appended and shown as decided
-    at.selectbox(key="calibration_decide_item").set_value("d1")
-    at.text_input(key="calibration_decide_label").set_value("B")
-    at.text_area(key="calibration_decide_note").set_value("agreed in the room")
-    at.button(key="FormSubmitter:calibration_decide-Record the decision").click().run()
-    assert not at.exception, "\n".join(str(e.value) for e in at.exception)
-    rows = _decisions(root)
-    assert rows.filter(pl.col("item_id") == "d1")["note"].to_list() == ["agreed in the room"]
-    assert rows.height == 2  # c1 kept
-    assert "Recorded" in _texts(at)
-    assert "agreed in the room" in _tables(at)  # decided for this week
+    # Record through the form for one item, then another: each decision is for the
+    # item under discussion, with a label in use in its domain.
+    for index in (1, 2):
+        picker = at.selectbox(key="calibration_item")
+        item = picker.options[index].split()[1]  # "2. d2 — A ×1 · B ×1"
+        picker.set_value(item).run()
+        agreed = at.selectbox(key=f"calibration_decide_label_{item}")
+        label = agreed.options[-1]
+        agreed.set_value(label)
+        at.text_area(key="calibration_decide_note").set_value(f"agreed on {item}")
+        at.button(key="FormSubmitter:calibration_decide-Record the decision").click().run()
+        assert not at.exception, "\n".join(str(e.value) for e in at.exception)
+        latest = _decisions(root).row(-1, named=True)
+        assert (latest["item_id"], latest["agreed_label"]) == (item, label)
+        assert latest["note"] == f"agreed on {item}"
+        assert f"Recorded {latest['decision_id']}: {item} → {label}." in _texts(at)
+        assert f"agreed on {item}" in _tables(at)  # decided for this week
+    assert _decisions(root).height == 3  # c1 kept
 
 
 def test_page_week_and_domain_come_from_the_url(tmp_path, monkeypatch):

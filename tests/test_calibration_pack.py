@@ -63,7 +63,7 @@ def test_pack_holds_the_page_the_agenda_and_every_table(written):
         "calibration-2026-W07.html",
         "agenda-2026-W07.md",
         *(
-            f"{name}.csv"
+            f"{name}-2026-W07.csv"
             for name in (
                 "alpha_trend",
                 "cohen_kappa_pairs",
@@ -78,9 +78,9 @@ def test_pack_holds_the_page_the_agenda_and_every_table(written):
             )
         ),
     }
-    disputed = pl.read_csv(out / "disputed_items.csv")
+    disputed = pl.read_csv(out / "disputed_items-2026-W07.csv")
     assert disputed["item_id"].to_list()[:4] == ["d1", "d3", "d4", "d2"]
-    agreement = pl.read_csv(out / "annotator_agreement.csv")
+    agreement = pl.read_csv(out / "annotator_agreement-2026-W07.csv")
     assert agreement.filter(pl.col("is_drifting")).height == 1
 
 
@@ -112,9 +112,9 @@ def test_pack_is_pseudonymised_by_default(written):
             text = text.split("</script>", 1)[1]  # plotly.js itself is not ours to check
         assert not _words(text) & set(PEOPLE), name
     # the same person has the same pseudonym in every file
-    agreement = pl.read_csv(out / "annotator_agreement.csv")
+    agreement = pl.read_csv(out / "annotator_agreement-2026-W07.csv")
     assert agreement.filter(pl.col("is_drifting"))["annotator_id"].to_list() == [g1]
-    labels = pl.read_csv(out / "disputed_labels.csv")
+    labels = pl.read_csv(out / "disputed_labels-2026-W07.csv")
     assert g1 in labels["annotator_id"].to_list()
     assert "p1" in labels["annotator_id"].to_list()  # a program keeps its id
     assert g1 in (out / "agenda-2026-W07.md").read_text(encoding="utf-8")
@@ -123,7 +123,7 @@ def test_pack_is_pseudonymised_by_default(written):
 
 def test_real_names_on_request(data_dir, tmp_path):
     files = pack.write_pack(data_dir, week="2026-W07", out=tmp_path, pseudonymise=False)
-    agreement = pl.read_csv(files["annotator_agreement.csv"])
+    agreement = pl.read_csv(files["annotator_agreement-2026-W07.csv"])
     assert "g1" in agreement["annotator_id"].to_list()
 
 
@@ -143,15 +143,31 @@ def test_zip_holds_the_same_files(written):
     blob = pack.zip_pack({name: path.read_bytes() for name, path in files.items()}, "pack")
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
         assert sorted(archive.namelist()) == sorted(f"pack/{n}" for n in files)
-        assert archive.read("pack/disputed_items.csv") == (out / "disputed_items.csv").read_bytes()
+        assert (
+            archive.read("pack/disputed_items-2026-W07.csv")
+            == (out / "disputed_items-2026-W07.csv").read_bytes()
+        )
 
 
-def test_a_quiet_week_still_makes_a_pack(data_dir, tmp_path):
-    files = pack.write_pack(data_dir, week="2025-W40", out=tmp_path)
-    agenda = files["agenda-2025-W40.md"].read_text(encoding="utf-8")
+def test_a_week_outside_the_data_is_refused_naming_the_datas_weeks(data_dir, tmp_path, capsys):
+    code = main(["calibration-pack", str(data_dir), "--week", "2025-W40", "--out", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(
+        "2025-W40 is outside the data's annotations: they run from 2026-W05 to 2026-W08"
+    ), err
+    assert "\n" not in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_a_quiet_week_within_the_data_still_makes_a_pack(data_dir, tmp_path):
+    files = pack.write_pack(data_dir, week="2026-W07", out=tmp_path)
+    quiet = pack.write_pack(data_dir, week="2026-W06", out=tmp_path)  # between W05 and W07
+    agenda = quiet["agenda-2026-W06.md"].read_text(encoding="utf-8")
     assert "## Disputed items\n\n0 disputed items.\n" in agenda and "None this week." in agenda
-    html = files["calibration-2025-W40.html"].read_text(encoding="utf-8")
+    html = quiet["calibration-2026-W06.html"].read_text(encoding="utf-8")
     assert html.count('class="plotly-graph-div"') == 5
+    assert not set(files) & set(quiet)  # two packs in one folder keep apart
 
 
 # -------------------------------------------------------------------------------- CLI
@@ -176,7 +192,10 @@ def test_cli_writes_the_pack(data_dir, tmp_path, capsys):
     )
     assert (out / "calibration-2026-W07-coding.html").is_file()
     assert (out / "agenda-2026-W07-coding.md").is_file()
-    assert pl.read_csv(out / "disputed_items.csv")["item_id"].to_list() == ["d3", "d4"]
+    assert pl.read_csv(out / "disputed_items-2026-W07-coding.csv")["item_id"].to_list() == [
+        "d3",
+        "d4",
+    ]
 
 
 @pytest.mark.parametrize("team_key", [None, "our team's secret"])
@@ -191,7 +210,7 @@ def test_packs_of_two_weeks_share_pseudonyms_only_under_a_team_key(tmp_path, mon
         assert (
             main(["calibration-pack", str(BUNDLED_SAMPLE), "--week", week, "--out", str(out)]) == 0
         )
-        names.append(set(pl.read_csv(out / "annotator_agreement.csv")["annotator_id"]))
+        names.append(set(pl.read_csv(out / f"annotator_agreement-{week}.csv")["annotator_id"]))
     # the sample's annotators work every week: with a team key, they are recognisable
     assert bool(names[0] & names[1]) == bool(team_key)
 
@@ -291,3 +310,10 @@ def test_html_opens_offline_in_headless_chromium_and_shows_every_chart(written, 
     artifacts = Path(__file__).parent / "artifacts"
     if artifacts.is_dir():
         shutil.copy(shot, artifacts / "calibration-pack.png")
+
+
+def test_the_agenda_gives_a_promoted_slices_weekly_error_rates_as_percent(tmp_path):
+    files = pack.write_pack(BUNDLED_SAMPLE, week="2026-W08", out=tmp_path)
+    agenda = files["agenda-2026-W08.md"].read_text(encoding="utf-8")
+    section = agenda.split("## Slices promoted to specialist review")[1].split("##")[0]
+    assert re.search(r"medicine / hard / high.*: error rate by week 2026-W06 \d+\.\d%, ", section)

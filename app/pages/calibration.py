@@ -1,7 +1,7 @@
 """Calibration: run the weekly meeting. Are we agreeing, who drifts, which items cause the
 disagreement, and what did the room decide?"""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -9,7 +9,8 @@ import streamlit as st
 from kpi_app import data, filters, shell, widgets
 from kpi_core import calibration as cal
 from kpi_core import calibration_pack as pack
-from kpi_core.grouping import SLICE, iso_week_label, week_start
+from kpi_core.formatting import format_timestamp
+from kpi_core.grouping import SLICE, iso_week_label
 from kpi_core.problems import DataError
 
 ALL = "All domains"
@@ -31,15 +32,10 @@ if first_day is None or as_of is None:
     if not ctx.aggs.errors:  # else the weeks are unknown, not absent: the banner says why
         widgets.empty("There are no annotations yet, so there is no week to calibrate on.")
     st.stop()
-# Every week of the data, newest first, down to the last complete one (the default); the
-# week still running is offered too, for a look before it ends.
-default_week = cal.last_complete_week(as_of)
-latest_week = default_week + timedelta(weeks=1)
-first_week = min(week_start(first_day), default_week)
-weeks = [
-    iso_week_label(latest_week - timedelta(weeks=k))
-    for k in range((latest_week - first_week).days // 7 + 1)
-]
+# Every week of the data, newest first; the week still running is offered too, for a
+# look before it ends, but the default is the last complete one.
+mondays, default_week = cal.meeting_weeks(*options["weeks"], as_of)
+weeks = [iso_week_label(monday) for monday in mondays]
 
 left, middle, right = st.columns([1, 1, 1])
 with left:
@@ -81,7 +77,6 @@ if key not in memo:
                 week,
                 domain=domain,
                 rule=ctx.targets.promotion,
-                draws=400,
                 aggs=ctx.aggs,
             )
         except DataError as error:
@@ -280,27 +275,23 @@ else:
         download_frame=disputed,
     )
     # One item at a time, as the room discusses them: every item's labels and reviews
-    # drawn at once (two tables each) made the page the slowest to redraw.
+    # drawn at once (two tables each) made the page the slowest to redraw. An option's
+    # text must not change when a decision is recorded: the picker would lose its item.
     items = {
         r["item_id"]: f"{r['rank']}. {r['item_id']} — {r['label_counts']}"
-        + (f" · decided: {r['decided_label']}" if r["is_decided"] else "")
         for r in disputed.to_dicts()
     }
-
-    def _follow(state=st.session_state) -> None:
-        # the decision form below starts on the item under discussion
-        state["calibration_decide_item"] = state["calibration_item"]
-
     item = st.selectbox(
-        "Item under discussion",
-        list(items),
-        format_func=items.get,
-        key="calibration_item",
-        on_change=_follow,
+        "Item under discussion", list(items), format_func=items.get, key="calibration_item"
     )
     row = disputed.filter(pl.col("item_id") == item).row(0, named=True)
+    known = []
     if row["gold_label"] is not None:
-        st.markdown(f"Gold: **{row['gold_label']}** ({row['gold_source']})")
+        known.append(f"Gold: **{row['gold_label']}** ({row['gold_source']})")
+    if row["is_decided"]:
+        known.append(f"Decided: **{row['decided_label']}** in {row['decided_week']}")
+    if known:
+        st.markdown(" · ".join(known))
     labels = view.disputed_labels.filter(pl.col("item_id") == item).select(
         "annotator_id",
         "tier",
@@ -328,14 +319,14 @@ else:
 
 
 # ------------------------------------------------------------------------ decisions
-def record(data_dir: str, meeting_week: str) -> None:
-    """Append the form's decision (a callback: it runs before the page, so the page
-    that follows already reads the new decision)."""
+def record(data_dir: str, meeting_week: str, item_id: str, label_key: str) -> None:
+    """Append the form's decision for ``item_id``, the item the form showed (a callback:
+    it runs before the page, so the page that follows already reads the new decision)."""
     state = st.session_state
     row = {
         "week": meeting_week,
-        "item_id": state.get("calibration_decide_item"),
-        "agreed_label": state.get("calibration_decide_label"),
+        "item_id": item_id,
+        "agreed_label": state.get(label_key),
         "note": state.get("calibration_decide_note"),
     }
     try:
@@ -346,7 +337,7 @@ def record(data_dir: str, meeting_week: str) -> None:
     state.pop("calibration_views", None)
     state["calibration_flash"] = (
         "success",
-        f"Recorded {written['decision_id'].item()}: {row['item_id']} → {row['agreed_label']}.",
+        f"Recorded {written['decision_id'].item()}: {item_id} → {row['agreed_label']}.",
     )
 
 
@@ -357,22 +348,41 @@ if flash and flash[0] == "success":
 elif flash:
     st.error(flash[1], icon=":material/error:")
 if not disputed.is_empty():
+    in_use = data.domain_labels(ctx.source).get(row["domain"], [])
+    own = view.disputed_labels.filter(pl.col("item_id") == item)["label"].unique().sort().to_list()
+    # The item's own labels first, then the rest of its domain's, most used first.
+    choices = [*own, *(label for label in in_use if label not in own)]
     with st.form("calibration_decide", clear_on_submit=True):
-        st.markdown(
-            "Record what the room agreed for a disputed item: it is appended to "
-            "`calibration_decisions` and counts as gold for this item from now on."
+        st.markdown(f"What did the room agree for **{items[item]}**?")
+        label_key = f"calibration_decide_label_{item}"
+        st.selectbox(
+            "Agreed label",
+            choices,
+            index=None,
+            placeholder="The label the room agreed on",
+            key=label_key,
+            help=f"A label in use in {row['domain']}: the item's own labels first.",
         )
-        if st.session_state.get("calibration_decide_item") not in items:  # another week's
-            st.session_state["calibration_decide_item"] = item
-        st.selectbox("Item", list(items), format_func=items.get, key="calibration_decide_item")
-        st.text_input("Agreed label", key="calibration_decide_label")
         st.text_area("Note (guideline, reasoning)", key="calibration_decide_note")
         st.form_submit_button(
             "Record the decision",
             icon=":material/gavel:",
             on_click=record,
-            args=(ctx.source.data_dir, week),
+            args=(ctx.source.data_dir, week, item, label_key),
         )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    note = (
+        "It is appended to `calibration_decisions`, stamped with the current time, and is "
+        "gold for this item's annotations submitted from then on: earlier ones, this week's "
+        "included, keep their truth."
+    )
+    if ctx.aggs.as_of is not None and now - ctx.aggs.as_of > timedelta(days=1):
+        note += (
+            f" The data ends {format_timestamp(ctx.aggs.as_of)}: the decision moves the "
+            "dashboard's as-of time (the latest timestamp in any table) to now, which ages "
+            "the backlog and can end promotions."
+        )
+    st.caption(note)
 decided = view.week_decisions
 st.markdown(f"**Decided for {week}**")
 if decided.is_empty():

@@ -264,6 +264,18 @@ def item_labels(source: Source) -> pl.DataFrame:
     return frame.select(views.LABEL_COLUMNS)
 
 
+@st.cache_data(max_entries=2, show_spinner=False)
+def domain_labels(source: Source) -> dict[str, list[str]]:
+    """The labels in use in each domain, most used first (what a decision may agree on)."""
+    from kpi_core.calibration import domain_labels as labels_in_use
+
+    loaded = _load(source)
+    with loaded.lock:
+        frame = labels_in_use(loaded.dataset.con)
+    ranked = frame.sort(["n_uses", "label"], descending=[True, False])
+    return dict(ranked.group_by("domain", maintain_order=True).agg("label").rows())
+
+
 @st.cache_resource(show_spinner=False)
 def pseudonym_key() -> str:
     """One pseudonym key per server: every screen in a calibration meeting, and every
@@ -328,9 +340,11 @@ def options(source: Source) -> dict[str, list]:
         result[column] = sorted(values)
     weeks = [f["week_start"].min() for f in frames if f.height] or []
     first: date | None = min(weeks) if weeks else None
+    ends = [f["week_start"].max() for f in frames if f.height]
+    # The Mondays of the first and last weeks with annotations.
+    result["weeks"] = [first, max(ends) if ends else None]
     last: date | None = aggs.as_of.date() if isinstance(aggs.as_of, datetime) else None
     if last is None:
-        ends = [f["week_start"].max() for f in frames if f.height]
         last = max(ends) if ends else None
     result["dates"] = [first, last]
     return result

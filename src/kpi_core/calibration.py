@@ -162,6 +162,24 @@ def last_complete_week(as_of: datetime | date) -> date:
     return week_start(day) - timedelta(weeks=1)
 
 
+def meeting_weeks(
+    first_week: date, last_week: date, as_of: datetime | date
+) -> tuple[list[date], date]:
+    """The weeks a meeting can pick (Mondays, newest first) and the default one.
+
+    The weeks run from ``first_week`` to ``last_week``, the first and last weeks with
+    annotations, and stop at the week holding ``as_of``. The default is the
+    :func:`last_complete_week`, or the last week with annotations when the as-of
+    time lies past it (a decision recorded today on older data moves the as-of
+    time to today, and the weeks in between have nothing to discuss).
+    """
+    day = as_of.date() if isinstance(as_of, datetime) else as_of
+    newest = min(last_week, week_start(day))
+    default = min(last_complete_week(as_of), newest)
+    oldest = min(first_week, default)
+    return [newest - timedelta(weeks=k) for k in range((newest - oldest).days // 7 + 1)], default
+
+
 # -------------------------------------------------------------------------- the inputs
 
 
@@ -518,13 +536,18 @@ def agreement_drift(
             "p_meeting",
             "is_drifting_meeting_wide",
         )
-        .sort(
-            pl.col("is_drifting"),
-            pl.col("p_adjusted"),
-            pl.col(by),
-            descending=[True, False, False],
-            nulls_last=True,
-        )
+        .pipe(_drift_order, by)
+    )
+
+
+def _drift_order(frame: pl.DataFrame, by: str) -> pl.DataFrame:
+    """Drifting first, then by adjusted p; ties by id (a pseudonym in a pseudonymised view)."""
+    return frame.sort(
+        pl.col("is_drifting"),
+        pl.col("p_adjusted"),
+        pl.col(by),
+        descending=[True, False, False],
+        nulls_last=True,
     )
 
 
@@ -534,10 +557,12 @@ def agreement_drift(
 def confusion_matrices(annotations: pl.DataFrame, week: date) -> pl.DataFrame:
     """Human labels submitted in ``week`` against gold and against the final decision.
 
-    One row per (reference, domain, label, reference_label) with ``n`` labels;
-    ``reference`` is ``gold`` or ``final decision``.
+    The labels are those the agreement tables count (``is_item_label``: an annotator
+    who labelled an item twice counts once, with the latest label), so the matrices
+    add up to their totals. One row per (reference, domain, label, reference_label)
+    with ``n`` labels; ``reference`` is ``gold`` or ``final decision``.
     """
-    human = annotations.filter(pl.col("is_human") & (pl.col("week_start") == week))
+    human = annotations.filter(pl.col("is_item_label") & (pl.col("week_start") == week))
     parts = [
         human.filter(pl.col(column).is_not_null())
         .group_by("domain", "label", pl.col(column).alias("reference_label"))
@@ -802,8 +827,22 @@ def kappa_pairs(week_labels: pl.DataFrame, min_shared: int = MIN_SHARED_ITEMS) -
     ``week_labels``: the item labels (one per annotator and item) of the items whose
     week is the meeting's. Lowest kappa first: the pairs that most need calibrating.
     """
-    return cohen_kappa_pairs(week_labels, min_shared=min_shared).sort(
-        "cohen_kappa", "n_shared", descending=[False, True], nulls_last=True
+    return _pair_order(cohen_kappa_pairs(week_labels, min_shared=min_shared))
+
+
+def _pair_order(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Each pair as (smaller id, larger id), lowest kappa first, ties by the ids."""
+    a, b = pl.col("annotator_id_a"), pl.col("annotator_id_b")
+    return pairs.with_columns(
+        pl.min_horizontal(a, b).alias("annotator_id_a"),
+        pl.max_horizontal(a, b).alias("annotator_id_b"),
+    ).sort(
+        "cohen_kappa",
+        "n_shared",
+        "annotator_id_a",
+        "annotator_id_b",
+        descending=[False, True, False, False],
+        nulls_last=True,
     )
 
 
@@ -883,6 +922,9 @@ class CalibrationView:
                     for c in _PERSON_COLUMNS
                     if c in frame.columns
                 )
+        # Ordered again by the pseudonyms: an order by the real ids would leak them.
+        out["kappa_pairs"] = _pair_order(out["kappa_pairs"])
+        out["annotators"] = _drift_order(out["annotators"], "annotator_id")
         return replace(self, **out, is_pseudonymised=True)
 
 
@@ -1036,31 +1078,49 @@ def _decision_rows(
     return out
 
 
-def _check_items(data_dir: Path, rows: list[dict[str, object]]) -> None:
+def domain_labels(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The labels in use per domain (``queries/domain_labels.sql``): those of its
+    annotations and of its ``fix`` reviews' corrections, with how often each is used."""
+    return queries.run(con, "domain_labels")
+
+
+#: Labels named in full when a decision's label is refused; more are counted.
+_LABELS_LISTED = 12
+
+
+def _check_rows(data_dir: Path, rows: list[dict[str, object]]) -> None:
+    """Each decision's item must be in ``items`` and its agreed label one in use in
+    the item's domain: a typo would otherwise become the item's gold label."""
     dataset = open_dataset(data_dir)
     try:
         wanted = sorted({str(r["item_id"]) for r in rows})
-        known = set(
+        domain_of = dict(
             dataset.con.sql(
-                "select item_id from items where item_id in (select unnest($ids))",
+                "select item_id, domain from items where item_id in (select unnest($ids))",
                 params={"ids": wanted},
             )
             .pl()
-            .get_column("item_id")
-            .to_list()
+            .rows()
         )
+        in_use = domain_labels(dataset.con).group_by("domain").agg(pl.col("label").sort())
+        labels_of = dict(in_use.rows())
     finally:
         dataset.con.close()
-    problems = [
-        Problem(
-            file="calibration decision",
-            row=n,
-            column="item_id",
-            reason=f"item {r['item_id']!r} is not in items",
-        )
-        for n, r in enumerate(rows, start=1)
-        if r["item_id"] not in known
-    ]
+    problems = []
+    for n, row in enumerate(rows, start=1):
+        item, label = row["item_id"], row["agreed_label"]
+        if item not in domain_of:
+            reason = f"item {item!r} is not in items"
+            problems.append(Problem("calibration decision", n, "item_id", reason))
+            continue
+        domain = domain_of[item]
+        labels = labels_of.get(domain, [])
+        if label not in labels:
+            listed = ", ".join(labels[:_LABELS_LISTED]) + (
+                f" and {len(labels) - _LABELS_LISTED} more" if len(labels) > _LABELS_LISTED else ""
+            )
+            reason = f"{label!r} is not a label in use in {domain} ({listed or 'none yet'})"
+            problems.append(Problem("calibration decision", n, "agreed_label", reason))
     if problems:
         raise DataError(problems)
 
@@ -1167,7 +1227,7 @@ def record_decisions(
     rows: Iterable[Mapping[str, object]] | pl.DataFrame,
     *,
     now: datetime | None = None,
-    check_items: bool = True,
+    check: bool = True,
 ) -> pl.DataFrame:
     """Append calibration decisions to ``data_dir``'s ``calibration_decisions`` table.
 
@@ -1185,7 +1245,9 @@ def record_decisions(
 
     Writers of one directory are serialised by a lock file (``.calibration_decisions.lock``).
     Raises :class:`DataError` (one line per problem) for an empty required value, a
-    malformed week, or an item that is not in ``items``; nothing is written then.
+    malformed week, an item that is not in ``items`` or an agreed label not in use in
+    the item's domain (:func:`domain_labels`); nothing is written then. ``check=False``
+    skips the last two, which read the data.
 
     Returns the rows written, with ``decision_id`` and ``recorded_at`` (UTC).
     """
@@ -1194,8 +1256,8 @@ def record_decisions(
     new = _decision_rows(rows, now)
     if not new:
         return _parquet_frame([], None)
-    if check_items:
-        _check_items(data_dir, new)
+    if check:
+        _check_rows(data_dir, new)
     with (data_dir / _LOCK_NAME).open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         sources = discover(data_dir)

@@ -9,8 +9,9 @@ A pack is a directory (or, from the dashboard, a zip of it) holding:
 ``agenda-<week>[-<domain>].md``
     The meeting's agenda: one line per disputed item and one per drifting annotator
     (and vendor), with what to look at.
-``<table>.csv``
-    The data behind every table and chart (:meth:`CalibrationView.tables`).
+``<table>-<week>[-<domain>].csv``
+    The data behind every table and chart (:meth:`CalibrationView.tables`), named
+    for the week so that packs of two weeks written to one folder stay apart.
 
 Annotator ids are replaced by pseudonyms by default (:class:`kpi_core.calibration.Pseudonyms`,
 a fresh key per pack unless one is given). The figures are built here too, so the
@@ -37,16 +38,18 @@ from kpi_core.calibration import (
     DRIFT_ALPHA,
     MIN_SHARED_ITEMS,
     RISK_WEIGHTS,
+    CalibrationInputs,
     CalibrationView,
     Level,
     Pseudonyms,
-    build_view,
+    compute_view,
+    fetch_inputs,
     parse_week,
 )
 from kpi_core.formatting import NOT_AVAILABLE, interval_error_bars
-from kpi_core.grouping import SLICE
+from kpi_core.grouping import SLICE, iso_week_label
 from kpi_core.loading import open_dataset
-from kpi_core.problems import DataError
+from kpi_core.problems import DataError, Problem
 from kpi_core.targets import Targets
 
 #: Width of a chart in the pack, in CSS pixels: the text width of A4 with 12 mm margins.
@@ -398,11 +401,12 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
             "labels this week"
             for r in new.to_dicts()
         ]
-    promoted = view.promoted.group_by(list(SLICE), maintain_order=True).agg(
+    rates = view.promoted.with_columns(
+        pl.col("accepted_label_error_rate").map_elements(fmt_percent, return_dtype=pl.String)
+    )
+    promoted = rates.group_by(list(SLICE), maintain_order=True).agg(
         pl.col("is_newly_promoted").first(),
-        pl.format("{} {}", "week", pl.col("accepted_label_error_rate").round(3))
-        .str.join(", ")
-        .alias("evidence"),
+        pl.format("{} {}", "week", "accepted_label_error_rate").str.join(", ").alias("evidence"),
     )
     lines += ["", f"## Slices promoted to specialist review ({promoted.height})", ""]
     lines += [
@@ -660,7 +664,7 @@ generated {generated_at:%Y-%m-%d %H:%M} UTC · {html.escape(privacy)}</p>
     }
 <h3>Pairs of annotators with the lowest Cohen's kappa</h3>
 <p>Over the week's items both labelled, pairs sharing at least {MIN_SHARED_ITEMS} items; the
-{MAX_KAPPA_PAIRS} lowest (every pair is in cohen_kappa_pairs.csv).</p>
+{MAX_KAPPA_PAIRS} lowest (every pair is in cohen_kappa_pairs-{pack_stem(view)}.csv).</p>
 {
         _html_table(
             view.kappa_pairs.head(MAX_KAPPA_PAIRS),
@@ -756,7 +760,7 @@ def render_pack(view: CalibrationView, *, generated_at: datetime | None = None) 
         f"calibration-{stem}.html": pack_html(view, generated_at=generated_at).encode("utf-8"),
         f"agenda-{stem}.md": agenda_markdown(view, generated_at=generated_at).encode("utf-8"),
     }
-    files.update({f"{name}.csv": _csv(frame) for name, frame in view.tables().items()})
+    files.update({f"{name}-{stem}.csv": _csv(frame) for name, frame in view.tables().items()})
     return files
 
 
@@ -767,6 +771,26 @@ def zip_pack(files: Mapping[str, bytes], folder: str = "") -> bytes:
         for name, data in files.items():
             archive.writestr(f"{folder}/{name}" if folder else name, data)
     return buffer.getvalue()
+
+
+def _require_data_weeks(inputs: CalibrationInputs, data_dir: Path) -> None:
+    """A pack of a week outside the data's annotations (in its domain) would be empty,
+    most likely for a mistyped week: say which weeks the data has instead. A quiet week
+    within them still makes a pack, which says it was quiet."""
+    counts = inputs.kpi_counts
+    if inputs.domain is not None:
+        counts = counts.filter(pl.col("domain") == inputs.domain)
+    weeks = counts.filter(pl.col("n_annotations") > 0).get_column("week_start")
+    if weeks.len() and weeks.min() <= inputs.week_start <= weeks.max():
+        return
+    where = f" in {inputs.domain}" if inputs.domain else ""
+    span = (
+        f"they run from {iso_week_label(weeks.min())} to {iso_week_label(weeks.max())}"
+        if weeks.len()
+        else "there are none"
+    )
+    reason = f"{iso_week_label(inputs.week_start)} is outside the data's annotations{where}: {span}"
+    raise DataError([Problem(file=str(data_dir), reason=reason)])
 
 
 def write_pack(
@@ -782,8 +806,9 @@ def write_pack(
 ) -> dict[str, Path]:
     """Write the calibration pack of ``week`` (``YYYY-Www``) for ``data_dir`` into ``out``.
 
-    Raises :class:`DataError` (one line each) for a malformed week, an unknown
-    domain, or a data directory that breaks the contract. Returns the files
+    Raises :class:`DataError` (one line each) for a malformed week, a week outside
+    the data's annotations, an unknown domain, or a data directory that breaks the
+    contract. Returns the files
     written, by name.
     """
     from kpi_core.validation import validate
@@ -794,11 +819,11 @@ def write_pack(
         raise DataError(problems)
     dataset = open_dataset(data_dir)
     try:
-        view = build_view(
-            dataset, monday, domain=domain, level=level, rule=Targets.load(targets).promotion
-        )
+        inputs = fetch_inputs(dataset, monday, domain)
     finally:
         dataset.con.close()
+    _require_data_weeks(inputs, Path(data_dir))
+    view = compute_view(inputs, level=level, rule=Targets.load(targets).promotion)
     if pseudonymise:
         view = view.pseudonymised(Pseudonyms(pseudonym_key))
     files = render_pack(view)

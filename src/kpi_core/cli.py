@@ -294,8 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument(
         "--real-names",
         action="store_true",
-        help="show annotator ids instead of pseudonyms (the same within a pack; the same "
-        "week after week too when KPI_PSEUDONYM_KEY holds your team's secret)",
+        help="show annotator ids as they are in the data; without it they are pseudonyms, "
+        "the same within a pack, and the same week after week when KPI_PSEUDONYM_KEY "
+        "holds your team's secret",
     )
     return parser
 
