@@ -317,3 +317,16 @@ def test_the_agenda_gives_a_promoted_slices_weekly_error_rates_as_percent(tmp_pa
     agenda = files["agenda-2026-W08.md"].read_text(encoding="utf-8")
     section = agenda.split("## Slices promoted to specialist review")[1].split("##")[0]
     assert re.search(r"medicine / hard / high.*: error rate by week 2026-W06 \d+\.\d%, ", section)
+
+
+def test_a_cut_agreement_chart_says_so_and_keeps_the_new_annotators():
+    view = cal.build_view(open_dataset(BUNDLED_SAMPLE), "2026-W07", draws=20)
+    labelled = view.annotators.filter(pl.col("n_consensus_week") > 0)
+    assert labelled.height > pack.MAX_CHART_ANNOTATORS  # the sample's week is a big one
+    figure = pack.agreement_figure(view, "consensus")
+    assert f"{pack.MAX_CHART_ANNOTATORS} of {labelled.height} annotators" in (
+        figure.layout.title.text
+    )
+    shown = {name for trace in figure.data for name in (trace.y or ())}
+    new = set(labelled.filter(pl.col("is_new"))["annotator_id"])
+    assert new and new <= shown

@@ -194,12 +194,8 @@ st.caption(
 )
 for row in view.drifting.to_dicts():
     st.error(
-        f"**{row['annotator_id']}** ({row['tier']}, {row['vendor']}) drifts: consensus "
-        f"agreement {pack.fmt_rate_with_n(row['consensus_agreement_week'], row['n_consensus_week'])}"
-        f" vs {pack.fmt_rate_with_n(row['consensus_agreement_base'], row['n_consensus_base'])} "
-        f"before, gold {pack.fmt_rate_with_n(row['gold_agreement_week'], row['n_gold_week'])} vs "
-        f"{pack.fmt_rate_with_n(row['gold_agreement_base'], row['n_gold_base'])}; adjusted p "
-        f"{pack.fmt_p_value(row['p_adjusted'])}",
+        f"**{row['annotator_id']}** ({row['tier']}, {row['vendor']}) drifts: "
+        + pack.drift_summary(row),
         icon=":material/trending_down:",
     )
 new = view.annotators.filter(pl.col("is_new"))
@@ -298,17 +294,22 @@ else:
         "vendor",
         "label",
         "submitted_at",
+        "is_item_label",
         "decision_verdict",
         "final_label",
     )
-    widgets.plain_table(labels)
+    widgets.table(labels, None)  # the pack's CSVs hold every item's labels and reviews
+    st.caption(
+        "Counted in agreement: human labels, each annotator's latest on the item; "
+        "programmatic labels and earlier ones are shown but not counted."
+    )
     reviews = view.disputed_reviews.filter(pl.col("item_id") == item).drop(
         "rank", "item_id", "annotation_id", "review_id"
     )
     if reviews.is_empty():
         st.caption("No review yet.")
     else:
-        widgets.plain_table(reviews)
+        widgets.table(reviews, None)
 
 # ------------------------------------------------------------------------ promoted
 st.subheader("Slices promoted to specialist review")

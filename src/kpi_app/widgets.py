@@ -96,6 +96,13 @@ COLUMN_TITLES = {
     "agreed_label": "Agreed label",
     "recorded_at": "Recorded at (UTC)",
     "submitted_at": "Submitted at (UTC)",
+    "is_item_label": "Counted in agreement",
+    "decision_verdict": "Decision",
+    "final_label": "Final label",
+    "reviewer_tier": "Reviewer tier",
+    "corrected_label": "Corrected label",
+    "is_decision": "Is the decision",
+    "reviewer_id": "Reviewer",
     "reviewed_at": "Reviewed at (UTC)",
     "annotation_id": "Annotation",
     "week": "ISO week",
@@ -440,13 +447,13 @@ def chart(figure: go.Figure, frame: pl.DataFrame, name: str, **kwargs) -> object
 
 def table(
     frame: pl.DataFrame,
-    name: str,
+    name: str | None,
     *,
     height: int | str = "auto",
     download_frame: pl.DataFrame | None = None,
 ) -> None:
     """A table formatted for people (KPI columns as %, currency, hours; null as
-    n/a) with the raw data as CSV."""
+    n/a) with the raw data as CSV named ``name`` (none when ``name`` is None)."""
     shown = frame
     for column in frame.columns:
         if unit(column) and frame[column].dtype.is_numeric():
@@ -471,7 +478,8 @@ def table(
     if isinstance(height, int):  # never taller than the rows need
         height = min(height, 38 + 35 * max(frame.height, 1))
     plain_table(shown, helps, height=height)
-    download(download_frame if download_frame is not None else frame, name)
+    if name is not None:
+        download(download_frame if download_frame is not None else frame, name)
 
 
 def plain_table(

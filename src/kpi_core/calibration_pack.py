@@ -180,12 +180,18 @@ def alpha_trend_figure(view: CalibrationView) -> go.Figure:
 def agreement_figure(view: CalibrationView, measure: str = "consensus") -> go.Figure:
     """Each annotator's agreement this week (dot) against their previous weeks (ring)."""
     title = f"Agreement with {measure}: {view.week} vs the {BASELINE_WEEKS} weeks before"
+    labelled = view.annotators.filter(pl.col(f"n_{measure}_week") > 0)
+    if labelled.height > MAX_CHART_ANNOTATORS:
+        title += (
+            f" ({MAX_CHART_ANNOTATORS} of {labelled.height} annotators: drifting and new "
+            "first, then the largest drops)"
+        )
     rows = (
-        view.annotators.filter(pl.col(f"n_{measure}_week") > 0)
-        .sort(
+        labelled.sort(
             pl.col("is_drifting"),
+            pl.col("is_new"),
             pl.col(f"{measure}_change"),
-            descending=[True, False],
+            descending=[True, True, False],
             nulls_last=True,
         )
         .head(MAX_CHART_ANNOTATORS)
@@ -342,7 +348,9 @@ def _item_line(row: Mapping) -> str:
     )
 
 
-def _drift_line(row: Mapping, who: str) -> str:
+def drift_summary(row: Mapping) -> str:
+    """What moved for a drifting annotator or vendor (a row of ``view.annotators`` or
+    ``view.vendors``): each measure this week against before, and how sure that is."""
     parts = [
         f"{m} agreement {fmt_rate_with_n(row[f'{m}_agreement_week'], row[f'n_{m}_week'])} vs "
         f"{fmt_rate_with_n(row[f'{m}_agreement_base'], row[f'n_{m}_base'])} before "
@@ -356,10 +364,13 @@ def _drift_line(row: Mapping, who: str) -> str:
         else "not significant after correcting for all annotators"
     )
     return (
-        f"- [ ] **{who}**: "
-        + "; ".join(parts)
+        "; ".join(parts)
         + f"; adjusted p {fmt_p_value(row['p_adjusted'])} ({strength}, p {fmt_p_value(row['p_meeting'])})"
     )
+
+
+def _drift_line(row: Mapping, who: str) -> str:
+    return f"- [ ] **{who}**: {drift_summary(row)}"
 
 
 def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = None) -> str:
