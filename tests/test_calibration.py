@@ -198,9 +198,11 @@ def test_drifting_annotator_is_flagged_and_stable_ones_are_not(drift_view):
     # meeting-wide: Holm over the four annotators with a p-value (n1 has none)
     assert rows["g1"]["p_meeting"] == pytest.approx(4 / comb(12, 6))
     assert rows["g1"]["is_drifting_meeting_wide"]
+    assert rows["g1"]["drifted_on"] == "consensus"  # the measure that dropped
     for stable in ("g2", "g3", "g4"):
         assert rows[stable]["status"] == "stable", stable
         assert not rows[stable]["is_drifting"]
+        assert rows[stable]["drifted_on"] is None
     # g2 also agrees with n1 on x1: 7 labels this week, all with the consensus.
     assert rows["g2"]["n_consensus_week"] == 7
     assert rows["g2"]["consensus_agreement_week"] == 1.0

@@ -330,3 +330,21 @@ def test_a_cut_agreement_chart_says_so_and_keeps_the_new_annotators():
     shown = {name for trace in figure.data for name in (trace.y or ())}
     new = set(labelled.filter(pl.col("is_new"))["annotator_id"])
     assert new and new <= shown
+
+
+def test_a_drifter_is_painted_as_drifting_only_on_the_measure_that_dropped():
+    # in the sample's 2026-W08, bluepeak-g003's consensus agreement dropped, not its gold
+    view = cal.build_view(open_dataset(BUNDLED_SAMPLE), "2026-W08", draws=20)
+    drifter = view.drifting.filter(pl.col("annotator_id") == "bluepeak-g003").row(0, named=True)
+    assert drifter["drifted_on"] == "consensus" and drifter["n_gold_week"] > 0
+    painted = {}
+    for measure in ("consensus", "gold"):
+        figure = pack.agreement_figure(view, measure)
+        painted[measure] = next(
+            trace.name.split(": ", 1)[1]
+            for trace in figure.data
+            if trace.name
+            and trace.name.startswith(view.week)
+            and drifter["annotator_id"] in (trace.y or ())
+        )
+    assert painted == {"consensus": "drifting", "gold": "drifting on the other measure"}

@@ -505,6 +505,10 @@ def agreement_drift(
         .then(pl.lit("no baseline"))
         .otherwise(pl.lit("stable"))
     )
+    # The measures that dropped: each one's own p, Bonferroni-adjusted like p_adjusted.
+    dropped = pl.concat_list(
+        pl.when(pl.col(f"{m}_p_value") * tested < DRIFT_ALPHA).then(pl.lit(m)) for m in _MEASURES
+    ).list.drop_nulls()
     return (
         per.with_columns(status.alias("status"))
         .with_columns(
@@ -512,12 +516,16 @@ def agreement_drift(
             ((pl.col("status") == "drifting") & (pl.col("p_meeting") < DRIFT_ALPHA)).alias(
                 "is_drifting_meeting_wide"
             ),
+            pl.when(pl.col("status") == "drifting")
+            .then(dropped.list.join(", "))
+            .alias("drifted_on"),
         )
         .select(
             *keys,
             *([] if by == "annotator_id" else ["n_annotators_week"]),
             "status",
             "is_drifting",
+            "drifted_on",
             "is_new",
             "n_labels_week",
             *(

@@ -62,6 +62,7 @@ MAX_KAPPA_PAIRS = 15
 MAX_CHART_ANNOTATORS = 40
 _STATUS_COLOURS = {
     "drifting": "#c62828",
+    "drifting on the other measure": "#ef9a9a",
     "new": "#1565c0",
     "no baseline": "#9e9e9e",
     "stable": "#2e7d32",
@@ -227,6 +228,13 @@ def agreement_figure(view: CalibrationView, measure: str = "consensus") -> go.Fi
             customdata=rows.get_column(f"n_{measure}_base").to_list(),
             hovertemplate="%{y}: %{x:.1%} of %{customdata} labels<extra>baseline</extra>",
         )
+    )
+    # A drifter whose drop is on the other measure is not painted as drifting on this one.
+    rows = rows.with_columns(
+        pl.when(pl.col("is_drifting") & ~pl.col("drifted_on").str.contains(measure))
+        .then(pl.lit("drifting on the other measure"))
+        .otherwise(pl.col("status"))
+        .alias("status")
     )
     for status, colour in _STATUS_COLOURS.items():
         part = rows.filter(pl.col("status") == status)
@@ -503,6 +511,8 @@ def agreement_table(frame: pl.DataFrame) -> pl.DataFrame:
     out = []
     for row in frame.to_dicts():
         shown = {k: row.get(k) for k in ("annotator_id", "tier", "vendor", "status")}
+        if row.get("drifted_on"):
+            shown["status"] = f"drifting ({row['drifted_on']})"
         if "n_annotators_week" in row:
             shown["n_annotators_week"] = row["n_annotators_week"]
         for m in ("consensus", "gold"):
