@@ -348,3 +348,13 @@ def test_a_drifter_is_painted_as_drifting_only_on_the_measure_that_dropped():
             and drifter["annotator_id"] in (trace.y or ())
         )
     assert painted == {"consensus": "drifting", "gold": "drifting on the other measure"}
+
+
+def test_the_agenda_lists_the_weeks_decisions(data_dir, tmp_path):
+    files = pack.write_pack(data_dir, week="2026-W06", out=tmp_path)  # c1 was decided in W06
+    agenda = files["agenda-2026-W06.md"].read_text(encoding="utf-8")
+    section = agenda.split("## Decisions recorded for 2026-W06 (1)")[1].split("---")[0]
+    assert "- d3 → B: guideline 3.1, second case" in section
+    quiet = pack.write_pack(data_dir, week="2026-W07", out=tmp_path)
+    text = quiet["agenda-2026-W07.md"].read_text(encoding="utf-8")
+    assert "## Decisions recorded for 2026-W07 (0)\n\nNone yet" in text

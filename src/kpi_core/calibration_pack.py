@@ -434,6 +434,12 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
         f"{r['evidence']}"
         for r in promoted.to_dicts()
     ] or ["None."]
+    decided = view.week_decisions
+    lines += ["", f"## Decisions recorded for {view.week} ({decided.height})", ""]
+    lines += [
+        f"- {r['item_id']} → {r['agreed_label']}" + (f": {r['note']}" if r["note"] else "")
+        for r in decided.to_dicts()
+    ] or ["None yet: record them on the dashboard's Calibration page."]
     lines += [
         "",
         "---",
