@@ -15,7 +15,13 @@ from polars.testing import assert_frame_equal
 from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from kpi_core.kappa import cohen_kappa_pairs, consensus_agreement, fleiss_kappa, gold_agreement
+from kpi_core.kappa import (
+    cohen_kappa_pairs,
+    consensus_agreement,
+    fleiss_kappa,
+    fleiss_scope,
+    gold_agreement,
+)
 
 SCHEMA = {"item_id": pl.String, "annotator_id": pl.String, "label": pl.String}
 
@@ -274,3 +280,17 @@ def test_fleiss_min_raters_one_takes_the_mode_over_all_items():
     frame = pl.DataFrame(rows, schema=SCHEMA, orient="row")
     assert fleiss_kappa(frame, min_raters=1) is None  # the mode is one rater
     assert fleiss_kappa(frame) == pytest.approx(statsmodels_fleiss(frame))
+
+
+def test_fleiss_scope_names_the_items_fleiss_kappa_takes():
+    # i1 and i2 have 2 raters, i3 has 3, i4 has 1: the modal number among items with
+    # at least 2 raters is 2, held by 2 of those 3 items
+    labels = pl.DataFrame(
+        {
+            "item_id": ["i1", "i1", "i2", "i2", "i3", "i3", "i3", "i4"],
+            "annotator_id": ["a", "b", "a", "b", "a", "b", "c", "a"],
+            "label": ["x", "x", "x", "y", "y", "y", "x", "x"],
+        }
+    )
+    assert fleiss_scope(labels) == (2, 2, 3)
+    assert fleiss_scope(labels.filter(pl.col("item_id") == "i4")) == (0, None, 0)

@@ -100,7 +100,7 @@ with st.container(horizontal=True, wrap=True, gap="medium"):
     st.metric(
         "Fleiss' kappa",
         pack.fmt_coefficient(view.fleiss_kappa),
-        help="Over the week's items with the most common number of annotators.",
+        help=f"Over {view.fleiss_scope_text}.",
         width="content",
         border=True,
     )

@@ -96,7 +96,13 @@ from kpi_core import queries
 from kpi_core.aggregates import Aggregates
 from kpi_core.formatting import format_timestamp
 from kpi_core.grouping import SLICE, iso_week, iso_week_label, week_start
-from kpi_core.kappa import cohen_kappa_pairs, consensus_agreement, fleiss_kappa, gold_agreement
+from kpi_core.kappa import (
+    cohen_kappa_pairs,
+    consensus_agreement,
+    fleiss_kappa,
+    fleiss_scope,
+    gold_agreement,
+)
 from kpi_core.loading import Dataset, csv_header, discover, open_dataset
 from kpi_core.problems import DataError, Problem
 from kpi_core.promotion import promoted_slices, slice_weeks
@@ -878,6 +884,9 @@ class CalibrationView:
     decisions: pl.DataFrame
     #: Items of the week whose labels disagree at all; ``disputed`` holds the top ones.
     n_disputed: int = 0
+    #: Fleiss' kappa's items: how many, their number of annotators, out of how many
+    #: items with two or more (:func:`kpi_core.kappa.fleiss_scope`).
+    fleiss_items: tuple[int, int | None, int] = (0, None, 0)
     is_pseudonymised: bool = False
 
     @property
@@ -887,6 +896,16 @@ class CalibrationView:
         noun = "item" if total == 1 else "items"
         listed = f", the {shown} most disputed listed" if shown < total else ""
         return f"{total} disputed {noun}{listed}"
+
+    @property
+    def fleiss_scope_text(self) -> str:
+        """ "218 of 322 items with 2+ annotators: those with 2, the most common number"."""
+        n, raters, rated = self.fleiss_items
+        if raters is None:
+            return "no item of the week has two or more annotators"
+        return (
+            f"{n} of {rated} items with 2+ annotators: those with {raters}, the most common number"
+        )
 
     @property
     def alpha(self) -> dict:
@@ -987,6 +1006,7 @@ def compute_view(
         level=level,
         alpha_trend=alpha_trend(inputs.item_labels, week, level=level, draws=draws, seed=seed),
         fleiss_kappa=fleiss_kappa(week_labels),
+        fleiss_items=fleiss_scope(week_labels),
         kappa_pairs=kappa_pairs(week_labels),
         annotators=agreement_drift(inputs.annotations, week, "annotator_id", counts=agreement),
         vendors=agreement_drift(inputs.annotations, week, "vendor", counts=agreement),

@@ -394,7 +394,7 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
         f"Krippendorff's alpha ({view.level}) this week: {fmt_coefficient(alpha['krippendorff_alpha'])}"
         f" (95% CI {fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
         f"{fmt_coefficient(alpha['krippendorff_alpha_ci_high'])}) over {alpha['n_units']} items; "
-        f"Fleiss' kappa {fmt_coefficient(view.fleiss_kappa)}.",
+        f"Fleiss' kappa {fmt_coefficient(view.fleiss_kappa)} over {view.fleiss_scope_text}.",
         "",
         "## Disputed items",
         "",

@@ -114,6 +114,44 @@ def cohen_kappa_pairs(
     return like(out, frame)
 
 
+def _rater_counts(
+    frame: Frame, unit: str, coder: str, value: str
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Raters per (unit, value) as ``n_ij``, and per unit as ``n_raters``."""
+    counts = _labels(frame, unit, coder, value).group_by(unit, value).agg(pl.len().alias("n_ij"))
+    return counts, counts.group_by(unit).agg(pl.col("n_ij").sum().alias("n_raters"))
+
+
+def _modal_raters(raters: pl.LazyFrame, min_raters: int) -> pl.LazyFrame:
+    """The most common ``n_raters`` among units with at least ``min_raters`` (ties: the
+    larger), with its ``n_items``; no row when no unit has that many."""
+    return (
+        raters.filter(pl.col("n_raters") >= min_raters)
+        .group_by("n_raters")
+        .agg(pl.len().alias("n_items"))
+        .sort(["n_items", "n_raters"], descending=True)
+        .head(1)
+    )
+
+
+def fleiss_scope(
+    frame: Frame,
+    *,
+    unit: str = "item_id",
+    coder: str = "annotator_id",
+    value: str = "label",
+    min_raters: int = 2,
+) -> tuple[int, int | None, int]:
+    """The items :func:`fleiss_kappa` takes: how many, with how many raters each, out of
+    how many items with at least ``min_raters``; ``(0, None, n)`` when none."""
+    _, raters = _rater_counts(frame, unit, coder, value)
+    rated = raters.filter(pl.col("n_raters") >= min_raters).select(pl.len()).collect().item()
+    mode = _modal_raters(raters, min_raters).collect()
+    if mode.is_empty():
+        return 0, None, rated
+    return mode["n_items"].item(), mode["n_raters"].item(), rated
+
+
 def fleiss_kappa(
     frame: Frame,
     *,
@@ -143,17 +181,8 @@ def fleiss_kappa(
         method="fleiss")`` on those items; None when there is no such item,
         the mode is 1, or chance agreement is 1 (every label the same).
     """
-    labels = _labels(frame, unit, coder, value)
-    counts = labels.group_by(unit, value).agg(pl.len().alias("n_ij"))
-    raters = counts.group_by(unit).agg(pl.col("n_ij").sum().alias("n_raters"))
-    mode = (
-        raters.filter(pl.col("n_raters") >= min_raters)
-        .group_by("n_raters")
-        .agg(pl.len().alias("n_items"))
-        .sort(["n_items", "n_raters"], descending=True)
-        .head(1)
-    )
-    items = raters.join(mode, on="n_raters").select(unit, "n_raters")
+    counts, raters = _rater_counts(frame, unit, coder, value)
+    items = raters.join(_modal_raters(raters, min_raters), on="n_raters").select(unit, "n_raters")
     table = counts.join(items, on=unit)
     categories = table.group_by(value).agg(pl.col("n_ij").sum().alias("n_j"))
     n_items, n = pl.col("n_items").cast(pl.Float64), pl.col("n_raters").cast(pl.Float64)
