@@ -288,15 +288,9 @@ else:
         known.append(f"Decided: **{row['decided_label']}** in {row['decided_week']}")
     if known:
         st.markdown(" · ".join(known))
-    labels = view.disputed_labels.filter(pl.col("item_id") == item).select(
-        "annotator_id",
-        "tier",
-        "vendor",
-        "label",
-        "submitted_at",
-        "is_item_label",
-        "decision_verdict",
-        "final_label",
+    # gold is shown above the table, once
+    labels = view.disputed_labels.filter(pl.col("item_id") == item).drop(
+        "rank", "item_id", "annotation_id", "gold_label"
     )
     widgets.table(labels, None)  # the pack's CSVs hold every item's labels and reviews
     st.caption(
