@@ -193,3 +193,52 @@ def test_models_are_tables_unless_their_header_says_materialize_no(tiny_dir):
         "select label from latest_labels where item_id = 'i2' and annotator_id = 'g1'"
     ).fetchall()
     assert rows == [("Y",)]
+
+
+def test_an_unknown_parameter_is_refused_not_bound_as_null(query_copy):
+    """:asof for :as_of would read as "no as-of time": a backlog of 0, and no error."""
+    path = query_copy / "review_backlog.sql"
+    text = path.read_text().replace("review_backlog(as_of)", "review_backlog(asof)")
+    path.write_text(text.replace(":as_of", ":asof"))
+    with pytest.raises(QueryError) as error:
+        queries.parse_file(path)
+    assert "unknown parameter :asof; the tools bind :as_of (the as-of time)" in str(error.value)
+    assert error.value.line == 1  # the name line declares it
+
+
+def test_a_name_line_without_its_space_still_parses(query_copy):
+    path = query_copy / "model_lift.sql"
+    path.write_text(path.read_text().replace("-- name: model_lift()", "--name: model_lift()"))
+    assert queries.parse_file(path).name == "model_lift"
+
+
+def test_two_files_of_one_name_are_refused_naming_both(tiny_dir, query_copy, capsys):
+    """A draft copy in a sub-folder would otherwise silently replace the real query."""
+    (query_copy / "drafts").mkdir()
+    shutil.copy(query_copy / "model_lift.sql", query_copy / "drafts" / "model_lift.sql")
+    with pytest.raises(QueryError, match="another file has the same name"):
+        queries.load("model_lift")
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("another file has the same name") == 1  # once, not per file
+    assert "drafts/model_lift.sql" in err
+
+
+def test_a_column_of_another_type_than_declared_fails_check_and_the_dashboards_fetch(
+    tiny_dir, query_copy, capsys
+):
+    from kpi_core import aggregates
+
+    path = query_copy / "turnaround_hours.sql"
+    text = path.read_text()
+    hours = "extract(epoch from (decided_at - submitted_at)) / 3600.0 as turnaround_h"
+    assert hours in text
+    path.write_text(
+        text.replace(hours, hours.replace(" as turnaround_h", " || 'h' as turnaround_h"))
+    )
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    assert "turnaround_h is declared double but the result's is text" in capsys.readouterr().err
+    # the dashboard's fetch keeps it as that file's error, not a polars failure on a page
+    aggs = aggregates.fetch(open_dataset(tiny_dir))
+    assert "turnaround_h is declared double" in str(aggs.errors["turnaround_hours"])
+    assert "turnaround_hours" not in aggs.frames and "review_backlog" in aggs.frames

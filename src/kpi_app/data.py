@@ -402,7 +402,7 @@ def query_result(
     except QueryError as error:
         return None, 0, QueryFailure.of(error)
     # As kpi check: the result must have the columns the header promises readers.
-    mismatch = queries.header_mismatch(query, frame.columns)
+    mismatch = queries.header_mismatch(query, frame)
     failure = QueryFailure(str(query.path), None, mismatch) if mismatch else None
     return frame.head(PREVIEW_ROWS), n, failure
 

@@ -115,8 +115,9 @@ def fetch(
     the name of each query before it runs (for a progress bar). Each query is
     bound the parameters it declares among ``as_of`` and ``by_annotator``
     (False: counts per slice and week alone, enough for the report). A query
-    that fails is kept in ``errors`` (its file, line and DuckDB's message) and
-    the others still run, so one broken file only blanks the KPIs that need it.
+    that fails, or whose result differs from its ``Output:`` header, is kept in
+    ``errors`` (its file, line and the reason) and the others still run, so one
+    broken file only blanks the KPIs that need it.
     """
     if on_step:
         on_step("annotation_facts")
@@ -138,9 +139,15 @@ def fetch(
         if on_step:
             on_step(name)
         try:
-            declared = queries.load(name).parameters
-            params = {p: values[p] for p in declared if p in values}
-            frames[name] = queries.run(dataset.con, name, **params)
+            query = queries.load(name)
+            params = {p: values[p] for p in query.parameters if p in values}
+            frame = queries.run(dataset.con, name, **params)
+            # A result unlike its header (a column gone, hours as text) would fail in
+            # polars, on a page far from the file: it fails here, naming the file.
+            mismatch = queries.header_mismatch(query, frame)
+            if mismatch:
+                raise QueryError(str(query.path), mismatch)
+            frames[name] = frame
         except QueryError as error:
             errors[name] = error
     return Aggregates(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,25 @@ from kpi_core.problems import QueryError
 QUERIES_DIR = Path(
     os.environ.get("KPI_QUERIES_DIR", Path(__file__).resolve().parents[2] / "queries")
 )
+
+
+#: The parameters the dashboard, ``kpi report`` and ``kpi check`` bind, and what each is.
+#: A query that declares another is refused: it would silently be NULL.
+PARAMETERS = {
+    "as_of": "the as-of time",
+    "by_annotator": "true for the dashboard's grain",
+    "window_start": "a calibration window's first day",
+    "window_end": "the day after its last",
+    "domain": "a calibration meeting's domain, NULL for all",
+}
+
+
+def _first_line(text: str, word: str) -> int | None:
+    """The first line (from 1) of ``text`` that names ``word`` as a word."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.search(rf"\b{re.escape(word)}\b", line):
+            return number
+    return None
 
 
 @dataclass(frozen=True)
@@ -98,11 +116,24 @@ def parse_file(path: Path) -> QueryFile:
             f"expected exactly one '-- name: ...' query per file, found {len(names)}",
         )
     name = names[0]
+    unknown = [p for p in getattr(loaded, name).parameters or () if p not in PARAMETERS]
+    if unknown:
+        # Bound as NULL, an unknown parameter would read as "no filter": a silent wrong number.
+        raise QueryError(
+            str(path),
+            f"unknown parameter {', '.join(':' + p for p in unknown)}; the tools bind "
+            + ", ".join(f":{p} ({what})" for p, what in PARAMETERS.items()),
+            _first_line(text, unknown[0]),
+        )
     if name != path.stem:
         raise QueryError(str(path), f"query is named {name!r} but the file is {path.name!r}", 1)
     query = getattr(loaded, name)
     lines = text.splitlines()
-    header_at = next(i for i, line in enumerate(lines) if line.startswith("-- name:"))
+    header_at = next(
+        (i for i, line in enumerate(lines) if re.match(r"--\s*name:", line.lstrip())), None
+    )
+    if header_at is None:  # aiosql found one, written in another way
+        raise QueryError(str(path), "write the name line as '-- name: <query>(...)'", 1)
     header = []
     body_at = header_at + 1
     while body_at < len(lines) and lines[body_at].lstrip().startswith("--"):
@@ -143,6 +174,9 @@ def load(name: str, root: Path | None = None) -> QueryFile:
     matches = [p for p in query_paths(root) if p.stem == name]
     if not matches:
         raise QueryError(str(Path(root or QUERIES_DIR) / f"{name}.sql"), "no such query file")
+    if len(matches) > 1:  # else the first found (a draft copy, say) would silently win
+        others = ", ".join(str(m) for m in matches[1:])
+        raise QueryError(str(matches[0]), f"another file has the same name: {others}")
     path = matches[0]
     mtime = path.stat().st_mtime_ns
     cached = _cache.get(path)
@@ -222,30 +256,68 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
             wanted = {p: v for p, v in params.items() if p in query.parameters}
             frame = run(con, query.name, root, **wanted)
         except QueryError as error:
-            failures.append(str(error))
+            if str(error) not in failures:  # two files of one name fail alike
+                failures.append(str(error))
             continue
-        mismatch = header_mismatch(query, frame.columns)
+        mismatch = header_mismatch(query, frame)
         if mismatch:
             failures.append(str(QueryError(str(path), mismatch)))
     return failures
 
 
-def header_mismatch(query: QueryFile, columns: Sequence[str]) -> str | None:
-    """How ``columns`` (a result's) differ from the ``Output:`` header; None when they match."""
+#: Families of declared column types, for comparing a header with a result's dtypes.
+_TYPE_FAMILIES = {
+    **dict.fromkeys(
+        ("bigint", "integer", "int", "smallint", "tinyint", "hugeint", "ubigint", "uinteger"),
+        "number",
+    ),
+    **dict.fromkeys(("double", "float", "real", "decimal", "numeric"), "number"),
+    **dict.fromkeys(("varchar", "text", "string"), "text"),
+    "date": "date",
+    **dict.fromkeys(("timestamp", "timestamptz", "datetime"), "timestamp"),
+    **dict.fromkeys(("boolean", "bool"), "boolean"),
+}
+
+
+def _family(dtype: pl.DataType) -> str | None:
+    if dtype.is_numeric():
+        return "number"
+    if dtype == pl.String:
+        return "text"
+    if dtype == pl.Date:
+        return "date"
+    if isinstance(dtype, pl.Datetime):
+        return "timestamp"
+    if dtype == pl.Boolean:
+        return "boolean"
+    return None  # Null (an all-NULL column) and nested types: not compared
+
+
+def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:
+    """How a result differs from the ``Output:`` header (its columns, in order, and the
+    family of each declared type: number, text, date, timestamp, boolean); None when
+    they match. A KPI page fed a text column where it expects hours would fail in
+    polars, far from the file that changed."""
     if not query.outputs:
         return NO_OUTPUT_HEADER
-    declared, actual = query.output_columns, list(columns)
-    if declared == actual:
-        return None
-    missing = [c for c in declared if c not in actual]
-    extra = [c for c in actual if c not in declared]
+    declared, actual = query.output_columns, frame.columns
     detail = []
-    if missing:
-        detail.append(f"declared but not returned: {', '.join(missing)}")
-    if extra:
-        detail.append(f"returned but not declared: {', '.join(extra)}")
+    if declared != actual:
+        missing = [c for c in declared if c not in actual]
+        extra = [c for c in actual if c not in declared]
+        if missing:
+            detail.append(f"declared but not returned: {', '.join(missing)}")
+        if extra:
+            detail.append(f"returned but not declared: {', '.join(extra)}")
+        if not detail:
+            detail.append("columns are in another order than the header declares")
+    for column, declared_type in query.outputs:
+        wanted = _TYPE_FAMILIES.get(declared_type.split("(")[0].strip().lower())
+        got = _family(frame.schema[column]) if column in frame.columns else None
+        if wanted and got and wanted != got:
+            detail.append(f"{column} is declared {declared_type} but the result's is {got}")
     if not detail:
-        detail.append("columns are in another order than the header declares")
+        return None
     return f"Output header does not match the result ({'; '.join(detail)})"
 
 
