@@ -242,3 +242,40 @@ def test_a_column_of_another_type_than_declared_fails_check_and_the_dashboards_f
     aggs = aggregates.fetch(open_dataset(tiny_dir))
     assert "turnaround_h is declared double" in str(aggs.errors["turnaround_hours"])
     assert "turnaround_hours" not in aggs.frames and "review_backlog" in aggs.frames
+
+
+def test_a_model_reading_another_is_created_after_it_whatever_its_name(tiny_dir, query_copy):
+    (query_copy / "models" / "accepted_facts.sql").write_text(
+        "-- name: accepted_facts()\n"
+        "-- The accepted annotations.\n"
+        "-- Grain: one row per accepted annotation.\n"
+        "-- Output: annotation_id varchar\n"
+        "select annotation_id from annotation_facts where decision_verdict = 'accept'\n"
+    )
+    dataset = open_dataset(tiny_dir)
+    assert queries.register_available_models(dataset.con) == {}
+    assert dataset.con.execute("select count(*) from accepted_facts").fetchall()[0][0] > 0
+
+
+def test_a_broken_model_blames_itself_once_and_spares_what_does_not_read_it(
+    tiny_dir, query_copy, capsys
+):
+    from kpi_core import aggregates
+
+    path = query_copy / "models" / "latest_labels.sql"
+    text = path.read_text()
+    line = 1 + text.splitlines().index("    where is_human")
+    path.write_text(text.replace("    where is_human", "    where is_humann"))
+    names = ("item_label_counts", "agreement_marginals", "review_backlog", "defect_durations")
+    aggs = aggregates.fetch(open_dataset(tiny_dir), names=(*names, "model_lift"))
+    # what reads it (agreement, directly or through labelled_items) fails with its error
+    for name in names[:2]:
+        error = aggs.errors[name]
+        assert (error.file, error.line) == (str(path), line), name
+    # what does not read it still runs
+    assert {"review_backlog", "defect_durations", "model_lift"} <= set(aggs.frames)
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count(f"latest_labels.sql:{line}:") == 1
+    assert "does not exist" not in err  # no healthy file blamed for the missing model
+    assert "not run, as they read a model that failed: agreement_marginals.sql" in err

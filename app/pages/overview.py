@@ -90,7 +90,12 @@ st.markdown(
     "**Targets breached** over the period, or in every week since the week named · "
     "each link opens the page behind the KPI, filtered to the domain"
 )
-if off_target.height == 0:
+if ctx.aggs.errors:  # a KPI that could not be computed cannot be said to be on target
+    st.warning(
+        "Some KPIs could not be computed (see above): this list leaves them out.",
+        icon=":material/warning:",
+    )
+elif off_target.height == 0:
     st.success("No KPI breaches its target.", icon=":material/check_circle:")
 with st.container(horizontal=True, wrap=True, gap="small"):
     for kpi in off_target["kpi"].unique(maintain_order=True).to_list():

@@ -385,15 +385,19 @@ def query_result(
     loaded = _load(source)
     try:
         query = queries.parse_file(Path(path))
-        if query.name in loaded.aggs.errors:
-            raise loaded.aggs.errors[query.name]
+        failed = loaded.aggs.failed_models
+        if query.name in loaded.aggs.errors or query.name in failed:
+            raise loaded.aggs.errors.get(query.name) or failed[query.name]
+        if (broken := queries.failed_model_read(query, failed)) is not None:
+            raise QueryError(
+                str(query.path), f"not run: it reads a model that failed ({broken.located})"
+            )
         if query.name in loaded.aggs.frames:
             # A KPI query: its result is already here, from the same file and as-of time.
             frame = loaded.aggs.frames[query.name]
             n = frame.height
         else:
-            model_failed = any(Path(e.file) == query.path for e in loaded.aggs.errors.values())
-            if Path(path).parent.name == "models" and not model_failed:
+            if Path(path).parent.name == "models":
                 # A model is already materialized under its name: read it, not rebuild it.
                 query = dataclasses.replace(
                     query, sql=f'select * from "{query.name}"', parameters=()

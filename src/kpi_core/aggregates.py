@@ -75,6 +75,9 @@ class Aggregates:
     #: Whether the annotation counts keep vendor, tier, annotator and dataset
     #: version (the dashboard's grain), or slice and week alone (the report's).
     by_annotator: bool = True
+    #: Models (queries/models/) that could not be created, by name: a query reading
+    #: one is not run, and fails with that model's error.
+    failed_models: dict[str, QueryError] = field(default_factory=dict)
     _derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __getitem__(self, name: str) -> pl.LazyFrame:
@@ -122,10 +125,7 @@ def fetch(
     if on_step:
         on_step("annotation_facts")
     errors: dict[str, QueryError] = {}
-    try:
-        queries.register_models(dataset.con, materialize=True)
-    except QueryError as error:
-        errors = {name: error for name in names}
+    failed = queries.register_available_models(dataset.con, materialize=True)
     if as_of is None:
         try:
             as_of = data_as_of(dataset)
@@ -140,6 +140,10 @@ def fetch(
             on_step(name)
         try:
             query = queries.load(name)
+            # A query reading a failed model fails with the model's error: the file to fix.
+            broken = queries.failed_model_read(query, failed)
+            if broken is not None:
+                raise broken
             params = {p: values[p] for p in query.parameters if p in values}
             frame = queries.run(dataset.con, name, **params)
             # A result unlike its header (a column gone, hours as text) would fail in
@@ -156,4 +160,5 @@ def fetch(
         frames=frames,
         errors=errors,
         by_annotator=by_annotator,
+        failed_models=failed,
     )

@@ -43,5 +43,9 @@ class QueryError(Exception):
 
     def __init__(self, file: str, reason: str, line: int | None = None):
         self.file, self.reason, self.line = file, reason, line
-        where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {reason}")
+        super().__init__(f"{self.located}: {reason}")
+
+    @property
+    def located(self) -> str:
+        """``file:line``, or the file alone when the line is not known."""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file

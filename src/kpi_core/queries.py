@@ -243,14 +243,15 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
 
     Returns one message per failing file (empty when all pass).
     """
-    failures = []
-    try:
-        register_models(con, root)
-    except QueryError as error:
-        failures.append(str(error))
+    failed = register_available_models(con, root)
+    failures = list(dict.fromkeys(str(error) for error in failed.values()))
+    skipped: list[str] = []
     for path in query_paths(root):
         try:
             query = parse_file(path)
+            if failed_model_read(query, failed) is not None or query.name in failed:
+                skipped.append(path.name)  # its model's error is the one line to read
+                continue
             if not query.outputs:
                 raise QueryError(str(path), NO_OUTPUT_HEADER)
             wanted = {p: v for p, v in params.items() if p in query.parameters}
@@ -262,6 +263,8 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
         mismatch = header_mismatch(query, frame)
         if mismatch:
             failures.append(str(QueryError(str(path), mismatch)))
+    if skipped:
+        failures.append(f"not run, as they read a model that failed: {', '.join(skipped)}")
     return failures
 
 
@@ -326,22 +329,76 @@ def model_paths(root: Path | None = None) -> list[Path]:
     return sorted((Path(root or QUERIES_DIR) / "models").glob("*.sql"))
 
 
-def register_models(
+def reads(query: QueryFile, name: str) -> bool:
+    """Whether ``query``'s SQL names ``name`` (a model it reads)."""
+    return re.search(rf"\b{re.escape(name)}\b", query.sql) is not None
+
+
+def _in_dependency_order(models: list[QueryFile]) -> list[QueryFile]:
+    """Each model after the models it reads; otherwise stored tables first (a view
+    marked ``Materialize: no`` may read them), then by name."""
+    pending = sorted(models, key=lambda q: (not q.materialize, q.name))
+    ordered: list[QueryFile] = []
+    while pending:
+        ready = next(
+            (
+                q
+                for q in pending
+                if not any(reads(q, other.name) for other in pending if other is not q)
+            ),
+            pending[0],  # a cycle: DuckDB will name the model it cannot find
+        )
+        ordered.append(ready)
+        pending.remove(ready)
+    return ordered
+
+
+def register_available_models(
     con: duckdb.DuckDBPyConnection, root: Path | None = None, *, materialize: bool = False
-) -> None:
-    """Create each model as a view (or, with ``materialize``, a temp table) of its name.
+) -> dict[str, QueryError]:
+    """Create every model that can be created as a view (or, with ``materialize``, a
+    temp table) of its name, each after the models it reads; return the others' errors
+    by model name. A model that reads a failed one gets that one's error: it is the
+    file to fix.
 
     Materializing pays when many queries read a model over large data: its
-    joins then run once. A model whose header says ``Materialize: no`` stays a
-    view; those come last, as they may read the others.
+    joins then run once. A model whose header says ``Materialize: no`` stays a view.
     """
-    models = [load(path.stem, root) for path in model_paths(root)]
-    for query in sorted(models, key=lambda q: not q.materialize):
+    failed: dict[str, QueryError] = {}
+    models = []
+    for path in model_paths(root):
+        try:
+            models.append(load(path.stem, root))
+        except QueryError as error:
+            failed[path.stem] = error
+    for query in _in_dependency_order(models):
+        broken = next((failed[m] for m in failed if reads(query, m)), None)
+        if broken is not None:
+            failed[query.name] = broken
+            continue
         kind = "temp table" if materialize and query.materialize else "temp view"
         try:
             con.execute(f"create or replace {kind} {query.name} as {query.sql}")
         except duckdb.Error as error:
             message = str(error).strip()
-            raise QueryError(
+            failed[query.name] = QueryError(
                 str(query.path), message.splitlines()[0], _error_line(query, message)
-            ) from None
+            )
+    return failed
+
+
+def register_models(
+    con: duckdb.DuckDBPyConnection, root: Path | None = None, *, materialize: bool = False
+) -> None:
+    """:func:`register_available_models`, raising the first failure's error."""
+    failed = register_available_models(con, root, materialize=materialize)
+    if failed:
+        raise next(iter(failed.values()))
+
+
+def failed_model_read(query: QueryFile, failed: dict[str, QueryError]) -> QueryError | None:
+    """The error of a failed model that ``query`` reads, if any (not the query's own)."""
+    return next(
+        (error for name, error in failed.items() if name != query.name and reads(query, name)),
+        None,
+    )
