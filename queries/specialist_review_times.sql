@@ -1,6 +1,7 @@
 -- name: specialist_review_times()
 -- How long final-stage (specialist) reviews take: the frequency of each
 -- duration, so medians and p90s can be computed exactly for any grouping.
+-- Keep the definition in step with specialist_review_time_quantiles.sql (the report's).
 -- Grain: one row per slice x dataset_version x vendor x tier x annotator x ISO week
 --   (of reviewed_at) x duration_s. Vendor and tier are the annotation's.
 -- Output: domain varchar, difficulty varchar, risk_class varchar,

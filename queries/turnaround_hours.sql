@@ -1,6 +1,7 @@
 -- name: turnaround_hours()
 -- How long annotations wait for their decision (latest review): the frequency
 -- of each turnaround, in hours, for exact medians and p90s in any grouping.
+-- Keep the definition in step with turnaround_quantiles.sql (the report's).
 -- Grain: one row per slice x dataset_version x vendor x tier x annotator x ISO week
 --   (of submitted_at) x turnaround_h.
 -- Output: domain varchar, difficulty varchar, risk_class varchar,

@@ -8,6 +8,7 @@
 -- In a row, the columns its grouping leaves out are NULL (domain and
 -- week_start are never NULL in the data; missing difficulty and risk_class
 -- read 'unknown').
+-- Keep the definition in step with turnaround_hours.sql (the dashboard's).
 -- Grain: one row per grouping x group.
 -- Output: domain varchar, difficulty varchar, risk_class varchar, week_start date,
 --   turnaround_median_h double, turnaround_p90_h double

@@ -279,3 +279,13 @@ def test_a_broken_model_blames_itself_once_and_spares_what_does_not_read_it(
     assert err.count(f"latest_labels.sql:{line}:") == 1
     assert "does not exist" not in err  # no healthy file blamed for the missing model
     assert "not run, as they read a model that failed: agreement_marginals.sql" in err
+
+
+def test_a_note_after_the_output_lines_is_not_read_as_columns(query_copy):
+    path = query_copy / "turnaround_hours.sql"
+    text = path.read_text().replace(
+        "--   turnaround_h double, n_annotations bigint\n",
+        "--   turnaround_h double, n_annotations bigint\n-- Changed 2026-03: not the decision.\n",
+    )
+    path.write_text(text)
+    assert queries.parse_file(path).output_columns[-2:] == ["turnaround_h", "n_annotations"]

@@ -87,7 +87,8 @@ class QueryFile:
 
 
 def _parse_outputs(doc: str) -> tuple[tuple[str, str], ...]:
-    match = re.search(r"^Output:\s*(.*)", doc, flags=re.MULTILINE | re.DOTALL)
+    # The Output line and its indented continuation lines: a note after them is not a column.
+    match = re.search(r"^Output:\s*(.*(?:\n[ \t]+.*)*)", doc, flags=re.MULTILINE)
     if not match:
         return ()
     columns = []
