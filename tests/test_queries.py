@@ -3,6 +3,7 @@ file is named with its line and DuckDB's message."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -289,3 +290,34 @@ def test_a_note_after_the_output_lines_is_not_read_as_columns(query_copy):
     )
     path.write_text(text)
     assert queries.parse_file(path).output_columns[-2:] == ["turnaround_h", "n_annotations"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "located", "reason"),
+    [
+        (lambda t: t + ";\nselect 1 as x;\n", True, "one query per file: a second statement"),
+        (lambda t: t + "\n-- name: other()\nselect 1\n", True, "a second '-- name:' line"),
+        (lambda t: t.split("\nwith")[0] + "\n", False, "no SQL after the header"),
+        (lambda t: t.replace("select", "selct", 1), True, "syntax error"),
+    ],
+    ids=["two statements", "two names", "no sql", "syntax error"],
+)
+def test_a_malformed_file_is_one_line_naming_it(
+    tiny_dir, query_copy, capsys, edit, located, reason
+):
+    path = query_copy / "turnaround_quantiles.sql"
+    path.write_text(edit(path.read_text()))
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    line = next(t for t in err.splitlines() if "turnaround_quantiles.sql" in t)
+    assert reason in line and "Traceback" not in err
+    assert bool(re.search(r"turnaround_quantiles\.sql:\d+: ", line)) == located, line
+
+
+def test_a_byte_that_is_not_utf8_is_named_with_its_line(query_copy):
+    path = query_copy / "model_lift.sql"
+    text = path.read_bytes()
+    path.write_bytes(text.replace(b"\n", b"\n-- caf\xe9\n", 1))
+    with pytest.raises(QueryError, match="not UTF-8 text: byte 0xe9") as error:
+        queries.parse_file(path)
+    assert error.value.line == 2

@@ -100,16 +100,34 @@ def _parse_outputs(doc: str) -> tuple[tuple[str, str], ...]:
     return tuple(columns)
 
 
+def _statements(sql: str) -> int:
+    """How many statements ``sql`` holds (1 when DuckDB cannot parse it: running it says why)."""
+    try:
+        return len(duckdb.extract_statements(sql))
+    except duckdb.Error:
+        return 1
+
+
 def parse_file(path: Path) -> QueryFile:
     """Parse one query file; :class:`QueryError` names the file when it cannot."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise QueryError(str(path), f"cannot read query file: {error}") from None
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        reason = f"not UTF-8 text: byte 0x{error.object[error.start]:02x} cannot be read"
+        raise QueryError(str(path), reason, line) from None
+    names_at = [i for i, t in enumerate(text.splitlines(), 1) if re.match(r"--\s*name:", t)]
+    if len(names_at) > 1:
+        raise QueryError(str(path), "one query per file: a second '-- name:' line", names_at[1])
     try:
         loaded = aiosql.from_str(text, "duckdb")
     except Exception as error:  # aiosql raises several types for bad headers
-        raise QueryError(str(path), str(error).strip()) from None
+        reason = str(error).strip()
+        if reason.startswith("empty sql"):
+            reason = "no SQL after the header"
+        raise QueryError(str(path), reason) from None
     names = [n for n in loaded.available_queries if not n.endswith("_cursor")]
     if len(names) != 1:
         raise QueryError(
@@ -117,6 +135,12 @@ def parse_file(path: Path) -> QueryFile:
             f"expected exactly one '-- name: ...' query per file, found {len(names)}",
         )
     name = names[0]
+    if _statements(getattr(loaded, name).sql) > 1:
+        ends = next(
+            (i for i, t in enumerate(text.splitlines(), 1) if ";" in t and not t.startswith("--")),
+            None,
+        )
+        raise QueryError(str(path), "one query per file: a second statement after ';'", ends)
     unknown = [p for p in getattr(loaded, name).parameters or () if p not in PARAMETERS]
     if unknown:
         # Bound as NULL, an unknown parameter would read as "no filter": a silent wrong number.
