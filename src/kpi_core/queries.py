@@ -397,7 +397,7 @@ def register_available_models(
         except QueryError as error:
             failed[path.stem] = error
     for query in _in_dependency_order(models):
-        broken = next((failed[m] for m in failed if reads(query, m)), None)
+        broken = failed_model_read(query, failed)
         if broken is not None:
             failed[query.name] = broken
             continue
