@@ -321,3 +321,23 @@ def test_a_byte_that_is_not_utf8_is_named_with_its_line(query_copy):
     with pytest.raises(QueryError, match="not UTF-8 text: byte 0xe9") as error:
         queries.parse_file(path)
     assert error.value.line == 2
+
+
+def test_a_column_dropped_before_the_final_select_is_blamed_where_it_is_missing(
+    tiny_dir, query_copy
+):
+    """submitted_at is valid in the first step and not in the last: the last mention."""
+    path = query_copy / "turnaround_hours.sql"
+    text = path.read_text()
+    assert "        turnaround_h,\n        count(*) as n_annotations" in text
+    text = text.replace(
+        "        turnaround_h,\n        count(*) as n_annotations",
+        "        turnaround_h,\n        submitted_at,\n        count(*) as n_annotations",
+    )
+    path.write_text(text)
+    dataset = open_dataset(tiny_dir)
+    queries.register_models(dataset.con)
+    with pytest.raises(QueryError) as caught:
+        queries.run(dataset.con, "turnaround_hours")
+    assert caught.value.line == 1 + text.splitlines().index("        submitted_at,")
+    assert "Candidate bindings" in caught.value.reason  # DuckDB's hint is kept

@@ -219,6 +219,8 @@ def _error_line(query: QueryFile, message: str) -> int | None:
     # Binder and catalog errors carry no line; point at the first line naming the
     # culprit. It is quoted on the first line ("Did you mean ..." hints come after);
     # a missing table is named after "with name" and sought where it is read from.
+    # A column "not found in FROM clause" is valid where it is still in scope, so its
+    # last mention is the likelier culprit (a column dropped before the final select).
     first = message.splitlines()[0]
     quoted = re.search(r'"([^"]+)"', first)
     table = re.search(r"with name (\w+)", first)
@@ -228,10 +230,19 @@ def _error_line(query: QueryFile, message: str) -> int | None:
         needle = re.compile(rf"\b(from|join)\s+{re.escape(table.group(1))}\b", re.IGNORECASE)
     else:
         return None
-    for number, line in enumerate(query.sql.splitlines(), start=1):
-        if needle.search(line):
-            return query.file_line(number)
-    return None
+    lines = [n for n, line in enumerate(query.sql.splitlines(), start=1) if needle.search(line)]
+    if not lines:
+        return None
+    return query.file_line(lines[-1] if "not found in FROM clause" in first else lines[0])
+
+
+def _duckdb_error(query: QueryFile, error: duckdb.Error) -> QueryError:
+    """DuckDB's error as the query file's: its first line, with a hint DuckDB gives on
+    the next ("Candidate bindings", "Did you mean"), at the file line it points to."""
+    lines = str(error).strip().splitlines()
+    hint = next((h for h in lines[1:2] if h.startswith(("Candidate bindings", "Did you mean"))), "")
+    reason = f"{lines[0]} ({hint})" if hint else lines[0]
+    return QueryError(str(query.path), reason, _error_line(query, "\n".join(lines)))
 
 
 def run(
@@ -253,10 +264,7 @@ def run(
     try:
         return con.sql(query.sql, params=bound or None).pl()
     except duckdb.Error as error:
-        message = str(error).strip()
-        raise QueryError(
-            str(query.path), message.splitlines()[0], _error_line(query, message)
-        ) from None
+        raise _duckdb_error(query, error) from None
 
 
 #: Why a query file without an ``Output:`` header fails kpi check.
@@ -405,10 +413,7 @@ def register_available_models(
         try:
             con.execute(f"create or replace {kind} {query.name} as {query.sql}")
         except duckdb.Error as error:
-            message = str(error).strip()
-            failed[query.name] = QueryError(
-                str(query.path), message.splitlines()[0], _error_line(query, message)
-            )
+            failed[query.name] = _duckdb_error(query, error)
     return failed
 
 
