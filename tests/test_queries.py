@@ -71,7 +71,7 @@ def test_a_syntax_error_names_the_file_and_line(tiny_dir, query_copy, capsys):
     assert main(["check", "--data", str(tiny_dir)]) == 1
     err = capsys.readouterr().err
     assert f"{path}:{broken_at}: Parser Error" in err
-    assert "1 of" in err
+    assert "1 problem(s) among" in err
 
 
 def test_an_unknown_column_names_the_line_it_is_on(tiny_dir, query_copy):

@@ -82,7 +82,7 @@ def _check(args: argparse.Namespace) -> int:
         print(failure, file=sys.stderr)
     total = len(query_paths())
     if failures:
-        print(f"{len(failures)} of {total} query file(s) failed", file=sys.stderr)
+        print(f"{len(failures)} problem(s) among {total} query files", file=sys.stderr)
         return 1
     print(
         f"all {total} query files in {QUERIES_DIR} ran on {data} and match their headers",
