@@ -11,12 +11,14 @@ opening the same link.
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from harness import (
     APP,
+    BUNDLED_SAMPLE,
     EXCEPTION,
     MAIN,
     NAV_LINK,
@@ -261,6 +263,59 @@ def test_invalid_data_dir_shows_the_validation_report(browser, tmp_path, artifac
         assert "problem" in text and "kpi validate" in text, text[:2000]
         page.locator(f'{MAIN} [data-testid="stDataFrame"]').first.wait_for(state="visible")
         full_page_screenshot(page, artifacts / "page-invalid-data.png")
+    finally:
+        context.close()
+        stop_server(server)
+
+
+# --- calibration decisions -----------------------------------------------------------------
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick the option starting with ``option`` in the selectbox labelled ``label``."""
+    box = page.locator(f'{MAIN} [data-testid="stSelectbox"]').filter(has_text=label).first
+    box.get_by_role("combobox").click()
+    page.keyboard.press("ArrowDown")
+    page.locator('[role="option"]').filter(
+        has_text=re.compile("^" + re.escape(option))
+    ).first.click()
+    wait_until_idle(page)
+
+
+def test_each_decision_is_recorded_for_the_item_on_screen(browser, tmp_path, artifacts):
+    """The form once wrote the room's decision to another item: its own picker was reset
+    by the form, and a picker option whose text changed once decided sent that text.
+    Two decisions in a row, on the items shown, through the real frontend."""
+    import polars as pl
+
+    data = tmp_path / "data"
+    shutil.copytree(BUNDLED_SAMPLE, data)
+    server = start_server(data, artifacts / "serve-decisions.log")
+    context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
+    try:
+        page = context.new_page()
+        page.goto("/calibration")
+        wait_for_run(page, title="Calibration")
+        recorded = []
+        for rank in ("2. ", "3. "):
+            _choose(page, "Item under discussion", rank)
+            item = page.locator(f"{MAIN} strong").filter(has_text=re.compile("^" + rank)).first
+            item_id = item.inner_text().split()[1]
+            agreed = page.locator(f'{MAIN} [data-testid="stSelectbox"]').filter(
+                has_text="Agreed label"
+            )
+            agreed.first.get_by_role("combobox").click()
+            page.keyboard.press("ArrowDown")
+            option = page.locator('[role="option"]').first
+            label = option.inner_text().strip()
+            option.click()
+            page.get_by_role("button", name="Record the decision").click()
+            wait_until_idle(page)
+            assert f"{item_id} → {label}." in page.locator(MAIN).inner_text()
+            recorded.append((item_id, label))
+        _assert_clean(page, "the Calibration page after two decisions")
+        decisions = pl.read_parquet(data / "calibration_decisions.parquet")
+        assert decisions.select("item_id", "agreed_label").rows()[-2:] == recorded
     finally:
         context.close()
         stop_server(server)
