@@ -559,6 +559,21 @@ def test_the_queries_page_holds_a_result_to_its_header(sample_dir, monkeypatch, 
     assert "model_lift.sql" in errors and "declared but not returned: lift_note" in errors
 
 
+def test_the_queries_page_blames_a_broken_model_not_its_readers(
+    sample_dir, monkeypatch, broken_queries
+):
+    path = broken_queries / "models" / "latest_labels.sql"
+    path.write_text(path.read_text().replace("    where is_human\n", "    where is_humann\n"))
+    at = app(sample_dir, monkeypatch, "pages/queries.py")
+    no_exception(at)
+    assert "1 failing" in shown(at) and "2 not run" in shown(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "latest_labels.sql:" in errors and "is_humann" in errors
+    assert "item_label_counts.sql" not in errors  # its reader is not blamed ...
+    readers = [w.value for w in at.warning if "not run: it reads a model that failed" in w.value]
+    assert len(readers) == 2 and all("latest_labels.sql:" in w for w in readers)  # ... but named
+
+
 #: A file the Overview reads, one model every page reads, one file one page reads.
 BREAKABLE = ("annotation_kpi_counts.sql", "models/annotation_facts.sql", "model_lift.sql")
 

@@ -18,16 +18,18 @@ ctx.header(
 root = Path(queries.QUERIES_DIR)
 paths = queries.query_paths()
 results = {path: data.query_result(ctx.source, str(path), data.file_stamp(path)) for path in paths}
-failed = [path for path, (_, _, failure) in results.items() if failure is not None]
+failures = [failure for _, _, failure in results.values() if failure is not None]
+not_run = [f for f in failures if f.reason.startswith(data.NOT_RUN)]
 # Failing files first, each opened.
 results = dict(sorted(results.items(), key=lambda item: item[1][2] is None))
+badges = []
+if len(failures) > len(not_run):
+    badges.append(f":red-badge[:material/error: {len(failures) - len(not_run)} failing]")
+if not_run:
+    badges.append(f":orange-badge[:material/block: {len(not_run)} not run]")
 st.markdown(
     f"**{len(paths)} query files** in `{widgets.relative(str(root))}` · "
-    + (
-        f":red-badge[:material/error: {len(failed)} failing]"
-        if failed
-        else ":green-badge[:material/check_circle: all run]"
-    )
+    + (" ".join(badges) or ":green-badge[:material/check_circle: all run]")
 )
 st.caption(
     "Results use the data's as-of time for `as_of` and NULL (no filter) for any other "
@@ -37,13 +39,25 @@ st.caption(
 
 for path, (frame, n_rows, failure) in results.items():
     name = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
-    icon = ":material/error:" if failure else ":material/check_circle:"
-    with st.expander(
-        f"{name}" + (" — failed" if failure else f" — {n_rows:,} row{'s' if n_rows != 1 else ''}"),
-        expanded=failure is not None,
-        icon=icon,
-    ):
-        if failure is not None:
+    skipped = failure is not None and failure.reason.startswith(data.NOT_RUN)
+    icon = (
+        ":material/block:"
+        if skipped
+        else ":material/error:"
+        if failure
+        else ":material/check_circle:"
+    )
+    outcome = (
+        "not run"
+        if skipped
+        else "failed"
+        if failure
+        else f"{n_rows:,} row{'s' if n_rows != 1 else ''}"
+    )
+    with st.expander(f"{name} — {outcome}", expanded=failure is not None, icon=icon):
+        if skipped:
+            st.warning(failure.reason, icon=":material/block:")
+        elif failure is not None:
             where = widgets.relative(failure.file) + (
                 f":{failure.line}" if failure.line is not None else ""
             )

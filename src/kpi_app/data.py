@@ -363,6 +363,10 @@ def preview_query(source: Source, query: queries.QueryFile) -> tuple[pl.DataFram
         )
 
 
+#: Why a query that reads a failed model was not run (the Queries page counts these apart).
+NOT_RUN = "not run: it reads a model that failed"
+
+
 @dataclass(frozen=True)
 class QueryFailure:
     """Why a query file failed: its file, the line where known, and DuckDB's message."""
@@ -386,12 +390,10 @@ def query_result(
     try:
         query = queries.parse_file(Path(path))
         failed = loaded.aggs.failed_models
+        if (broken := queries.failed_model_read(query, failed)) is not None:
+            raise QueryError(str(query.path), f"{NOT_RUN} ({broken.located})")
         if query.name in loaded.aggs.errors or query.name in failed:
             raise loaded.aggs.errors.get(query.name) or failed[query.name]
-        if (broken := queries.failed_model_read(query, failed)) is not None:
-            raise QueryError(
-                str(query.path), f"not run: it reads a model that failed ({broken.located})"
-            )
         if query.name in loaded.aggs.frames:
             # A KPI query: its result is already here, from the same file and as-of time.
             frame = loaded.aggs.frames[query.name]
