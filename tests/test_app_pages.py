@@ -559,6 +559,18 @@ def test_the_queries_page_holds_a_result_to_its_header(sample_dir, monkeypatch, 
     assert "model_lift.sql" in errors and "declared but not returned: lift_note" in errors
 
 
+def test_a_chart_of_a_failed_query_names_it_instead_of_an_empty_selection(
+    sample_dir, monkeypatch, broken_queries
+):
+    path = broken_queries / "turnaround_hours.sql"
+    path.write_text(path.read_text().replace("select", "selec", 1))
+    at = app(sample_dir, monkeypatch, "pages/backlog.py")
+    no_exception(at)
+    notes = [i.value for i in at.info]
+    assert any("turnaround_hours.sql" in n and n.startswith("Not available") for n in notes)
+    assert not any(n.startswith("Nothing to draw") for n in notes)
+
+
 def test_the_queries_page_blames_a_broken_model_not_its_readers(
     sample_dir, monkeypatch, broken_queries
 ):

@@ -149,6 +149,7 @@ with right:
             "review_backlog_oldest_h",
         ),
         "Turnaround by domain",
+        why_empty=widgets.failed_note(ctx.aggs, "turnaround_hours"),
     )
 
 st.subheader("Oldest waiting annotations")

@@ -431,12 +431,15 @@ def _draws_nothing(figure: go.Figure) -> bool:
     )
 
 
-def chart(figure: go.Figure, frame: pl.DataFrame, name: str, **kwargs) -> object:
+def chart(
+    figure: go.Figure, frame: pl.DataFrame, name: str, *, why_empty: str | None = None, **kwargs
+) -> object:
     """A plotly chart and, under it, the CSV of the data behind it; a note instead of
-    empty axes when the selection leaves nothing to draw (None is returned then)."""
+    empty axes when there is nothing to draw (None is returned then): ``why_empty``
+    when the caller knows why (a query file that failed), else an empty selection."""
     st.markdown(f"**{name}**")
     if frame.height == 0 or _draws_nothing(figure):
-        empty("Nothing to draw: this selection has no data for this chart.")
+        empty(why_empty or "Nothing to draw: this selection has no data for this chart.")
         return None
     state = st.plotly_chart(
         figure, key=f"chart-{_slug(name)}", config={"displaylogo": False}, **kwargs
@@ -563,6 +566,13 @@ def query_errors(aggs: Aggregates, names: Sequence[str] | None = None) -> None:
             continue
         seen.add(_where(error) + error.reason)
         _query_banner(error)
+
+
+def failed_note(aggs: Aggregates, query: str) -> str | None:
+    """ "Not available: `file:line` failed (see above)." when ``query`` failed, else None:
+    for a chart whose numbers come from it (:func:`chart`'s ``why_empty``)."""
+    error = aggs.errors.get(query)
+    return f"Not available: `{_where(error)}` failed (see above)." if error else None
 
 
 def page_stopped(aggs: Aggregates, error: QueryError | None = None) -> None:
