@@ -358,3 +358,11 @@ def test_the_agenda_lists_the_weeks_decisions(data_dir, tmp_path):
     quiet = pack.write_pack(data_dir, week="2026-W07", out=tmp_path)
     text = quiet["agenda-2026-W07.md"].read_text(encoding="utf-8")
     assert "## Decisions recorded for 2026-W07 (0)\n\nNone yet" in text
+
+
+def test_a_packs_decisions_stop_at_its_week(data_dir, tmp_path):
+    """c1 was decided in 2026-W06: a 2026-W05 pack, written later, does not list it."""
+    earlier = pack.write_pack(data_dir, week="2026-W05", out=tmp_path)
+    assert pl.read_csv(earlier["decisions-2026-W05.csv"]).height == 0
+    later = pack.write_pack(data_dir, week="2026-W07", out=tmp_path)
+    assert pl.read_csv(later["decisions-2026-W07.csv"])["decision_id"].to_list() == ["c1"]

@@ -922,7 +922,8 @@ class CalibrationView:
         return self.decisions.filter(pl.col("week") == self.week)
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        """The tables behind the view, by file stem (the pack's CSVs)."""
+        """The tables behind the view, by file stem (the pack's CSVs); the decisions
+        up to the meeting's week, as later meetings' are not this one's."""
         return {
             "alpha_trend": self.alpha_trend,
             "cohen_kappa_pairs": self.kappa_pairs,
@@ -933,7 +934,7 @@ class CalibrationView:
             "disputed_labels": self.disputed_labels,
             "disputed_reviews": self.disputed_reviews,
             "promoted_slices": self.promoted,
-            "decisions": self.decisions,
+            "decisions": self.decisions.filter(pl.col("week") <= self.week),
         }
 
     def pseudonymised(self, pseudonyms: Pseudonyms) -> CalibrationView:
