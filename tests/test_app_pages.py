@@ -678,3 +678,18 @@ def test_a_slices_trend_is_judged_by_its_domains_target(sample_dir, monkeypatch)
     }
     assert "target 3.0%" in names  # medicine's own, not the project's 5.0%
     assert "target 5.0%" not in names
+
+
+@pytest.mark.parametrize("domains", [(), ("medicine",)])
+def test_the_slice_heatmap_says_whose_target_centres_its_colours(
+    sample_dir, monkeypatch, domains
+):
+    at = app(sample_dir, monkeypatch, **({"domain": list(domains)} if domains else {}))
+    at.switch_page("pages/slices.py").run()
+    no_exception(at)
+    text = shown(at)
+    if domains:
+        assert "Colours are centred on medicine's target" in text
+    else:  # the error rate's medicine override is named, with how to colour by it
+        assert "project-wide target" in text
+        assert "medicine has its own target: select it alone" in text

@@ -109,10 +109,26 @@ else:
         on_select="rerun",
         selection_mode="points",
     )
+one_domain = ctx.filters.domains[0] if len(ctx.filters.domains) == 1 else None
+own_targets = [
+    d
+    for d in data.options(ctx.source)["domain"]
+    if one_domain is None and ctx.targets.rule(kpi, d) != ctx.targets.rule(kpi)
+]
 st.caption(
-    "Colours are centred on the KPI's project-wide target where it has one (yellow = on "
-    "target). "
-    "Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items."
+    (
+        f"Colours are centred on {one_domain}'s target for the KPI"
+        if one_domain
+        else "Colours are centred on the KPI's project-wide target"
+    )
+    + " where it has one (yellow = on target)."
+    + (
+        f" {', '.join(own_targets)} {'has its' if len(own_targets) == 1 else 'have their'} "
+        "own target: select it alone in the sidebar to colour by it."
+        if own_targets
+        else ""
+    )
+    + " Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items."
 )
 
 ranked = views.rank_slices(slices, kpi, better)
