@@ -681,9 +681,7 @@ def test_a_slices_trend_is_judged_by_its_domains_target(sample_dir, monkeypatch)
 
 
 @pytest.mark.parametrize("domains", [(), ("medicine",)])
-def test_the_slice_heatmap_says_whose_target_centres_its_colours(
-    sample_dir, monkeypatch, domains
-):
+def test_the_slice_heatmap_says_whose_target_centres_its_colours(sample_dir, monkeypatch, domains):
     at = app(sample_dir, monkeypatch, **({"domain": list(domains)} if domains else {}))
     at.switch_page("pages/slices.py").run()
     no_exception(at)
@@ -693,3 +691,20 @@ def test_the_slice_heatmap_says_whose_target_centres_its_colours(
     else:  # the error rate's medicine override is named, with how to colour by it
         assert "project-wide target" in text
         assert "medicine has its own target: select it alone" in text
+
+
+@pytest.mark.parametrize(
+    ("broken", "unjudged"), [("turnaround_hours.sql", True), ("model_lift.sql", False)]
+)
+def test_the_overview_names_the_kpis_it_could_not_judge(
+    sample_dir, monkeypatch, broken_queries, broken, unjudged
+):
+    path = broken_queries / broken
+    path.write_text(path.read_text().replace("select", "selec", 1))
+    at = app(sample_dir, monkeypatch)
+    no_exception(at)
+    warnings = [w.value for w in at.warning if w.value.startswith("Not judged")]
+    if unjudged:
+        assert warnings and widgets.title("turnaround_median_h") in warnings[0]
+    else:  # model lift feeds no KPI the Overview judges
+        assert not warnings

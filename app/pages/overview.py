@@ -90,9 +90,13 @@ st.markdown(
     "**Targets breached** over the period, or in every week since the week named · "
     "each link opens the page behind the KPI, filtered to the domain"
 )
-if ctx.aggs.errors:  # a KPI that could not be computed cannot be said to be on target
+# A KPI that could not be computed cannot be said to be on target.
+uncomputed = [k for k in WATCHED if views.SOURCE_QUERY.get(k, k) in ctx.aggs.errors]
+if uncomputed:
     st.warning(
-        "Some KPIs could not be computed (see above): this list leaves them out.",
+        "Not judged, as their query files failed (see above): "
+        + ", ".join(widgets.title(k) for k in uncomputed)
+        + ".",
         icon=":material/warning:",
     )
 elif off_target.height == 0:
