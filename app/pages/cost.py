@@ -146,7 +146,10 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
             )
         for kpi, axis in ((KPI, "x"), (QUALITY, "y")):
             if (rule := ctx.targets.rule(kpi)) is not None:
-                text = f"target {widgets.fmt(kpi, rule['target'])}"
+                # both lines are red dashes: the legend tells them apart by name
+                text = (
+                    f"{widgets.short_title(kpi).lower()} target {widgets.fmt(kpi, rule['target'])}"
+                )
                 widgets.target_line(figure, rule["target"], text, axis=axis)
         widgets.style(
             figure,

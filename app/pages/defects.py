@@ -197,7 +197,7 @@ else:
                 widgets.style(
                     gain,
                     x="Model version",
-                    y="Lift: score − previous version's",
+                    y="Lift (score − previous version's score)",
                     legend="Domain · benchmark",
                     legend_side=True,
                     height=460,

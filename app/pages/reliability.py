@@ -10,7 +10,11 @@ from kpi_core import views
 from kpi_core.formatting import interval_error_bars
 from kpi_core.problems import DataError, QueryError
 
-GUIDES = ((0.800, "0.800: reliable"), (0.667, "0.667: tentative conclusions only"))
+#: Krippendorff's guides: value, legend text, dash (two lines must differ in the legend).
+GUIDES = (
+    (0.800, "0.800: reliable", "dot"),
+    (0.667, "0.667: tentative conclusions only", "dash"),
+)
 
 ctx = shell.context()
 ctx.header("Reliability", "Do annotators agree beyond chance, and who drifts from the consensus?")
@@ -29,8 +33,8 @@ level = (
 
 
 def guide_lines(figure: go.Figure) -> go.Figure:
-    for value, text in GUIDES:
-        widgets.reference_line(figure, value, text, color="#888", dash="dot")
+    for value, text, dash in GUIDES:
+        widgets.reference_line(figure, value, text, color="#888", dash=dash)
     return figure
 
 
