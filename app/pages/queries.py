@@ -19,7 +19,7 @@ root = Path(queries.QUERIES_DIR)
 paths = queries.query_paths()
 results = {path: data.query_result(ctx.source, str(path), data.file_stamp(path)) for path in paths}
 failures = [failure for _, _, failure in results.values() if failure is not None]
-not_run = [f for f in failures if f.reason.startswith(data.NOT_RUN)]
+not_run = [f for f in failures if f.not_run]
 # Failing files first, each opened.
 results = dict(sorted(results.items(), key=lambda item: item[1][2] is None))
 badges = []
@@ -39,7 +39,7 @@ st.caption(
 
 for path, (frame, n_rows, failure) in results.items():
     name = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
-    skipped = failure is not None and failure.reason.startswith(data.NOT_RUN)
+    skipped = failure is not None and failure.not_run
     icon = (
         ":material/block:"
         if skipped

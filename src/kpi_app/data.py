@@ -363,21 +363,24 @@ def preview_query(source: Source, query: queries.QueryFile) -> tuple[pl.DataFram
         )
 
 
-#: Why a query that reads a failed model was not run (the Queries page counts these apart).
-NOT_RUN = "not run: it reads a model that failed"
-
-
 @dataclass(frozen=True)
 class QueryFailure:
-    """Why a query file failed: its file, the line where known, and DuckDB's message."""
+    """Why a query file failed: its file, the line where known, and DuckDB's message;
+    ``not_run`` when it was not run at all, as it reads a model that failed."""
 
     file: str
     line: int | None
     reason: str
+    not_run: bool = False
 
     @classmethod
     def of(cls, error: QueryError) -> QueryFailure:
         return cls(error.file, error.line, error.reason)
+
+    @classmethod
+    def reads_failed(cls, query: queries.QueryFile, model: QueryError) -> QueryFailure:
+        reason = f"not run: it reads a model that failed ({model.located})"
+        return cls(str(query.path), None, reason, not_run=True)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -391,7 +394,7 @@ def query_result(
         query = queries.parse_file(Path(path))
         failed = loaded.aggs.failed_models
         if (broken := queries.failed_model_read(query, failed)) is not None:
-            raise QueryError(str(query.path), f"{NOT_RUN} ({broken.located})")
+            return None, 0, QueryFailure.reads_failed(query, broken)
         if query.name in loaded.aggs.errors or query.name in failed:
             raise loaded.aggs.errors.get(query.name) or failed[query.name]
         if query.name in loaded.aggs.frames:

@@ -145,13 +145,9 @@ def fetch(
             if broken is not None:
                 raise broken
             params = {p: values[p] for p in query.parameters if p in values}
-            frame = queries.run(dataset.con, name, **params)
             # A result unlike its header (a column gone, hours as text) would fail in
             # polars, on a page far from the file: it fails here, naming the file.
-            mismatch = queries.header_mismatch(query, frame)
-            if mismatch:
-                raise QueryError(str(query.path), mismatch)
-            frames[name] = frame
+            frames[name] = queries.held_to_header(query, queries.run(dataset.con, name, **params))
         except QueryError as error:
             errors[name] = error
     return Aggregates(

@@ -290,14 +290,10 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
             if not query.outputs:
                 raise QueryError(str(path), NO_OUTPUT_HEADER)
             wanted = {p: v for p, v in params.items() if p in query.parameters}
-            frame = run(con, query.name, root, **wanted)
+            held_to_header(query, run(con, query.name, root, **wanted))
         except QueryError as error:
             if str(error) not in failures:  # two files of one name fail alike
                 failures.append(str(error))
-            continue
-        mismatch = header_mismatch(query, frame)
-        if mismatch:
-            failures.append(str(QueryError(str(path), mismatch)))
     if skipped:
         failures.append(f"not run, as they read a model that failed: {', '.join(skipped)}")
     return failures
@@ -329,6 +325,15 @@ def _family(dtype: pl.DataType) -> str | None:
     if dtype == pl.Boolean:
         return "boolean"
     return None  # Null (an all-NULL column) and nested types: not compared
+
+
+def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame``, ``query``'s result, if it matches the ``Output:`` header; else a
+    :class:`QueryError` naming the file and how it differs (:func:`header_mismatch`)."""
+    mismatch = header_mismatch(query, frame)
+    if mismatch:
+        raise QueryError(str(query.path), mismatch)
+    return frame
 
 
 def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:
