@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kpi_app import shell, widgets
+from kpi_core.formatting import interval_error_bars
 
 KPI = "cost_per_accepted_label"
 QUALITY = "accepted_label_error_rate"
@@ -107,9 +108,7 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
             # beside close markers overlap); hundreds of annotators: markers alone.
             interval = (
                 dict(
-                    type="data",
-                    array=(part[f"{QUALITY}_ci_high"] - part[QUALITY]).to_list(),
-                    arrayminus=(part[QUALITY] - part[f"{QUALITY}_ci_low"]).to_list(),
+                    interval_error_bars(part, QUALITY),
                     color=widgets.series_color(i),
                     thickness=1.5,
                 )

@@ -25,6 +25,7 @@ else:
     turnaround, defects = data.defects(ctx.source, ctx.filters)
     turnaround = turnaround.sort("severity")
     rule = ctx.targets.rule(TARGET)
+    target = widgets.fmt("age_h", rule["target"]) if rule is not None else None
     overdue = (
         dict(open_past(defects.lazy(), rule["target"]).iter_rows()) if rule is not None else {}
     )
@@ -56,7 +57,7 @@ else:
                 widgets.status_badge(ctx.targets, TARGET, median)
                 if overdue.get(row["severity"]):
                     st.badge(
-                        f"{overdue[row['severity']]} open > {widgets.fmt('age_h', rule['target'])}",
+                        f"{overdue[row['severity']]} open > {target}",
                         color="red",
                         icon=":material/schedule:",
                     )
@@ -80,8 +81,7 @@ else:
             )
         )
         if rule is not None:
-            text = f"target {widgets.fmt('age_h', rule['target'])}"
-            widgets.target_line(figure, rule["target"], text)
+            widgets.target_line(figure, rule["target"], f"target {target}")
         widgets.style(figure, x="Severity", y="Median hours to resolve (h)", height=340)
         widgets.chart(figure, turnaround, "Defect turnaround by severity")
         if rule is None:
@@ -109,8 +109,7 @@ else:
             figure.update_yaxes(autorange="reversed")
             figure.update_layout(showlegend=True)  # names the severity even when there is one
             if rule is not None:  # a bar past the line: open longer than a resolution may take
-                text = f"target {widgets.fmt('age_h', rule['target'])}"
-                widgets.target_line(figure, rule["target"], text, axis="x")
+                widgets.target_line(figure, rule["target"], f"target {target}", axis="x")
             widgets.style(
                 figure,
                 x="Age at the as-of time (h)",
