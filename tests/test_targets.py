@@ -55,6 +55,13 @@ def test_a_view_of_one_domain_takes_its_overrides_as_the_project_rules():
     assert coding.status("accepted_label_error_rate", 0.035) == "ok"
 
 
+def test_a_domain_has_its_own_target_only_where_it_overrides_one():
+    targets = Targets.load()
+    assert targets.has_own("accepted_label_error_rate", "medicine")  # 3.0%, not 5.0%
+    assert not targets.has_own("disagreement_rate", "medicine")
+    assert not targets.has_own("accepted_label_error_rate", "coding")
+
+
 def test_status_expression_agrees_with_status():
     targets = Targets.load()
     frame = pl.DataFrame(

@@ -115,9 +115,7 @@ with st.container(horizontal=True, wrap=True, gap="small"):
                     "scope", "value", "target", "since", "latest_week", "latest_value"
                 ).rows():
                     where = "Overall" if scope == "all" else scope
-                    own_target = scope != "all" and (
-                        ctx.targets.rule(kpi, scope) != ctx.targets.rule(kpi)
-                    )
+                    own_target = scope != "all" and ctx.targets.has_own(kpi, scope)
                     note = f" (target {widgets.fmt(kpi, target)})" if own_target else ""
                     if first is None:
                         when = (

@@ -113,7 +113,7 @@ one_domain = ctx.filters.domains[0] if len(ctx.filters.domains) == 1 else None
 own_targets = [
     d
     for d in data.options(ctx.source)["domain"]
-    if one_domain is None and ctx.targets.rule(kpi, d) != ctx.targets.rule(kpi)
+    if one_domain is None and ctx.targets.has_own(kpi, d)
 ]
 st.caption(
     (

@@ -71,6 +71,10 @@ class Targets:
                 rule = {**rule, **override}
         return rule
 
+    def has_own(self, kpi: str, domain: str) -> bool:
+        """Whether ``domain``'s rule for ``kpi`` differs from the project's."""
+        return self.rule(kpi, domain) != self.rule(kpi)
+
     def for_domain(self, domain: str) -> Targets:
         """These targets as seen from ``domain``: its overrides become the project's
         rules, for a view narrowed to that one domain (where "overall" is the domain)."""
