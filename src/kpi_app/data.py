@@ -271,9 +271,7 @@ def domain_labels(source: Source) -> dict[str, list[str]]:
 
     loaded = _load(source)
     with loaded.lock:
-        frame = labels_in_use(loaded.dataset.con)
-    ranked = frame.sort(["n_uses", "label"], descending=[True, False])
-    return dict(ranked.group_by("domain", maintain_order=True).agg("label").rows())
+        return labels_in_use(loaded.dataset.con)
 
 
 @st.cache_resource(show_spinner=False)

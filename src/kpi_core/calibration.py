@@ -1107,10 +1107,11 @@ def _decision_rows(
     return out
 
 
-def domain_labels(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def domain_labels(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """The labels in use per domain (``queries/domain_labels.sql``): those of its
-    annotations and of its ``fix`` reviews' corrections, with how often each is used."""
-    return queries.run(con, "domain_labels")
+    annotations and of its ``fix`` reviews' corrections, most used first."""
+    frame = queries.run(con, "domain_labels").sort(["n_uses", "label"], descending=[True, False])
+    return dict(frame.group_by("domain", maintain_order=True).agg("label").rows())
 
 
 #: Labels named in full when a decision's label is refused; more are counted.
@@ -1131,8 +1132,7 @@ def _check_rows(data_dir: Path, rows: list[dict[str, object]]) -> None:
             .pl()
             .rows()
         )
-        in_use = domain_labels(dataset.con).group_by("domain").agg(pl.col("label").sort())
-        labels_of = dict(in_use.rows())
+        labels_of = domain_labels(dataset.con)
     finally:
         dataset.con.close()
     problems = []
@@ -1143,7 +1143,7 @@ def _check_rows(data_dir: Path, rows: list[dict[str, object]]) -> None:
             problems.append(Problem("calibration decision", n, "item_id", reason))
             continue
         domain = domain_of[item]
-        labels = labels_of.get(domain, [])
+        labels = sorted(labels_of.get(domain, []))
         if label not in labels:
             listed = ", ".join(labels[:_LABELS_LISTED]) + (
                 f" and {len(labels) - _LABELS_LISTED} more" if len(labels) > _LABELS_LISTED else ""
