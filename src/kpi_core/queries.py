@@ -118,7 +118,9 @@ def parse_file(path: Path) -> QueryFile:
         line = error.object[: error.start].count(b"\n") + 1
         reason = f"not UTF-8 text: byte 0x{error.object[error.start]:02x} cannot be read"
         raise QueryError(str(path), reason, line) from None
-    names_at = [i for i, t in enumerate(text.splitlines(), 1) if re.match(r"--\s*name:", t)]
+    lines = text.splitlines()
+    # The name lines, from 1 (aiosql reads "--name:" without its space too).
+    names_at = [i for i, t in enumerate(lines, 1) if re.match(r"--\s*name:", t.lstrip())]
     if len(names_at) > 1:
         raise QueryError(str(path), "one query per file: a second '-- name:' line", names_at[1])
     try:
@@ -135,13 +137,13 @@ def parse_file(path: Path) -> QueryFile:
             f"expected exactly one '-- name: ...' query per file, found {len(names)}",
         )
     name = names[0]
-    if _statements(getattr(loaded, name).sql) > 1:
+    query = getattr(loaded, name)
+    if _statements(query.sql) > 1:
         ends = next(
-            (i for i, t in enumerate(text.splitlines(), 1) if ";" in t and not t.startswith("--")),
-            None,
+            (i for i, t in enumerate(lines, 1) if ";" in t and not t.startswith("--")), None
         )
         raise QueryError(str(path), "one query per file: a second statement after ';'", ends)
-    unknown = [p for p in getattr(loaded, name).parameters or () if p not in PARAMETERS]
+    unknown = [p for p in query.parameters or () if p not in PARAMETERS]
     if unknown:
         # Bound as NULL, an unknown parameter would read as "no filter": a silent wrong number.
         raise QueryError(
@@ -152,15 +154,10 @@ def parse_file(path: Path) -> QueryFile:
         )
     if name != path.stem:
         raise QueryError(str(path), f"query is named {name!r} but the file is {path.name!r}", 1)
-    query = getattr(loaded, name)
-    lines = text.splitlines()
-    header_at = next(
-        (i for i, line in enumerate(lines) if re.match(r"--\s*name:", line.lstrip())), None
-    )
-    if header_at is None:  # aiosql found one, written in another way
+    if not names_at:  # aiosql found one, written in another way
         raise QueryError(str(path), "write the name line as '-- name: <query>(...)'", 1)
     header = []
-    body_at = header_at + 1
+    body_at = names_at[0]  # the line after the name line, from 0
     while body_at < len(lines) and lines[body_at].lstrip().startswith("--"):
         header.append(lines[body_at].lstrip()[2:].removeprefix(" "))
         body_at += 1
