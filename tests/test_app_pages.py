@@ -19,7 +19,7 @@ from kpi_app.links import PAGES
 from kpi_core import aggregates, breaches, queries, views
 from kpi_core.catalog import KPIS
 from kpi_core.coverage import coverage_gaps, coverage_overall
-from kpi_core.grouping import Filters, iso_week_start
+from kpi_core.grouping import SLICE, Filters, iso_week_start
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
 from kpi_core.targets import Targets
@@ -681,16 +681,38 @@ def test_a_slices_trend_is_judged_by_its_domains_target(sample_dir, monkeypatch)
 
 
 @pytest.mark.parametrize("domains", [(), ("medicine",)])
-def test_the_slice_heatmap_says_whose_target_centres_its_colours(sample_dir, monkeypatch, domains):
+def test_the_slice_heatmap_shades_each_slice_by_its_domains_target(
+    sample_dir, monkeypatch, domains
+):
+    import json
+
     at = app(sample_dir, monkeypatch, **({"domain": list(domains)} if domains else {}))
     at.switch_page("pages/slices.py").run()
     no_exception(at)
-    text = shown(at)
-    if domains:
-        assert "Colours are centred on medicine's target" in text
-    else:  # the error rate's medicine override is named, with how to colour by it
-        assert "project-wide target" in text
-        assert "medicine has its own target: select it alone" in text
+    [heatmap] = [
+        trace
+        for chart in at.get("plotly_chart")
+        for trace in json.loads(chart.proto.spec)["data"]
+        if trace["type"] == "heatmap"
+    ]
+    slices = kpi_table(fetched(sample_dir), list(SLICE), filters=Filters(domains=domains))
+    rates = {
+        (f"{r['domain']} / {r['difficulty']}", r["risk_class"]): r["accepted_label_error_rate"]
+        for r in slices.to_dicts()
+    }
+    if domains:  # one domain: its target is the project's, shown in plain rates
+        assert "Colours are centred on medicine's target" in shown(at)
+        offset = {"medicine": 0.0}
+    else:  # medicine is held to 3%, the others to 5%: each cell is shaded by its own
+        assert "distance to its own domain's target" in shown(at)
+        assert "medicine has its own" in shown(at)
+        offset = {d: 0.03 if d == "medicine" else 0.05 for d in slices["domain"]}
+    assert len(offset) == len({row.split(" / ")[0] for row in heatmap["y"]})
+    for i, row in enumerate(heatmap["y"]):
+        for j, risk in enumerate(heatmap["x"]):
+            rate = rates.get((row, risk))
+            expected = None if rate is None else pytest.approx(rate - offset[row.split(" / ")[0]])
+            assert heatmap["z"][i][j] == expected
 
 
 @pytest.mark.parametrize(

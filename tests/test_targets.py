@@ -75,6 +75,15 @@ def test_status_expression_agrees_with_status():
     assert got.to_series().to_list() == expected
 
 
+def test_target_expression_takes_each_rows_domain_target():
+    targets = Targets.load()
+    frame = pl.DataFrame({"domain": ["medicine", "coding", None]})
+    got = frame.with_columns(targets.target_expr("accepted_label_error_rate", "domain"))
+    assert got["accepted_label_error_rate_target"].to_list() == [0.03, 0.05, 0.05]
+    untargeted = frame.with_columns(targets.target_expr("accepted", "domain"))
+    assert untargeted["accepted_target"].to_list() == [None, None, None]
+
+
 def test_an_unreadable_targets_file_is_one_clear_error(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[promotion\n")

@@ -14,6 +14,7 @@ from kpi_core.grouping import SLICE, Filters
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
 from kpi_core.problems import QueryError
+from kpi_core.targets import Targets
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,20 @@ def test_slice_grid_is_one_row_per_domain_and_difficulty(tiny):
         schema_overrides={"low": pl.Int64, "high": pl.Int64},
     )
     assert_frame_equal(grid, expected)
+
+
+def test_gap_to_target_measures_each_slice_against_its_domains_target():
+    # The default targets hold medicine to 3% accepted-label error and others to 5%.
+    slices = pl.DataFrame(
+        {
+            "domain": ["medicine", "coding", "coding"],
+            "accepted_label_error_rate": [0.04, 0.04, None],
+        }
+    )
+    gaps = views.gap_to_target(slices, "accepted_label_error_rate", Targets.load())
+    assert gaps["accepted_label_error_rate_vs_target"].to_list() == pytest.approx(
+        [0.01, -0.01, None]
+    )
 
 
 def test_natural_order_of_ordered_dimensions():

@@ -34,12 +34,27 @@ better = widgets.higher_is_better(kpi)
 z = [list(r) for r in grid.select(risks).rows()]
 counts = views.slice_grid(slices, "n_annotations").select(risks).rows()
 text = [[widgets.fmt(kpi, v) for v in row] for row in z]
+one_domain = ctx.filters.domains[0] if len(ctx.filters.domains) == 1 else None
+# Domains held to their own target: with more than one domain shown, cells are shaded
+# by their distance to their own domain's target, so one colour means one status.
+own_targets = [d for d in grid["domain"].unique(maintain_order=True) if ctx.targets.has_own(kpi, d)]
+by_own_target = one_domain is None and bool(own_targets)
+rules = [ctx.targets.rule(kpi, d if by_own_target else None) for d in grid["domain"]]
+if by_own_target:
+    gaps = views.gap_to_target(slices, kpi, ctx.targets)
+    shade = [list(r) for r in views.slice_grid(gaps, f"{kpi}_vs_target").select(risks).rows()]
+    centre, colorbar = 0.0, f"{widgets.axis_title(kpi)} − its domain's target"
+else:
+    shade, centre = z, rules[0]["target"] if rules and rules[0] else None
+    colorbar = widgets.axis_title(kpi)
 hover = [
     [
-        f"{widgets.title(kpi)}: {widgets.fmt(kpi, v)}<br>Annotations: {widgets.fmt('n_annotations', n)}"
+        f"{widgets.title(kpi)}: {widgets.fmt(kpi, v)}"
+        + (f" (target {widgets.fmt(kpi, rule['target'])})" if rule else "")
+        + f"<br>Annotations: {widgets.fmt('n_annotations', n)}"
         for v, n in zip(row, nrow, strict=True)
     ]
-    for row, nrow in zip(z, counts, strict=True)
+    for row, nrow, rule in zip(z, counts, rules, strict=True)
 ]
 if not any(v is not None for row in z for v in row):
     st.markdown(f"**{widgets.title(kpi)} by slice**")
@@ -48,18 +63,14 @@ if not any(v is not None for row in z for v in row):
 else:
     figure = go.Figure(
         go.Heatmap(
-            z=z,
+            z=shade,
             x=risks,
             y=grid["row"].to_list(),
             text=text,
             texttemplate="%{text}",
             hoverinfo="skip",
-            colorbar=dict(title=dict(text=widgets.axis_title(kpi))),
-            **widgets.target_colors(
-                [v for row in z for v in row],
-                rule["target"] if (rule := ctx.targets.rule(kpi)) else None,
-                better,
-            ),
+            colorbar=dict(title=dict(text=colorbar, side="right")),
+            **widgets.target_colors([v for row in shade for v in row], centre, better),
             xgap=2,
             ygap=2,
         )
@@ -89,7 +100,9 @@ else:
         figure, x="Risk class", y="Domain / difficulty", height=max(320, 34 * grid.height + 120)
     )
     if widgets.unit(kpi) == "rate":
-        figure.update_traces(colorbar_tickformat=".0%", selector=dict(type="heatmap"))
+        figure.update_traces(
+            colorbar_tickformat="+.0%" if by_own_target else ".0%", selector=dict(type="heatmap")
+        )
     selection = widgets.chart(
         figure,
         slices.select(
@@ -109,24 +122,15 @@ else:
         on_select="rerun",
         selection_mode="points",
     )
-one_domain = ctx.filters.domains[0] if len(ctx.filters.domains) == 1 else None
-own_targets = [
-    d
-    for d in data.options(ctx.source)["domain"]
-    if one_domain is None and ctx.targets.has_own(kpi, d)
-]
+on_target = "(yellow = on target"
 st.caption(
     (
-        f"Colours are centred on {one_domain}'s target for the KPI"
+        f"Colours are centred on {one_domain}'s target for the KPI where it has one {on_target})."
         if one_domain
-        else "Colours are centred on the KPI's project-wide target"
-    )
-    + " where it has one (yellow = on target)."
-    + (
-        f" {', '.join(own_targets)} {'has its' if len(own_targets) == 1 else 'have their'} "
-        "own target: select it alone in the sidebar to colour by it."
-        if own_targets
-        else ""
+        else f"Colours show each slice's distance to its own domain's target {on_target}; "
+        f"{', '.join(own_targets)} {'has its' if len(own_targets) == 1 else 'have their'} own)."
+        if by_own_target
+        else f"Colours are centred on the KPI's target where it has one {on_target})."
     )
     + " Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items."
 )

@@ -7,7 +7,9 @@ overrides any key it sets (per project, and per domain under ``[domain.<name>]``
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -95,17 +97,36 @@ class Targets:
 
     def status_expr(self, kpi: str, domain_column: str | None = None) -> pl.Expr:
         """The status of column ``kpi`` as a polars expression (per-domain when asked)."""
+        return self._by_domain(kpi, domain_column, partial(self._status_for, kpi)).alias(
+            f"{kpi}_status"
+        )
+
+    def target_expr(self, kpi: str, domain_column: str) -> pl.Expr:
+        """``kpi``'s target on each row: the row's domain's where it has its own, else
+        the project's (null where the KPI has no target)."""
+
+        def target(rule: dict[str, Any] | None) -> pl.Expr:
+            return pl.lit(rule["target"] if rule else None, pl.Float64)
+
+        return self._by_domain(kpi, domain_column, target).alias(f"{kpi}_target")
+
+    def _by_domain(
+        self,
+        kpi: str,
+        domain_column: str | None,
+        expr_for: Callable[[dict[str, Any] | None], pl.Expr],
+    ) -> pl.Expr:
+        """``expr_for`` of the project's rule, or of a row's domain's rule where it differs."""
         domains = list(self.settings.get("domain", {})) if domain_column else []
-        expr = self._status_for(kpi, self.rule(kpi))
+        expr = expr_for(self.rule(kpi))
         for domain in domains:
-            override = self.rule(kpi, domain)
-            if override != self.rule(kpi):
+            if self.has_own(kpi, domain):
                 expr = (
                     pl.when(pl.col(domain_column) == domain)
-                    .then(self._status_for(kpi, override))
+                    .then(expr_for(self.rule(kpi, domain)))
                     .otherwise(expr)
                 )
-        return expr.alias(f"{kpi}_status")
+        return expr
 
     @staticmethod
     def _status_for(kpi: str, rule: dict[str, Any] | None) -> pl.Expr:

@@ -23,6 +23,7 @@ from kpi_core.catalog import KPIS
 from kpi_core.grouping import SLICE, Filters, iso_week
 from kpi_core.problems import QueryError
 from kpi_core.reliability import bootstrap_alpha
+from kpi_core.targets import Targets
 
 #: Order of the ordered dimensions (anything else sorts after, alphabetically).
 ORDER: dict[str, tuple[str, ...]] = {
@@ -140,6 +141,14 @@ def slice_grid(slices: pl.DataFrame, kpi: str) -> pl.DataFrame:
         "difficulty",
         *risks,
     )
+
+
+def gap_to_target(slices: pl.DataFrame, kpi: str, targets: Targets) -> pl.DataFrame:
+    """``slices`` with ``<kpi>_vs_target``: the KPI minus its domain's target (the
+    domain's own where it has one, else the project's), so slices of domains held to
+    different targets can be shaded on one scale. Null where either is null."""
+    target = targets.target_expr(kpi, "domain")
+    return slices.with_columns((pl.col(kpi) - target).alias(f"{kpi}_vs_target"))
 
 
 def rank_slices(slices: pl.DataFrame, kpi: str, higher_is_better: bool | None) -> pl.DataFrame:
