@@ -1,7 +1,7 @@
 -- name: domain_labels()
 -- Which labels are in use in each domain: the labels of the domain's annotations
 -- and the corrected labels of its `fix` reviews. A calibration decision must agree
--- on one of them (kpi_core.calibration.record_decisions), so a typo never
+-- on one of them (kpi_core.decisions.record_decisions), so a typo never
 -- becomes an item's gold label.
 -- Grain: one row per domain x label.
 -- Output: domain varchar, label varchar, n_uses bigint

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from kpi_core.loading import open_dataset
+
 TINY: dict[str, str] = {
     # i1 has gold A; i2 gets gold Y from a calibration decision at 2026-01-07 10:30;
     # i4 has gold B. Weeks: 2026-W02 starts Mon 2026-01-05, 2026-W03 Mon 2026-01-12.
@@ -91,6 +93,68 @@ TINY: dict[str, str] = {
     "calibration_decisions": """
         decision_id,week,item_id,agreed_label,note,recorded_at
         c1,2026-W02,i2,Y,guideline 4.2 applies,2026-01-07T10:30:00Z
+    """,
+}
+
+
+# --- DISPUTE: known ranking by spread x risk weight ---------------------------------------
+# d1 high   A A B    spread 1/3, weight 3 -> score 1.0, 3 annotators
+# d3 medium A B      spread 1/2, weight 2 -> score 1.0, 2 annotators
+# d4 (none) A B      spread 1/2, weight 2 (unknown counts as medium) -> 1.0, 2 annotators
+# d2 low    A B C    spread 2/3, weight 1 -> score 2/3
+# d5 high   A A A    spread 0: not disputed
+# d6 high   g1 says B then A (latest counts), g2 A: no dispute
+# d7 high   A B, but its latest human label is in 2026-W08: not this week's item
+DISPUTE = {
+    "items": """
+        item_id,domain,difficulty,risk_class,gold_label
+        d1,medicine,hard,high,B
+        d2,stem,easy,low,
+        d3,coding,medium,medium,
+        d4,coding,,,
+        d5,medicine,hard,high,
+        d6,medicine,hard,high,
+        d7,medicine,hard,high,
+    """,
+    "annotators": """
+        annotator_id,tier,vendor
+        g1,generalist,acme
+        g2,generalist,bluepeak
+        s1,specialist,inhouse
+        p1,programmatic,model
+    """,
+    "annotations": """
+        annotation_id,item_id,annotator_id,label,submitted_at
+        a1,d1,g1,A,2026-02-10T10:00:00Z
+        a2,d1,g2,A,2026-02-10T11:00:00Z
+        a3,d1,s1,B,2026-02-10T12:00:00Z
+        a4,d1,p1,B,2026-02-10T09:00:00Z
+        a5,d2,g1,A,2026-02-11T10:00:00Z
+        a6,d2,g2,B,2026-02-11T11:00:00Z
+        a7,d2,s1,C,2026-02-11T12:00:00Z
+        a8,d3,g1,A,2026-02-12T10:00:00Z
+        a9,d3,g2,B,2026-02-12T11:00:00Z
+        a10,d4,g1,A,2026-02-12T10:00:00Z
+        a11,d4,g2,B,2026-02-12T11:00:00Z
+        a12,d5,g1,A,2026-02-13T10:00:00Z
+        a13,d5,g2,A,2026-02-13T11:00:00Z
+        a14,d5,s1,A,2026-02-13T12:00:00Z
+        a15,d6,g1,B,2026-02-13T10:00:00Z
+        a16,d6,g1,A,2026-02-14T10:00:00Z
+        a17,d6,g2,A,2026-02-14T11:00:00Z
+        a18,d7,g1,A,2026-02-14T10:00:00Z
+        a19,d7,g2,B,2026-02-16T10:00:00Z
+    """,
+    "reviews": """
+        review_id,annotation_id,reviewer_id,stage,verdict,corrected_label,reviewed_at
+        r1,a1,g2,precheck,accept,,2026-02-10T13:00:00Z
+        r2,a1,s1,final,fix,B,2026-02-11T09:00:00Z
+        r3,a2,g1,precheck,reject,,2026-02-10T14:00:00Z
+        r4,a3,s1,final,accept,,2026-02-11T10:00:00Z
+    """,
+    "calibration_decisions": """
+        decision_id,week,item_id,agreed_label,note,recorded_at
+        c1,2026-W06,d3,B,"guideline 3.1, second case",2026-02-05T16:00:00Z
     """,
 }
 
@@ -221,3 +285,15 @@ def write_messy_dataset(root: Path, seed: int) -> Path:
     }.items():
         frame.write_parquet(root / f"{name}.parquet")
     return root
+
+
+def recorded_decisions(root: Path) -> pl.DataFrame:
+    """The calibration decisions of the data directory ``root``, in the order recorded."""
+    dataset = open_dataset(root)
+    try:
+        return dataset.con.sql(
+            "select decision_id, week, item_id, agreed_label, note, recorded_at "
+            "from calibration_decisions order by recorded_at, _file, _row"
+        ).pl()
+    finally:
+        dataset.con.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kpi_core.catalog import KPIS
 from kpi_core.cli import build_parser
-from kpi_core.queries import QUERIES_DIR, query_paths
+from kpi_core.queries import PARAMETERS, QUERIES_DIR, query_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -28,6 +28,11 @@ def test_every_query_file_is_documented():
             relative.startswith("checks/") and "`checks/*.sql`" in README
         )
         assert documented, relative
+
+
+def test_every_query_parameter_is_documented():
+    for name in PARAMETERS:
+        assert f"`:{name}`" in README, name
 
 
 def test_every_kpi_is_documented():

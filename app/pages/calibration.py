@@ -9,6 +9,7 @@ import streamlit as st
 from kpi_app import data, filters, shell, widgets
 from kpi_core import calibration as cal
 from kpi_core import calibration_pack as pack
+from kpi_core import decisions
 from kpi_core.formatting import format_timestamp
 from kpi_core.grouping import SLICE, iso_week_label
 from kpi_core.problems import DataError
@@ -325,7 +326,7 @@ def record(data_dir: str, meeting_week: str, item_id: str, label_key: str) -> No
         "note": state.get("calibration_decide_note"),
     }
     try:
-        written = cal.record_decisions(data_dir, [row])
+        written = decisions.record_decisions(data_dir, [row])
     except DataError as error:
         state["calibration_flash"] = ("error", str(error))
         return

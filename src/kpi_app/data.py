@@ -267,7 +267,7 @@ def item_labels(source: Source) -> pl.DataFrame:
 @st.cache_data(max_entries=2, show_spinner=False)
 def domain_labels(source: Source) -> dict[str, list[str]]:
     """The labels in use in each domain, most used first (what a decision may agree on)."""
-    from kpi_core.calibration import domain_labels as labels_in_use
+    from kpi_core.decisions import domain_labels as labels_in_use
 
     loaded = _load(source)
     with loaded.lock:

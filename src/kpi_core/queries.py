@@ -42,6 +42,7 @@ PARAMETERS = {
     "window_start": "a calibration window's first day",
     "window_end": "the day after its last",
     "domain": "a calibration meeting's domain, NULL for all",
+    "item_ids": "the items calibration decisions name",
 }
 
 
