@@ -387,3 +387,109 @@ def test_file_problems_raise_one_data_error(tmp_path):
         f"{root / 'annotators.csv'}: file is empty (no header row)",
         f"{root / 'reviews.csv'}: file is not valid UTF-8 text (line 1)",
     ]
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(DataError) as raised:
+        open_dataset(root)
+    return [str(p) for p in raised.value.problems]
+
+
+def test_a_hive_default_partition_is_a_missing_value(tmp_path):
+    """Hive, Spark and pyarrow write a missing key as key=__HIVE_DEFAULT_PARTITION__."""
+    root = write_parquet(tmp_path / "logs")
+    (root / "items.parquet").unlink()
+    items = typed_frames()["items"]
+    missing = "difficulty=__HIVE_DEFAULT_PARTITION__"
+    for folder, part in (("difficulty=easy", items[:1]), (missing, items[1:])):
+        (root / "items" / folder).mkdir(parents=True)
+        part.drop("difficulty").write_parquet(root / "items" / folder / "part.parquet")
+    dataset = open_dataset(root)
+    assert dataset.con.sql("select item_id, difficulty from items order by 1").fetchall() == [
+        ("it1", "easy"),
+        ("it2", None),
+    ]
+
+
+def test_a_column_name_with_spaces_is_named_not_ignored(tmp_path):
+    """' cost' would otherwise be an extra column and every cost derived from the rate."""
+    root = write_csv(tmp_path / "logs")
+    path = root / "annotations.csv"
+    path.write_text(path.read_text().replace(",cost\n", ", cost\n", 1))
+    assert problems_of(root) == [
+        f"{path}: column  cost: column names are lower-case, without spaces: "
+        "rename ' cost' to 'cost'"
+    ]
+
+
+def test_a_parquet_column_stored_twice_is_refused(tmp_path):
+    """DuckDB would read the second 'tier' as an extra column 'tier_1', ignored."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = write_parquet(tmp_path / "logs")
+    table = pq.read_table(root / "annotators.parquet")
+    pq.write_table(table.append_column("tier", pa.array(["x", "y"])), root / "annotators.parquet")
+    assert problems_of(root) == [
+        f"{root}/annotators.parquet: column tier appears more than once in annotators.parquet"
+    ]
+
+
+def test_a_jsonl_key_in_two_cases_on_different_lines_is_refused(tmp_path):
+    """DuckDB would read 'COST' (one line only) as an extra key 'COST_1', ignored."""
+    root = write_jsonl(tmp_path / "logs")
+    path = root / "annotations.jsonl"
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace('"cost"', '"COST"')
+    path.write_text("\n".join(lines) + "\n")
+    assert problems_of(root) == [f"{path}: column COST, cost appears more than once among the keys"]
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [(pl.col("label").cast(pl.Float64, strict=False).fill_null(3.0), "DOUBLE"),
+     (pl.struct(v=pl.col("label")), "STRUCT(v VARCHAR)"),
+     (pl.concat_list("label"), "VARCHAR[]")],
+)  # fmt: skip
+def test_text_stored_as_fractions_or_nested_values_is_refused(tmp_path, stored, shown):
+    """A label 3.0 would read as '3.0' where gold says '3'; a struct as "{'v': 3}"."""
+    root = write_parquet(tmp_path / "logs")
+    path = root / "annotations.parquet"
+    pl.read_parquet(path).with_columns(stored.alias("label")).write_parquet(path)
+    assert problems_of(root) == [
+        f"{path}: column label: stored as {shown}, but label is text: store it as text "
+        "(a string column), or as whole numbers"
+    ]
+
+
+def test_whole_numbers_stored_as_integers_read_as_their_text(tmp_path):
+    root = write_parquet(tmp_path / "logs")
+    path = root / "annotations.parquet"
+    pl.read_parquet(path).with_columns(label=pl.lit(3, pl.Int32)).write_parquet(path)
+    labels = open_dataset(root).con.sql("select distinct label from annotations").fetchall()
+    assert labels == [("3",)]
+
+
+def test_a_table_folder_holds_parquet_files_only(tmp_path):
+    root = write_parquet_folder(tmp_path / "logs")
+    (root / "annotations" / "week=2" / "extra.csv").write_text("annotation_id\na9\n")
+    (root / "annotations" / "_SUCCESS").write_text("")  # Spark's marker: no data
+    assert problems_of(root) == [
+        f"{root}/annotations: a table folder holds Parquet files only; "
+        "week=2/extra.csv would be ignored"
+    ]
+
+
+def test_a_folder_part_without_a_required_column_is_named_once(tmp_path):
+    """Read by name, its rows would each be 'label is required but empty'."""
+    root = write_parquet_folder(tmp_path / "logs")
+    part = root / "annotations" / "week=2" / "part.parquet"
+    pl.read_parquet(part).drop("label").write_parquet(part)
+    assert problems_of(root) == [
+        f"{part}: column label: required column missing from this part of the folder"
+    ]
+
+
+def test_a_data_directory_that_is_a_file_says_so(tmp_path):
+    root = write_csv(tmp_path / "logs")
+    assert problems_of(root / "items.csv") == [f"{root}/items.csv: is a file, not a data directory"]

@@ -569,8 +569,9 @@ def test_column_names_are_lower_case():
     tables = {**CLEAN, "annotations": CLEAN["annotations"].replace(",cost", ",Cost", 1)}
     tables["items"] = CLEAN["items"].replace("item_id,", "Item_ID,", 1)
     assert lines_of(tables) == [
-        "logs/annotations.csv: column Cost: column names are lower-case: rename 'Cost' to 'cost'",
-        "logs/items.csv: column Item_ID: column names are lower-case: "
+        "logs/annotations.csv: column Cost: column names are lower-case, without spaces: "
+        "rename 'Cost' to 'cost'",
+        "logs/items.csv: column Item_ID: column names are lower-case, without spaces: "
         "rename 'Item_ID' to 'item_id'",
     ]
 

@@ -25,11 +25,12 @@ import re
 import tempfile
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
 from kpi_core.contract import FORMATS, REQUIRED_TABLES, SQL_TYPES, TABLES, Column
 from kpi_core.problems import DataError, Problem
@@ -83,8 +84,10 @@ class Source:
         glob = _quote((self.path / "**" / "*.parquet").as_posix())
         keys = _hive_keys(self.path)
         below = f"substr(filename, {len(self.path.as_posix()) + 2})"
+        # Hive writes a missing value as the folder key=__HIVE_DEFAULT_PARTITION__.
         partitions = "".join(
-            f", url_decode(regexp_extract({below}, {_quote(f'(?:^|/){re.escape(k)}=([^/]*)/')}, 1))"
+            f", nullif(url_decode(regexp_extract({below}, "
+            f"{_quote(f'(?:^|/){re.escape(k)}=([^/]*)/')}, 1)), '__HIVE_DEFAULT_PARTITION__')"
             f" as {_ident(k)}"
             for k in keys
         )
@@ -196,7 +199,8 @@ def discover(root: Path) -> dict[str, Source]:
     """
     root = Path(root)
     if not root.is_dir():
-        raise DataError([Problem(file=str(root), reason="data directory not found")])
+        reason = "is a file, not a data directory" if root.exists() else "data directory not found"
+        raise DataError([Problem(file=str(root), reason=reason)])
     problems: list[Problem] = []
     found: dict[str, list[Source]] = {}
     unknown: set[str] = set()  # tables with a file in an unknown format, reported as such
@@ -251,6 +255,15 @@ def _not_a_table_file(entry: Path, table: str, suffix: str) -> str | None:
             return f"a folder, not a table file; a table folder is named {table}/"
         if not any(entry.rglob("*.parquet")):
             return "a table folder must hold Parquet files (*.parquet); it holds none"
+        # Spark's _SUCCESS and hidden .crc files are no data; anything else would be ignored.
+        strays = sorted(
+            path.relative_to(entry).as_posix()
+            for path in entry.rglob("*")
+            if path.is_file() and path.suffix != ".parquet" and not path.name.startswith((".", "_"))
+        )
+        if strays:
+            more = f" and {len(strays) - 1} more" if len(strays) > 1 else ""
+            return f"a table folder holds Parquet files only; {strays[0]}{more} would be ignored"
         return None
     if suffix[1:].lower() not in FORMATS:
         return f"unknown table format {suffix or '(none)'!r}; use one of {formats}"
@@ -487,6 +500,7 @@ def open_dataset(
                 )
             con.execute(f"create view raw_{name} as {rows}")
             described = con.execute(f"describe raw_{name}").fetchall()
+            _refuse_renamed_repeats(con, source, [row[0] for row in described])
         except _Unreadable as error:
             problems.append(Problem(table=name, file=str(source.path), reason=str(error)))
             continue
@@ -501,22 +515,26 @@ def open_dataset(
             continue
         present = [row[0] for row in described]
         dataset.columns[name] = present
-        # "Cost" would otherwise be an extra column, ignored, and every cost derived.
-        misnamed = [c for c in present if c != c.lower() and c.lower() in table.column_names]
-        for column in misnamed:
+        # "Cost" or " cost" would otherwise be an extra column, ignored, and every cost derived.
+        misnamed = {
+            c: c.strip().lower()
+            for c in present
+            if c != c.strip().lower() and c.strip().lower() in table.column_names
+        }
+        for column, meant in misnamed.items():
             problems.append(
                 Problem(
                     table=name,
                     file=str(source.path),
                     column=column,
-                    reason=f"column names are lower-case: rename {column!r} to {column.lower()!r}",
+                    reason=f"column names are lower-case, without spaces: rename {column!r} "
+                    f"to {meant!r}",
                 )
             )
-        spelled = {c.lower() for c in misnamed}
         missing = [
             c.name
             for c in table.columns
-            if c.required and c.name not in present and c.name not in spelled
+            if c.required and c.name not in present and c.name not in misnamed.values()
         ]
         if misnamed and not missing:
             continue
@@ -526,11 +544,18 @@ def open_dataset(
                     table=name,
                     file=str(source.path),
                     column=", ".join(missing),
-                    reason="required column missing from the header",
+                    reason="required column missing from the "
+                    + ("keys" if source.format == "jsonl" else "header"),
                 )
             )
             continue
         raw_types = {row[0]: row[1] for row in described}
+        not_text = _not_text(table.columns, raw_types)
+        if source.format == "parquet-folder":
+            not_text += _parts_missing(source, table.columns, present)
+        if not_text:
+            problems += [replace(p, table=name, file=p.file or str(source.path)) for p in not_text]
+            continue
         select = ", ".join(
             f"{typed_value(c, raw_types.get(c.name))} as {c.name}" for c in table.columns
         )
@@ -553,6 +578,76 @@ def open_dataset(
         con.close()
         raise DataError(problems)
     return dataset
+
+
+def _refuse_renamed_repeats(
+    con: duckdb.DuckDBPyConnection, source: Source, present: list[str]
+) -> None:
+    """Raise :class:`_Unreadable` when a Parquet file or a JSONL file names one column
+    twice. DuckDB reads the second as ``<name>_1``, an extra column that would be
+    ignored, so the stored names are read again, only when a name looks renamed."""
+    lowered = {c.lower() for c in present}
+    renamed = [
+        c for c in present if (m := re.fullmatch(r"(.+)_\d+", c)) and m.group(1).lower() in lowered
+    ]
+    if not renamed or source.format == "csv":  # a CSV header is checked as it is read
+        return
+    if source.format == "jsonl":
+        keys = con.execute(
+            "select distinct unnest(json_keys(json)) from read_json_objects("
+            f"{_quote(source.path.as_posix())}, format='newline_delimited')"
+        ).fetchall()
+        _refuse_repeated([k for (k,) in keys], "among the keys")
+        return
+    for part in _parquet_files(source):
+        names = pq.read_schema(part).names
+        _refuse_repeated(names, f"in {part.relative_to(source.path.parent)}")
+
+
+def _parquet_files(source: Source) -> list[Path]:
+    """The Parquet file of ``source``, or each file of its folder."""
+    if source.format == "parquet-folder":
+        return sorted(source.path.rglob("*.parquet"))
+    return [source.path]
+
+
+#: Stored types that do not read as the text they stand for: 4.0 would be the label
+#: '4.0' where gold says '4', a struct would be '{'v': 4}'.
+_NOT_TEXT = re.compile(r"^(FLOAT|DOUBLE|DECIMAL|STRUCT|MAP|UNION)|\]$")
+
+
+def _not_text(columns: Sequence[Column], raw_types: dict[str, str]) -> list[Problem]:
+    """The contract's text columns stored as numbers with a fraction, or as nested values."""
+    return [
+        Problem(
+            file="",
+            column=c.name,
+            reason=f"stored as {raw_types[c.name]}, but {c.name} is text: store it as text "
+            "(a string column), or as whole numbers",
+        )
+        for c in columns
+        if c.type == "string" and _NOT_TEXT.search(raw_types.get(c.name, "").upper())
+    ]
+
+
+def _parts_missing(source: Source, columns: Sequence[Column], present: list[str]) -> list[Problem]:
+    """Parts of a Parquet folder without a required column the other parts have (read by
+    name, their rows would all be "required but empty"). Partition keys are not in the files."""
+    keys = set(_hive_keys(source.path))
+    required = [c.name for c in columns if c.required and c.name in present and c.name not in keys]
+    problems = []
+    for part in _parquet_files(source):
+        names = set(pq.read_schema(part).names)
+        lacking = [c for c in required if c not in names]
+        if lacking:
+            problems.append(
+                Problem(
+                    file=str(part),
+                    column=", ".join(lacking),
+                    reason="required column missing from this part of the folder",
+                )
+            )
+    return problems
 
 
 def _register_set_aside(con: duckdb.DuckDBPyConnection, set_aside: Sequence[Problem]) -> set[str]:
