@@ -11,7 +11,7 @@
 --   week_start date, n_annotations bigint, n_decided bigint, n_accepted bigint,
 --   n_rework bigint, n_accepted_known bigint, n_accepted_wrong bigint,
 --   n_gold bigint, n_gold_right bigint, n_programmatic_known bigint,
---   n_programmatic_right bigint, cost decimal(38,10), n_cost_missing bigint,
+--   n_programmatic_right bigint, cost decimal(38,18), n_cost_missing bigint,
 --   n_precheck bigint, n_precheck_accept bigint, n_overturn_base bigint,
 --   n_overturned bigint
 with

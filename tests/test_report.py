@@ -202,10 +202,20 @@ def test_an_out_path_that_cannot_be_written_is_one_line(tiny_dir, tmp_path, caps
     assert err == f"kpi report: {tmp_path}: Is a directory\n"
 
 
-def test_bad_as_of_is_one_line_without_traceback(tiny_dir, capsys):
-    code, out, err = run_report(capsys, str(tiny_dir), "--as-of", "yesterday")
+@pytest.mark.parametrize("as_of", ["yesterday", ""])
+def test_bad_as_of_is_one_line_without_traceback(tiny_dir, capsys, as_of):
+    code, out, err = run_report(capsys, str(tiny_dir), "--as-of", as_of)
     assert code == 1
-    assert err.strip() == "--as-of: not a valid ISO 8601 timestamp: 'yesterday'"
+    assert err.strip() == f"--as-of: not a valid ISO 8601 timestamp: {as_of!r}"
+
+
+def test_quiet_writes_the_report_and_nothing_else(tiny_dir, tmp_path, capsys):
+    out = tmp_path / "report.json"
+    code, stdout, err = run_report(capsys, str(tiny_dir), "--out", str(out))
+    assert (code, stdout, err) == (0, "", "")
+    assert json.loads(out.read_text())["overall"]["accepted"] > 0
+    assert main(["report", str(tiny_dir), "--out", str(out)]) == 0  # not quiet: says where
+    assert capsys.readouterr().err.endswith(f"wrote json report to {out}\n")
 
 
 def test_invalid_data_is_reported_not_computed(tmp_path, capsys):
@@ -258,7 +268,7 @@ def test_markdown_and_html(tiny_dir, tmp_path, capsys):
     )
     html_file = tmp_path / "report.html"
     code, _, err = run_report(capsys, str(tiny_dir), "--format", "html", "--out", str(html_file))
-    assert code == 0 and "wrote html report" in err
+    assert (code, err) == (0, "")
     html = html_file.read_text()
     assert "<script" in html and "cdn.plot.ly" not in html.split("</head>")[0]
     assert "breaching every week since 2026-W02 (50.0% in 2026-W02)" in html

@@ -7,8 +7,8 @@
 -- where gold is items.gold_label, or else the item's latest calibration
 -- decision for annotations submitted at or after it was recorded.
 -- Costs fall back to duration_s / 3600 * hourly_rate; what cannot be derived
--- counts 0 and is counted in n_cost_missing. Costs are summed as decimal(38, 10)
--- (exact to 1e-10 of a currency unit): a sum of doubles depends on the order of
+-- counts 0 and is counted in n_cost_missing. Costs are summed as decimal(38, 18)
+-- (exact to 1e-18 of a currency unit): a sum of doubles depends on the order of
 -- its terms, which parallel aggregation does not fix, so a report would change in
 -- its last digits from one run to the next.
 -- first_reviewed_at, first_precheck_accept_at and first_final_at (the earliest
@@ -21,7 +21,7 @@
 --   vendor varchar, tier varchar, is_human boolean, week_start date,
 --   submitted_at timestamp, label varchar, decision_verdict varchar,
 --   decided_at timestamp, truth_is_error boolean, gold_label varchar,
---   cost decimal(38,10), n_cost_missing bigint, n_precheck bigint,
+--   cost decimal(38,18), n_cost_missing bigint, n_precheck bigint,
 --   n_precheck_accept bigint, latest_final_verdict varchar,
 --   first_reviewed_at timestamp, first_precheck_accept_at timestamp,
 --   first_final_at timestamp, n_reviews bigint, n_audits bigint
@@ -56,7 +56,7 @@ costed_reviews as (
         reviews.reviewed_at,
         cast(
             coalesce(reviews.cost, reviews.duration_s / 3600.0 * reviewers.hourly_rate)
-            as decimal(38, 10)
+            as decimal(38, 18)
         ) as cost
     from reviews
     left join annotators as reviewers on reviews.reviewer_id = reviewers.annotator_id
@@ -117,7 +117,7 @@ audit_rollup as (
     select
         annotation_id,
         max_by(is_error, struct_pack(at := audited_at, id := audit_id)) as is_error,
-        sum(coalesce(cast(cost as decimal(38, 10)), 0)) as cost,
+        sum(coalesce(cast(cost as decimal(38, 18)), 0)) as cost,
         count(case when cost is null then 1 end) as n_cost_missing,
         count(*) as n_audits
     from audits
@@ -171,7 +171,7 @@ joined as (
         audit_rollup.is_error as audit_is_error,
         cast(
             coalesce(annotations.cost, annotations.duration_s / 3600.0 * annotators.hourly_rate)
-            as decimal(38, 10)
+            as decimal(38, 18)
         ) as annotation_cost,
         coalesce(review_rollup.cost, 0) + coalesce(audit_rollup.cost, 0) as attached_cost,
         coalesce(review_rollup.n_cost_missing, 0) + coalesce(audit_rollup.n_cost_missing, 0)

@@ -28,10 +28,12 @@ def _sample(args: argparse.Namespace) -> int:
         fmt=args.format,
         progress=not args.quiet,
     )
-    print(
-        f"wrote sample data ({args.annotations:,} annotations, seed {args.seed}) to {args.out_dir}",
-        file=sys.stderr,
-    )
+    if not args.quiet:
+        print(
+            f"wrote sample data ({args.annotations:,} annotations, seed {args.seed}) "
+            f"to {args.out_dir}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -191,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="parquet",
         help="file format of every table (default parquet)",
     )
-    sample.add_argument("--quiet", action="store_true", help="no progress bar")
+    sample.add_argument(
+        "--quiet", action="store_true", help="nothing on stderr but errors (no progress bar)"
+    )
 
     validate = verb(
         "validate",
@@ -256,7 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="targets file overriding the defaults (see kpi_core/targets.toml)",
     )
     report.add_argument("--quarantine", metavar="FILE", help=_QUARANTINE_HELP)
-    report.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    report.add_argument(
+        "--quiet", action="store_true", help="nothing on stderr but errors (no progress)"
+    )
 
     serve = verb(
         "serve",

@@ -185,7 +185,7 @@ def write_report(
     """
     from kpi_core.render import to_html, to_markdown
 
-    moment = parse_timestamp(as_of) if as_of else None
+    moment = parse_timestamp(as_of) if as_of is not None else None
     target_settings = Targets.load(targets)
     steps = tqdm(
         # validation's tables and checks, the facts, each query, the KPI tables
@@ -247,4 +247,5 @@ def write_report(
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        print(f"wrote {fmt} report to {out}", file=sys.stderr)
+        if progress:
+            print(f"wrote {fmt} report to {out}", file=sys.stderr)
