@@ -53,6 +53,27 @@ def test_what_is_kept_is_exactly_the_valid_data(broken, tmp_path):
     assert kpi_table(kept).equals(kpi_table(clean))
 
 
+def test_rows_the_csv_reader_cannot_split_are_set_aside_and_the_rest_kept(tmp_path):
+    """A row with too few fields (a10, then a row of TINY after it) is set aside like any
+    other bad row, and the rows after it keep their own numbers."""
+    ragged = "\n        a10,i1,s1\n"
+    lines = TINY["annotations"].rstrip().split("\n")
+    tables = {**TINY, "annotations": "\n".join(lines[:-1]) + ragged + lines[-1] + "\n"}
+    root = write_dataset(tmp_path / "ragged", tables)
+    n_rows = len([line for line in lines if line.strip()]) - 1  # TINY's, header aside
+    aside = set_aside_bad_rows(root)
+    assert [(p.table, p.row, p.reason) for p in aside] == [
+        ("annotations", n_rows, "row has 3 fields but the header has 7")
+    ]
+    kept = aggregates.fetch(open_dataset(root, set_aside=aside))
+    clean = aggregates.fetch(open_dataset(write_dataset(tmp_path / "tiny", TINY)))
+    assert kpi_table(kept).equals(kpi_table(clean))
+    last = open_dataset(root, set_aside=aside).con.sql("select max(_row) from annotations")
+    assert last.fetchall() == [(n_rows + 1,)]  # TINY's last row comes after a10
+    with pytest.raises(DataError):  # without setting it aside, nothing is computed
+        open_dataset(root)
+
+
 def test_valid_data_sets_nothing_aside(tmp_path):
     assert set_aside_bad_rows(write_dataset(tmp_path / "tiny", TINY)) == []
 

@@ -40,7 +40,7 @@ def test_check_on_a_malformed_file_names_it_without_traceback(tiny_dir, capsys):
     items = tiny_dir / "items.csv"
     items.write_text(items.read_text() + "i9,stem,easy,low,A,surplus\n")
     assert main(["check", "--data", str(tiny_dir)]) == 1
-    assert capsys.readouterr().err == (f"{items}: row has 6 fields but the header has 5 (line 6)\n")
+    assert capsys.readouterr().err == f"{items}: row 5: row has 6 fields but the header has 5\n"
 
 
 def test_every_query_file_has_a_full_header():

@@ -622,7 +622,13 @@ def test_non_utf8_bytes():
     Path("logs/items.csv").write_bytes(
         CLEAN["items"].replace("medicine", "m\xe9decine").encode("latin-1")
     )
-    assert lines("logs") == ["logs/items.csv: file is not valid UTF-8 text (line 3)"]
+    # every such row is named; what refers to it says it may be on that row
+    unreadable = " not found in items (or on one of its rows that cannot be read)"
+    assert lines("logs") == [
+        f"logs/annotations.csv: row 3, column item_id: item_id 'it2'{unreadable}",
+        f"logs/calibration_decisions.csv: row 2, column item_id: item_id 'it2'{unreadable}",
+        "logs/items.csv: row 2: row is not valid UTF-8 text",
+    ]
 
 
 def test_non_utf8_header():
@@ -659,13 +665,38 @@ def test_missing_required_column():
 
 def test_row_with_too_many_fields():
     tables = dict(CLEAN)
-    tables["items"] = CLEAN["items"] + "it4,stem,easy,low,,,,,2026-01-01,surplus\n"
-    assert lines_of(tables) == ["logs/items.csv: row has 10 fields but the header has 9 (line 5)"]
+    tables["items"] = (
+        CLEAN["items"]
+        + "it4,stem,easy,low,,,,,2026-01-01,surplus\n"
+        + "it5,stem,easy,low,,,,,2026-01-01\n"
+        + "it6,stem,easy\n"
+        + 'it7,"a ""quoted""\nname",easy,low,,,,,2026-01-01\n'
+        + "it8,stem,easy,low,,,,,2026-01-01,,\n"
+        + "it9,stem\n"
+    )
+    # every such row is named, by its number as a row (it7 spans two lines); empty
+    # fields after the last column (a spreadsheet's trailing commas) hold nothing to lose
+    assert lines_of(tables) == [
+        "logs/items.csv: row 4: row has 10 fields but the header has 9",
+        "logs/items.csv: row 6: row has 3 fields but the header has 9",
+        "logs/items.csv: row 9: row has 2 fields but the header has 9",
+    ]
+
+
+def test_rows_after_an_unreadable_row_keep_their_numbers():
+    tables = dict(CLEAN)
+    tables["items"] = CLEAN["items"] + "it4,stem,easy\nit5,stem,easy,low,,,,,2026-13-01\n"
+    assert lines_of(tables) == [
+        "logs/items.csv: row 4: row has 3 fields but the header has 9",
+        "logs/items.csv: row 5, column created_at: not a valid timestamp: '2026-13-01'",
+    ]
 
 
 def test_unclosed_quote():
     tables = {**CLEAN, "benchmarks": CLEAN["benchmarks"] + 'm2,stem,"mmlu,0.5,2026-01-02\n'}
-    assert lines_of(tables) == ["logs/benchmarks.csv: a quoted value is never closed (line 3)"]
+    assert lines_of(tables) == [
+        "logs/benchmarks.csv: a quoted value opened on row 2 is never closed"
+    ]
 
 
 def test_malformed_jsonl_line():

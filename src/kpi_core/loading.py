@@ -44,7 +44,7 @@ class Source:
     path: Path
     format: str  # csv | parquet | jsonl | parquet-folder
 
-    def scan_sql(self, columns: list[str] | None = None) -> str:
+    def scan_sql(self, columns: list[str] | None = None, rejects: str | None = None) -> str:
         """A DuckDB table expression over the file(s), every column as text.
 
         The path is a literal (file names cannot be bound as parameters) and is
@@ -58,6 +58,9 @@ class Source:
         the path, such as a data directory under ``/data/domain=finance/``, as a
         column and overwrite that column in every row. A Parquet folder's
         partition columns come from the folders below it only (:func:`_hive_keys`).
+        With ``rejects``, a CSV row the reader cannot split into the header's
+        fields is not an error but a row of the temporary table ``rejects`` (and
+        the rows after it are numbered one too low: see :func:`_parse_csv`).
         """
         p = _quote(self.path.as_posix())
         if self.format == "csv":
@@ -65,8 +68,14 @@ class Source:
             return (
                 f"(select * exclude (ordinality), ordinality as _row from read_csv({p}, "
                 f"header=true, auto_detect=false, columns={_varchar_struct(columns or [])}, "
-                "delim=',', quote='\"', escape='\"', strict_mode=true, hive_partitioning=false) "
-                "with ordinality)"
+                "delim=',', quote='\"', escape='\"', strict_mode=true, hive_partitioning=false"
+                + (
+                    f", store_rejects=true, rejects_table={_quote(rejects)}, "
+                    f"rejects_scan={_quote(rejects + '_scan')}"
+                    if rejects
+                    else ""
+                )
+                + ") with ordinality)"
             )
         if self.format == "jsonl":
             typed = (
@@ -173,6 +182,9 @@ class Dataset:
     con: duckdb.DuckDBPyConnection
     sources: dict[str, Source]
     columns: dict[str, list[str]] = field(default_factory=dict)
+    #: CSV rows the reader could not split into fields (not set aside), when the
+    #: caller asked to report them itself (``open_dataset(report_rejected=True)``).
+    rejected: list[Problem] = field(default_factory=list)
 
     @property
     def present(self) -> frozenset[str]:
@@ -355,9 +367,10 @@ def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
 
 
 def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
-    """The table expression of ``source``, every column of a text file as text."""
+    """The table expression of ``source``, every column of a text file as text (a CSV
+    file parsed into a temporary table by :func:`_parse_csv`)."""
     if source.format == "csv":
-        return source.scan_sql(csv_header(source.path))
+        return f"parsed_{source.table}"
     if source.format == "jsonl" and _is_blank(source.path):
         # No rows and so no keys: an empty table with the contract's columns.
         nothing = ", ".join(
@@ -388,6 +401,67 @@ def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
                 raise _Unreadable(reason)
         return source.scan_sql(keys)
     return source.scan_sql()
+
+
+#: DuckDB's kinds of CSV rows it cannot read, as a user would say them.
+_REJECTED = {
+    "INVALID ENCODING": "row is not valid UTF-8 text",
+    "UNQUOTED VALUE": "a quoted value is not closed before the next comma or line end",
+    "LINE SIZE OVER MAXIMUM": "row is longer than the reader takes (2 MB)",
+}
+
+
+def _parse_csv(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
+    """Parse a CSV file once into the temporary table ``parsed_<table>``; return a
+    problem for each row the reader could not split into the header's fields.
+
+    Such rows are left out of the table, not the error that stops at the first of
+    them, so that every one is named (and can be set aside). The rows after one
+    keep their own numbers. A quote never closed swallows the rest of the file:
+    that stays a problem with the whole file.
+    """
+    table, rejects = source.table, f"rejects_{source.table}"
+    scan = source.scan_sql(csv_header(source.path), rejects=rejects)
+    con.execute(f"create temp table parsed_{table} as select * from {scan}")
+    rejected = con.execute(
+        f"select line - 1, min(error_type), "
+        "min(try_cast(regexp_extract(error_message, 'Found: (\\d+)', 1) as bigint)), "
+        "min(regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1)) "
+        f"from {rejects} group by line order by line"
+    ).fetchall()
+    if not rejected:
+        return []
+    [(kept,)] = con.execute(f"select count(*) from parsed_{table}").fetchall()
+    last, kind, _, _ = rejected[-1]
+    if kind == "UNQUOTED VALUE" and last == kept + len(rejected):
+        raise _Unreadable(f"a quoted value opened on row {last} is never closed")
+    # The reader numbers the rows it keeps; a kept row's own number adds the rejected
+    # rows before it: those with fewer kept rows before them than it.
+    skipped = (
+        pl.DataFrame({"kept_before": [row - i for i, (row, *_) in enumerate(rejected, start=1)]})
+        .group_by("kept_before")
+        .agg(n_skipped=pl.len())
+        .sort("kept_before")
+    )
+    skipped = skipped.with_columns(pl.col("n_skipped").cum_sum())
+    con.register("skipped_rows", skipped)
+    con.execute(
+        f"create or replace temp table parsed_{table} as select parsed.* exclude (_row), "
+        "parsed._row + coalesce(skipped.n_skipped, 0) as _row "
+        f"from parsed_{table} as parsed asof left join skipped_rows as skipped "
+        "on parsed._row > skipped.kept_before"
+    )
+    con.unregister("skipped_rows")
+
+    def reason(kind: str, found: int | None, expected: str) -> str:
+        if kind in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
+            return f"row has {found} fields but the header has {expected}"
+        return _REJECTED.get(kind, f"row cannot be read ({kind.lower()})")
+
+    return [
+        Problem(file=str(source.path), row=row, reason=reason(*why), table=table)
+        for row, *why in rejected
+    ]
 
 
 def _first_line_of_type(
@@ -461,15 +535,20 @@ def open_dataset(
     database: str = ":memory:",
     materialize: bool | None = None,
     set_aside: Sequence[Problem] = (),
+    report_rejected: bool = False,
 ) -> Dataset:
     """Open ``root`` as a :class:`Dataset` of DuckDB views.
 
     Materialized tables are stored as DuckDB tables once, so that the many
     queries over them parse each file only once. By default (None) that is
-    done for CSV and JSONL tables; Parquet is cheap to scan again where it lies.
+    done for JSONL tables; a CSV file is always parsed once, on opening, into a
+    temporary table of text (:func:`_parse_csv`), and Parquet is cheap to scan
+    again where it lies.
     The rows named by ``set_aside`` (problems with a table, file and row: see
     :mod:`kpi_core.quarantine`) are left out of every view, raw ones included.
-    Raises :class:`DataError` (one line per problem) for anything unreadable.
+    Raises :class:`DataError` (one line per problem) for anything unreadable,
+    and for CSV rows the reader cannot split into fields unless they are set
+    aside, or ``report_rejected`` asks for them in :attr:`Dataset.rejected`.
     """
     root = Path(root)
     sources = discover(root)
@@ -489,6 +568,10 @@ def open_dataset(
             )
             continue
         try:
+            if source.format == "csv":
+                aside = {(p.file, p.row) for p in set_aside}
+                rejected = [p for p in _parse_csv(con, source) if (p.file, p.row) not in aside]
+                (dataset.rejected if report_rejected else problems).extend(rejected)
             folder = source.format == "parquet-folder"
             file_expr = "" if folder else f", {_quote(str(source.path))} as _file"
             rows = f"select *{file_expr} from {_scan(con, source)}"
@@ -564,7 +647,8 @@ def open_dataset(
         con.close()
         raise DataError(problems)
     for name, source in sources.items():
-        text = source.format in ("csv", "jsonl")
+        # A CSV file is parsed on opening (as text): typing it again would double the memory.
+        text = source.format == "jsonl"
         if materialize or (materialize is None and text):
             con.execute(f"alter view {name} rename to typed_{name}")
             try:

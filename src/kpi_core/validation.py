@@ -24,8 +24,9 @@ Everything runs in DuckDB; no Python loop touches a data row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -82,17 +83,18 @@ def validate(
     run it: see :func:`kpi_core.report.write_report`).
     """
     try:
-        dataset = open_dataset(root, materialize=False, set_aside=set_aside)
+        dataset = open_dataset(root, materialize=False, set_aside=set_aside, report_rejected=True)
     except DataError as error:
         return _sorted(error.problems)
     step = on_step or (lambda name: None)
     references = frozenset() if cross_table else COUNTED_BY_FACTS_REFERENCES
     checks = frozenset() if cross_table else COUNTED_BY_FACTS_CHECKS
     try:
-        problems, unreadable = _parse_text_files(dataset)
-        more, unreadable = _generic_problems(dataset, unreadable, step, references)
+        problems, unread = _parse_text_files(dataset)
+        problems += dataset.rejected
+        more, some_unreadable = _generic_problems(dataset, unread, step, references)
         problems += more
-        if not unreadable:
+        if not some_unreadable:
             problems += _check_problems(dataset, step=step, skip=checks)
     finally:
         dataset.con.close()
@@ -184,16 +186,19 @@ def _branch(column: str, reason: str, where: str, source: str = "cells") -> str:
 
 
 # Each rule yields the SQL branches that find its violations in one column of one table.
-_Rule = Callable[[Table, Column, str, _Params, frozenset[str]], Iterator[str]]
+#: How far each table could be read, where not wholly: "file" (not at all: references into
+#: it are not checked) or "rows" (some rows not: a value may be on one of those).
+_Unread = Mapping[str, Literal["file", "rows"]]
+_Rule = Callable[[Table, Column, str, _Params, _Unread], Iterator[str]]
 
 
-def _required(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+def _required(table: Table, column: Column, raw_type: str, bind: _Params, _: _Unread):
     if column.required:
         reason = bind(f"{column.name} is required but empty")
         yield _branch(column.name, reason, _is_empty(column, raw_type))
 
 
-def _type(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+def _type(table: Table, column: Column, raw_type: str, bind: _Params, _: _Unread):
     if column.type == "string":
         return
     text, value = _text(column), typed_value(column, raw_type)
@@ -209,7 +214,7 @@ def _type(table: Table, column: Column, raw_type: str, bind: _Params, _: frozens
     yield _branch(column.name, reason, where)
 
 
-def _accepted(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+def _accepted(table: Table, column: Column, raw_type: str, bind: _Params, _: _Unread):
     if column.accepted:
         value = typed_value(column, raw_type)
         allowed = bind(list(column.accepted))
@@ -221,7 +226,7 @@ def _accepted(table: Table, column: Column, raw_type: str, bind: _Params, _: fro
         yield _branch(column.name, reason, where)
 
 
-def _minimum(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+def _minimum(table: Table, column: Column, raw_type: str, bind: _Params, _: _Unread):
     if column.minimum is not None:
         value = typed_value(column, raw_type)
         below = "<=" if column.exclusive_minimum else "<"
@@ -234,7 +239,7 @@ def _minimum(table: Table, column: Column, raw_type: str, bind: _Params, _: froz
         yield _branch(column.name, reason, where)
 
 
-def _unique(table: Table, column: Column, raw_type: str, bind: _Params, _: frozenset[str]):
+def _unique(table: Table, column: Column, raw_type: str, bind: _Params, _: _Unread):
     """Every row after the first with the same value, naming the first.
 
     Rows are first narrowed to those whose value's hash clashes (grouping
@@ -266,11 +271,9 @@ def _unique(table: Table, column: Column, raw_type: str, bind: _Params, _: froze
     yield _branch(column.name, reason, where, source)
 
 
-def _references(
-    table: Table, column: Column, raw_type: str, bind: _Params, unreadable: frozenset[str]
-):
+def _references(table: Table, column: Column, raw_type: str, bind: _Params, unread: _Unread):
     """Values missing from the referenced table (skipped when that table cannot be read)."""
-    if column.references is None or column.references[0] in unreadable:
+    if column.references is None or unread.get(column.references[0]) == "file":
         return
     parent, key = column.references
     value = typed_value(column, raw_type)
@@ -278,7 +281,10 @@ def _references(
         f"(select _file, _row, {value} as value from cells) as child "
         f"anti join {_ident(parent)} as parent on parent.{_ident(key)} = child.value"
     )
-    reason = f"{bind(column.name + ' ')} || {_quoted('value')} || {bind(' not found in ' + parent)}"
+    missing = f" not found in {parent}" + (
+        " (or on one of its rows that cannot be read)" if unread.get(parent) == "rows" else ""
+    )
+    reason = f"{bind(column.name + ' ')} || {_quoted('value')} || {bind(missing)}"
     yield _branch(column.name, reason, "value is not null", source)
 
 
@@ -296,14 +302,15 @@ RULES: dict[str, _Rule] = {
 def generic_sql(
     table: Table,
     raw_types: dict[str, str],
-    unreadable: frozenset[str] = frozenset(),
+    unread: _Unread | None = None,
     skip_references: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[str, dict[str, object]]:
     """One query finding every generic-rule violation in ``table``, and its parameters.
 
     ``raw_types`` maps the columns present in ``raw_<table>`` to their DuckDB
     types; absent columns are not checked (a missing required column is a
-    file-level problem found on loading). References named in
+    file-level problem found on loading). ``unread`` says which tables could not
+    be read, or not all of their rows. References named in
     ``skip_references`` as (table, column) are not checked.
     """
     bind = _Params()
@@ -313,7 +320,7 @@ def generic_sql(
         if column.name in raw_types
         for name, rule in RULES.items()
         if not (name == "references" and (table.name, column.name) in skip_references)
-        for sql in rule(table, column, raw_types[column.name], bind, unreadable)
+        for sql in rule(table, column, raw_types[column.name], bind, unread or {})
     ]
     if not branches:
         return "", bind.values
@@ -324,52 +331,56 @@ def generic_sql(
     return cells + "\nunion all\n".join(branches), bind.values
 
 
-def _parse_text_files(dataset: Dataset) -> tuple[list[Problem], frozenset[str]]:
-    """Parse each CSV and JSONL file once, into memory, for the many queries that follow.
+def _parse_text_files(dataset: Dataset) -> tuple[list[Problem], dict[str, Literal["file", "rows"]]]:
+    """Parse each JSONL file once, into memory, for the many queries that follow
+    (CSV files are parsed on opening: :func:`kpi_core.loading.open_dataset`).
 
     ``raw_<table>`` then reads the parsed rows (the typed view reads ``raw_<table>``,
     so it does too). A file that fails to parse, say at a malformed line far
-    into it, is one problem naming the file and the line.
+    into it, is one problem naming the file and the line. Returns the problems
+    and how far each table could not be read (CSV rows the reader could not
+    split into fields, from opening, included).
     """
-    problems, unreadable = [], set()
+    problems: list[Problem] = []
+    unread: dict[str, Literal["file", "rows"]] = {p.table: "rows" for p in dataset.rejected}
     for name, source in dataset.sources.items():
-        if source.format not in ("csv", "jsonl"):
+        if source.format != "jsonl":
             continue
         try:
             dataset.con.execute(f"create temp table parsed_{name} as select * from raw_{name}")
         except duckdb.Error as error:
-            unreadable.add(name)
+            unread[name] = "file"
             problems.append(Problem(str(source.path), reason=_reader_reason(error), table=name))
             continue
         dataset.con.execute(f"create or replace view raw_{name} as select * from parsed_{name}")
-    return problems, frozenset(unreadable)
+    return problems, unread
 
 
 def _generic_problems(
     dataset: Dataset,
-    unread: frozenset[str],
+    unread: _Unread,
     step: Callable[[str], None],
     skip_references: frozenset[tuple[str, str]] = frozenset(),
-) -> tuple[list[Problem], frozenset[str]]:
-    """Problems with generic rules, and the tables that turned out unreadable.
+) -> tuple[list[Problem], bool]:
+    """Problems with generic rules, and whether some table turned out unreadable.
 
     Tables are checked in contract order, referenced tables first, so a table
     that fails to read is reported once, for its own file, and references into
     it are skipped.
     """
     problems: list[Problem] = []
-    unreadable = set(unread)
+    unread = dict(unread)
     con = dataset.con
     for name, table in TABLES.items():
         step(name)
-        if not dataset.has(name) or name in unreadable:
+        if not dataset.has(name) or unread.get(name) == "file":
             continue
         raw_types = {row[0]: row[1] for row in con.execute(f"describe raw_{name}").fetchall()}
-        sql, params = generic_sql(table, raw_types, frozenset(unreadable), skip_references)
+        sql, params = generic_sql(table, raw_types, unread, skip_references)
         try:
             rows = con.execute(sql, params).fetchall() if sql else []
         except duckdb.Error as error:
-            unreadable.add(name)
+            unread[name] = "file"
             problems.append(
                 Problem(
                     table=name, file=str(dataset.sources[name].path), reason=_reader_reason(error)
@@ -377,7 +388,7 @@ def _generic_problems(
             )
             continue
         problems += [Problem(file, row, column, reason, name) for file, row, column, reason in rows]
-    return problems, frozenset(unreadable)
+    return problems, "file" in unread.values()
 
 
 # --- singular checks: one SQL file each in queries/checks/ -------------------------------------
