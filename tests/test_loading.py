@@ -493,3 +493,20 @@ def test_a_folder_part_without_a_required_column_is_named_once(tmp_path):
 def test_a_data_directory_that_is_a_file_says_so(tmp_path):
     root = write_csv(tmp_path / "logs")
     assert problems_of(root / "items.csv") == [f"{root}/items.csv: is a file, not a data directory"]
+
+
+def test_a_partition_key_stored_in_the_files_must_agree_with_its_folder(tmp_path):
+    root = write_parquet(tmp_path / "logs")
+    (root / "items.parquet").unlink()
+    items = typed_frames()["items"].with_columns(pl.col("domain").fill_null("stem"))
+    for domain, part in items.group_by("domain"):
+        (root / "items" / f"domain={domain[0]}").mkdir(parents=True)
+        part.write_parquet(root / "items" / f"domain={domain[0]}" / "part.parquet")
+    assert open_dataset(root).con.sql("select count(*) from items").fetchall() == [(2,)]
+    # it2 (medicine) stored in the stem folder: which domain is it?
+    wrong = root / "items" / "domain=stem" / "part.parquet"
+    items.write_parquet(wrong)
+    assert problems_of(root) == [
+        f"{wrong}: column domain: row 2 stores domain 'medicine' but its folder says "
+        "domain=stem: keep the value in one place"
+    ]

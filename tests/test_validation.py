@@ -11,6 +11,7 @@ import csv
 import io
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from kpi_core.cli import main
@@ -637,6 +638,54 @@ def test_non_utf8_header():
     assert lines("logs") == ["logs/defects.csv: file is not valid UTF-8 text (line 1)"]
 
 
+def test_a_file_separated_by_tabs_says_so():
+    write(Path("logs"), {**CLEAN, "defects": CLEAN["defects"].replace(",", "\t")})
+    assert lines("logs") == [
+        "logs/defects.csv: column defect_id, severity, opened_at: required column missing "
+        "from the header, which looks separated by tabs: a CSV file here is comma-separated"
+    ]
+
+
+def test_old_mac_line_ends_say_so():
+    write(Path("logs"), {**CLEAN, "defects": CLEAN["defects"].replace("\n", "\r")})
+    assert lines("logs") == [
+        "logs/defects.csv: lines end in a bare carriage return (CR, old Mac style): "
+        "save the file with LF or CRLF line ends"
+    ]
+
+
+def test_a_jsonl_file_of_arrays_says_what_a_line_must_be():
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "defects"})
+    Path("logs/defects.jsonl").write_text('[{"defect_id": "d1", "severity": "sev1"}]\n')
+    assert lines("logs") == [
+        "logs/defects.jsonl: column defect_id, severity, opened_at: line 1 is a JSON array, "
+        'not an object; each line must be one object: {"column": value, ...}'
+    ]
+
+
+def test_a_broken_file_in_a_table_folder_is_named():
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "benchmarks"})
+    Path("logs/benchmarks").mkdir()
+    pl.read_csv(io.StringIO(CLEAN["benchmarks"])).write_parquet("logs/benchmarks/part-0.parquet")
+    Path("logs/benchmarks/part-1.parquet").write_bytes(b"PAR1 cut short")
+    assert lines("logs") == [
+        "logs/benchmarks/part-1.parquet: not a Parquet file (no Parquet footer)"
+    ]
+
+
+def test_a_parquet_file_with_damaged_metadata_says_so():
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "benchmarks"})
+    pl.read_csv(io.StringIO(CLEAN["benchmarks"])).write_parquet("logs/benchmarks.parquet")
+    data = Path("logs/benchmarks.parquet").read_bytes()
+    footer = int.from_bytes(data[-8:-4], "little")  # the metadata's length, before PAR1
+    start = len(data) - 8 - footer
+    damaged = data[:start] + bytes([0xFF] * footer) + data[-8:]
+    Path("logs/benchmarks.parquet").write_bytes(damaged)
+    assert lines("logs") == [
+        "logs/benchmarks.parquet: a damaged Parquet file: its metadata cannot be read"
+    ]
+
+
 def test_unreadable_files():
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t not in ("defects", "benchmarks")})
     Path("logs/defects.csv").symlink_to(Path("nowhere.csv").absolute())
@@ -707,7 +756,8 @@ def test_malformed_jsonl_line():
         "{'audit_id': 'au2'}\n"
     )
     [line] = lines("logs")
-    assert line.startswith("logs/audits.jsonl: not valid JSON: ") and line.endswith("(line 2)")
+    assert line.startswith("logs/audits.jsonl: not valid JSON: ")
+    assert line.endswith("(line 2); each line must be one whole JSON object")
 
 
 def test_bom_crlf_and_header_only_files_are_valid():

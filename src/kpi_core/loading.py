@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kpi_core.contract import FORMATS, REQUIRED_TABLES, SQL_TYPES, TABLES, Column
@@ -90,22 +91,31 @@ class Source:
                 f"(select * exclude (file_row_number), file_row_number + 1 as _row "
                 f"from read_parquet({p}, file_row_number=true, hive_partitioning=false))"
             )
-        glob = _quote((self.path / "**" / "*.parquet").as_posix())
         keys = _hive_keys(self.path)
-        below = f"substr(filename, {len(self.path.as_posix()) + 2})"
-        # Hive writes a missing value as the folder key=__HIVE_DEFAULT_PARTITION__.
-        partitions = "".join(
-            f", nullif(url_decode(regexp_extract({below}, "
-            f"{_quote(f'(?:^|/){re.escape(k)}=([^/]*)/')}, 1)), '__HIVE_DEFAULT_PARTITION__')"
-            f" as {_ident(k)}"
-            for k in keys
-        )
-        # A partition value wins over a file column of the same name, as in DuckDB.
+        partitions = "".join(f", {self.partition_value(k)} as {_ident(k)}" for k in keys)
+        # A partition key stored in the files too must agree (_partition_conflicts): the
+        # folder's value is read.
         dropped = ", ".join(_quote(c) for c in ("file_row_number", "filename", *keys))
         return (
             f"(select columns(lambda c: c not in ({dropped})){partitions}, file_row_number + 1 as _row, "
-            f"filename as _file from read_parquet({glob}, file_row_number=true, filename=true, "
-            f"hive_partitioning=false, union_by_name=true))"
+            f"filename as _file from {self.folder_scan()})"
+        )
+
+    def folder_scan(self) -> str:
+        """``read_parquet`` over every file of a Parquet folder, with ``filename``."""
+        glob = _quote((self.path / "**" / "*.parquet").as_posix())
+        return (
+            f"read_parquet({glob}, file_row_number=true, filename=true, "
+            "hive_partitioning=false, union_by_name=true)"
+        )
+
+    def partition_value(self, key: str) -> str:
+        """SQL for a row's value of partition ``key``, from its file's folders."""
+        below = f"substr(filename, {len(self.path.as_posix()) + 2})"
+        # Hive writes a missing value as the folder key=__HIVE_DEFAULT_PARTITION__.
+        return (
+            f"nullif(url_decode(regexp_extract({below}, "
+            f"{_quote(f'(?:^|/){re.escape(key)}=([^/]*)/')}, 1)), '__HIVE_DEFAULT_PARTITION__')"
         )
 
 
@@ -156,6 +166,11 @@ def csv_header(path: Path) -> list[str]:
     except UnicodeDecodeError:
         raise _Unreadable("file is not valid UTF-8 text (line 1)") from None
     except csv.Error as error:
+        if "new-line character seen in unquoted field" in str(error):
+            raise _Unreadable(
+                "lines end in a bare carriage return (CR, old Mac style): "
+                "save the file with LF or CRLF line ends"
+            ) from None
         raise _Unreadable(f"header row cannot be read: {error}") from None
     if not header:
         raise _Unreadable("line 1 is blank; the header row must come first")
@@ -592,52 +607,18 @@ def open_dataset(
             problems.append(Problem(table=name, file=str(source.path), reason=reason))
             continue
         except duckdb.Error as error:
+            # A folder's error names no part: find the one that fails.
+            failing = _failing_part(con, source) if source.format == "parquet-folder" else None
             problems.append(
-                Problem(table=name, file=str(source.path), reason=_reader_reason(error))
+                Problem(table=name, file=str(failing or source.path), reason=_reader_reason(error))
             )
             continue
         present = [row[0] for row in described]
         dataset.columns[name] = present
-        # "Cost" or " cost" would otherwise be an extra column, ignored, and every cost derived.
-        misnamed = {
-            c: c.strip().lower()
-            for c in present
-            if c != c.strip().lower() and c.strip().lower() in table.column_names
-        }
-        for column, meant in misnamed.items():
-            problems.append(
-                Problem(
-                    table=name,
-                    file=str(source.path),
-                    column=column,
-                    reason=f"column names are lower-case, without spaces: rename {column!r} "
-                    f"to {meant!r}",
-                )
-            )
-        missing = [
-            c.name
-            for c in table.columns
-            if c.required and c.name not in present and c.name not in misnamed.values()
-        ]
-        if misnamed and not missing:
-            continue
-        if missing:
-            problems.append(
-                Problem(
-                    table=name,
-                    file=str(source.path),
-                    column=", ".join(missing),
-                    reason="required column missing from the "
-                    + ("keys" if source.format == "jsonl" else "header"),
-                )
-            )
-            continue
         raw_types = {row[0]: row[1] for row in described}
-        not_text = _not_text(table.columns, raw_types)
-        if source.format == "parquet-folder":
-            not_text += _parts_missing(source, table.columns, present)
-        if not_text:
-            problems += [replace(p, table=name, file=p.file or str(source.path)) for p in not_text]
+        wrong = _column_problems(con, source, raw_types)
+        if wrong:
+            problems += [replace(p, table=name, file=p.file or str(source.path)) for p in wrong]
             continue
         select = ", ".join(
             f"{typed_value(c, raw_types.get(c.name))} as {c.name}" for c in table.columns
@@ -664,6 +645,79 @@ def open_dataset(
     return dataset
 
 
+def _column_problems(
+    con: duckdb.DuckDBPyConnection, source: Source, raw_types: dict[str, str]
+) -> list[Problem]:
+    """What is wrong with the columns of ``source`` (read with ``raw_types``), as problems
+    without a table (and without a file where it is the source's own)."""
+    columns = TABLES[source.table].columns
+    names = [c.name for c in columns]
+    # "Cost" or " cost" would otherwise be an extra column, ignored, and every cost derived.
+    misnamed = {
+        c: c.strip().lower()
+        for c in raw_types
+        if c != c.strip().lower() and c.strip().lower() in names
+    }
+    problems = [
+        Problem(
+            file="",
+            column=column,
+            reason=f"column names are lower-case, without spaces: rename {column!r} to {meant!r}",
+        )
+        for column, meant in misnamed.items()
+    ]
+    missing = [
+        c.name
+        for c in columns
+        if c.required and c.name not in raw_types and c.name not in misnamed.values()
+    ]
+    if missing:
+        reason = _why_missing(con, source, list(raw_types))
+        return [*problems, Problem(file="", column=", ".join(missing), reason=reason)]
+    if problems:
+        return problems
+    problems = _not_text(columns, raw_types)
+    if source.format == "parquet-folder":
+        problems += _part_problems(con, source, columns, list(raw_types))
+    return problems
+
+
+def _failing_part(con: duckdb.DuckDBPyConnection, source: Source) -> Path | None:
+    """The first file of a Parquet folder that DuckDB cannot read, if one alone fails."""
+    for part in _parquet_files(source):
+        try:
+            con.execute(f"select count(*) from read_parquet({_quote(part.as_posix())})").fetchall()
+        except duckdb.Error:
+            return part
+    return None
+
+
+def _stored_names(part: Path) -> list[str]:
+    """The column names a Parquet file stores, repeats included (DuckDB renames them)."""
+    try:
+        return pq.read_schema(part).names
+    except (pa.ArrowException, OSError) as error:
+        raise _Unreadable(f"not a readable Parquet file ({error})") from None
+
+
+def _why_missing(con: duckdb.DuckDBPyConnection, source: Source, present: list[str]) -> str:
+    """Why required columns are missing: they are, or the file is not comma-separated
+    (CSV) or not one object per line (JSONL)."""
+    if source.format == "csv":
+        header = ",".join(present)
+        for separator, name in (("\t", "tabs"), (";", "semicolons"), ("|", "pipes")):
+            if separator in header:
+                return (
+                    f"required column missing from the header, which looks separated by {name}: "
+                    "a CSV file here is comma-separated"
+                )
+    if source.format == "jsonl" and _first_line_of_type(
+        con, source.path, "json_type(json)", "<> 'OBJECT'"
+    ):
+        return _first_non_object(con, source.path)
+    return "required column missing from the " + ("keys" if source.format == "jsonl" else "header")
+
+
 def _refuse_renamed_repeats(
     con: duckdb.DuckDBPyConnection, source: Source, present: list[str]
 ) -> None:
@@ -684,7 +738,7 @@ def _refuse_renamed_repeats(
         _refuse_repeated([k for (k,) in keys], "among the keys")
         return
     for part in _parquet_files(source):
-        names = pq.read_schema(part).names
+        names = _stored_names(part)
         _refuse_repeated(names, f"in {part.relative_to(source.path.parent)}")
 
 
@@ -714,14 +768,22 @@ def _not_text(columns: Sequence[Column], raw_types: dict[str, str]) -> list[Prob
     ]
 
 
-def _parts_missing(source: Source, columns: Sequence[Column], present: list[str]) -> list[Problem]:
+def _part_problems(
+    con: duckdb.DuckDBPyConnection, source: Source, columns: Sequence[Column], present: list[str]
+) -> list[Problem]:
     """Parts of a Parquet folder without a required column the other parts have (read by
-    name, their rows would all be "required but empty"). Partition keys are not in the files."""
-    keys = set(_hive_keys(source.path))
+    name, their rows would all be "required but empty"), and partition keys whose value
+    in a file differs from its folder's."""
+    keys = _hive_keys(source.path)
     required = [c.name for c in columns if c.required and c.name in present and c.name not in keys]
-    problems = []
+    problems, stored_keys = [], set()
     for part in _parquet_files(source):
-        names = set(pq.read_schema(part).names)
+        try:
+            names = set(_stored_names(part))
+        except _Unreadable as error:
+            problems.append(Problem(file=str(part), reason=str(error)))
+            continue
+        stored_keys |= names & set(keys)
         lacking = [c for c in required if c not in names]
         if lacking:
             problems.append(
@@ -731,7 +793,29 @@ def _parts_missing(source: Source, columns: Sequence[Column], present: list[str]
                     reason="required column missing from this part of the folder",
                 )
             )
-    return problems
+    conflicts = [_partition_conflict(con, source, key) for key in sorted(stored_keys)]
+    return problems + [c for c in conflicts if c is not None]
+
+
+def _partition_conflict(con: duckdb.DuckDBPyConnection, source: Source, key: str) -> Problem | None:
+    """Where a partition key stored in the files differs from the folders' value, if it does.
+    A whole-folder problem: the layout, not a row, is to be fixed."""
+    stored, folder = f"cast({_ident(key)} as varchar)", source.partition_value(key)
+    differ = con.execute(
+        f"select filename, file_row_number + 1, {stored}, {folder}, count(*) over () "
+        f"from {source.folder_scan()} where {stored} is distinct from {folder} "
+        "order by filename, file_row_number limit 1"
+    ).fetchall()
+    if not differ:
+        return None
+    [(file, row, in_file, in_folder, n)] = differ
+    more = f" (and {n - 1} more rows)" if n > 1 else ""
+    return Problem(
+        file=file,
+        column=key,
+        reason=f"row {row} stores {key} {in_file!r} but its folder says {key}={in_folder}"
+        f"{more}: keep the value in one place",
+    )
 
 
 def _register_set_aside(con: duckdb.DuckDBPyConnection, set_aside: Sequence[Problem]) -> set[str]:
@@ -755,22 +839,21 @@ def _reader_reason(error: duckdb.Error) -> str:
     lowered = message.lower()
     at = ""
     if line := re.search(r"CSV Error on Line: (\d+)", message):
-        at = f" (line {line.group(1)})"
+        at = f" (row {int(line.group(1)) - 1})"  # DuckDB counts the header as line 1
     elif line := re.search(r"JSON in file .* in line (\d+)", text):
         # DuckDB 2.0 counts JSON lines one too high (a bad first line is "line 2").
         at = f" (line {int(line.group(1)) - 1})"
     if "unicode" in lowered or "utf-8" in lowered or "utf8" in lowered:
         return f"file is not valid UTF-8 text{at}"
-    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
-    if fields:
-        return f"row has {fields.group(2)} fields but the header has {fields.group(1)}{at}"
-    if "unterminated quote" in lowered:
-        return f"a quoted value is never closed{at}"
     malformed = re.search(r"Malformed JSON .*?: (.*?)\.?\s*$", text)
     if malformed:
-        return f"not valid JSON: {malformed.group(1)}{at}"
+        # DuckDB's own advice ("Try auto-detecting the JSON format") is about its options.
+        what = re.sub(r"\.\s*Try auto-detecting.*$", "", malformed.group(1))
+        return f"not valid JSON: {what}{at}; each line must be one whole JSON object"
     if "no magic bytes" in lowered or "too small to be a parquet file" in lowered:
         return "not a Parquet file (no Parquet footer)"
+    if "tprotocolexception" in lowered or "don't know what type" in lowered:  # Thrift's words
+        return "a damaged Parquet file: its metadata cannot be read"
     text = re.sub(r"^[A-Z][A-Za-z ]* Error: ", "", text)  # DuckDB's class name is noise
     if "no such file" in lowered or "permission denied" in lowered:
         return f"file cannot be read ({text})"
