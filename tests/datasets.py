@@ -97,6 +97,50 @@ TINY: dict[str, str] = {
 }
 
 
+def _annotation_rows(rows: list[tuple[str, str, str, str, str]]) -> str:
+    """CSV text of annotations from (annotation_id, item_id, annotator_id, label, submitted_at)."""
+    header = "annotation_id,item_id,annotator_id,label,submitted_at"
+    return "\n".join([header, *(",".join(r) for r in rows)])
+
+
+# --- DRIFT: g1 drifts in 2026-W07, g2..g4 are stable, n1 is new -------------------------
+# Baseline items b1..b6 (2026-W05): g1..g4 all say A.
+# Week items w1..w6 (2026-W07): g2, g3, g4 say A, g1 says B.
+# x1 (2026-W07): n1 (first label ever) and g2 say A.
+_DRIFT_ANNOTATIONS = (
+    [
+        (f"a-b{i}-{who}", f"b{i}", who, "A", f"2026-01-{25 + i}T10:00:00Z")
+        for i in range(1, 7)
+        for who in ("g1", "g2", "g3", "g4")
+    ]
+    + [
+        (f"a-w{i}-{who}", f"w{i}", who, "B" if who == "g1" else "A", f"2026-02-1{i}T10:00:00Z")
+        for i in range(0, 6)
+        for who in ("g1", "g2", "g3", "g4")
+    ]
+    + [
+        ("a-x1-n1", "x1", "n1", "A", "2026-02-10T11:00:00Z"),
+        ("a-x1-g2", "x1", "g2", "A", "2026-02-10T12:00:00Z"),
+    ]
+)
+DRIFT = {
+    "items": "item_id,domain,difficulty,risk_class\n"
+    + "\n".join(
+        f"{i},stem,easy,low"
+        for i in [*(f"b{k}" for k in range(1, 7)), *(f"w{k}" for k in range(6)), "x1"]
+    ),
+    "annotators": """
+        annotator_id,tier,vendor
+        g1,generalist,acme
+        g2,generalist,acme
+        g3,generalist,bluepeak
+        g4,generalist,bluepeak
+        n1,generalist,crowdly
+    """,
+    "annotations": _annotation_rows(_DRIFT_ANNOTATIONS),
+}
+
+
 # --- DISPUTE: known ranking by spread x risk weight ---------------------------------------
 # d1 high   A A B    spread 1/3, weight 3 -> score 1.0, 3 annotators
 # d3 medium A B      spread 1/2, weight 2 -> score 1.0, 2 annotators

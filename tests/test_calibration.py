@@ -8,64 +8,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from math import comb
 from pathlib import Path
 
 import polars as pl
 import pytest
-from scipy import stats
 
-from datasets import DISPUTE, TINY, recorded_decisions, write_dataset
+from datasets import DISPUTE, DRIFT, TINY, recorded_decisions, write_dataset
 from kpi_core import calibration as cal
 from kpi_core.loading import open_dataset
 from kpi_core.problems import DataError
 
 W07 = date(2026, 2, 9)
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _annotation_rows(rows: list[tuple[str, str, str, str, str]]) -> str:
-    """CSV text of annotations from (annotation_id, item_id, annotator_id, label, submitted_at)."""
-    header = "annotation_id,item_id,annotator_id,label,submitted_at"
-    return "\n".join([header, *(",".join(r) for r in rows)])
-
-
-# --- DRIFT: g1 drifts in 2026-W07, g2..g4 are stable, n1 is new -------------------------
-# Baseline items b1..b6 (2026-W05): g1..g4 all say A.
-# Week items w1..w6 (2026-W07): g2, g3, g4 say A, g1 says B.
-# x1 (2026-W07): n1 (first label ever) and g2 say A.
-_DRIFT_ANNOTATIONS = (
-    [
-        (f"a-b{i}-{who}", f"b{i}", who, "A", f"2026-01-{25 + i}T10:00:00Z")
-        for i in range(1, 7)
-        for who in ("g1", "g2", "g3", "g4")
-    ]
-    + [
-        (f"a-w{i}-{who}", f"w{i}", who, "B" if who == "g1" else "A", f"2026-02-1{i}T10:00:00Z")
-        for i in range(0, 6)
-        for who in ("g1", "g2", "g3", "g4")
-    ]
-    + [
-        ("a-x1-n1", "x1", "n1", "A", "2026-02-10T11:00:00Z"),
-        ("a-x1-g2", "x1", "g2", "A", "2026-02-10T12:00:00Z"),
-    ]
-)
-DRIFT = {
-    "items": "item_id,domain,difficulty,risk_class\n"
-    + "\n".join(
-        f"{i},stem,easy,low"
-        for i in [*(f"b{k}" for k in range(1, 7)), *(f"w{k}" for k in range(6)), "x1"]
-    ),
-    "annotators": """
-        annotator_id,tier,vendor
-        g1,generalist,acme
-        g2,generalist,acme
-        g3,generalist,bluepeak
-        g4,generalist,bluepeak
-        n1,generalist,crowdly
-    """,
-    "annotations": _annotation_rows(_DRIFT_ANNOTATIONS),
-}
 
 
 @pytest.fixture(scope="module")
@@ -115,72 +69,6 @@ def test_meeting_weeks_run_over_the_data_and_default_to_the_last_complete_one():
     # data's last week, which is complete, and is the default
     weeks, default = cal.meeting_weeks(w06, w08, datetime(2026, 11, 22, 10, 0))
     assert weeks == [w08, W07, w06] and default == w08
-
-
-# ------------------------------------------------------------------------- drift
-
-
-def test_drifting_annotator_is_flagged_and_stable_ones_are_not(drift_view):
-    rows = {r["annotator_id"]: r for r in drift_view.annotators.to_dicts()}
-    assert rows["g1"]["status"] == "drifting"
-    assert rows["g1"]["is_drifting"]
-    assert (rows["g1"]["n_consensus_week"], rows["g1"]["consensus_agreement_week"]) == (6, 0.0)
-    assert (rows["g1"]["n_consensus_base"], rows["g1"]["consensus_agreement_base"]) == (6, 1.0)
-    assert rows["g1"]["consensus_change"] == -1.0
-    # Fisher, one-sided: P(X <= 0) for X ~ hypergeometric(N=12, K=6, n=6) = 1 / C(12, 6).
-    assert rows["g1"]["consensus_p_value"] == pytest.approx(1 / comb(12, 6))
-    # no gold: one test, so nothing to adjust for within g1
-    assert rows["g1"]["gold_p_value"] is None
-    assert rows["g1"]["p_adjusted"] == pytest.approx(1 / comb(12, 6))
-    # meeting-wide: Holm over the four annotators with a p-value (n1 has none)
-    assert rows["g1"]["p_meeting"] == pytest.approx(4 / comb(12, 6))
-    assert rows["g1"]["is_drifting_meeting_wide"]
-    assert rows["g1"]["drifted_on"] == "consensus"  # the measure that dropped
-    for stable in ("g2", "g3", "g4"):
-        assert rows[stable]["status"] == "stable", stable
-        assert not rows[stable]["is_drifting"]
-        assert rows[stable]["drifted_on"] is None
-    # g2 also agrees with n1 on x1: 7 labels this week, all with the consensus.
-    assert rows["g2"]["n_consensus_week"] == 7
-    assert rows["g2"]["consensus_agreement_week"] == 1.0
-    assert rows["n1"]["status"] == "new"
-    assert rows["n1"]["is_new"]
-    assert rows["n1"]["n_consensus_base"] == 0
-    assert drift_view.drifting.get_column("annotator_id").to_list() == ["g1"]
-    assert drift_view.annotators.row(0, named=True)["annotator_id"] == "g1"  # drifting first
-
-
-def test_vendor_drift_pools_its_annotators(drift_view):
-    acme = drift_view.vendors.filter(pl.col("vendor") == "acme").row(0, named=True)
-    # g1 (0 of 6) and g2 (7 of 7) this week; 12 of 12 in the baseline.
-    assert (acme["n_consensus_week"], acme["n_consensus_base"]) == (13, 12)
-    assert acme["consensus_agreement_week"] == pytest.approx(7 / 13)
-    assert acme["n_annotators_week"] == 2
-    assert drift_view.vendors.filter(pl.col("vendor") == "crowdly")["status"].item() == "new"
-
-
-def test_fisher_matches_scipy_and_holm_matches_statsmodels():
-    from statsmodels.stats.multitest import multipletests
-
-    tables = [(3, 10, 18, 20), (0, 6, 6, 6), (5, 5, 10, 20), (7, 9, 1, 4), (0, 1, 30, 30)]
-    frame = pl.DataFrame(tables, schema=["a", "n", "ab", "nb"], orient="row")
-    got = frame.select(
-        cal.fisher_less(pl.col("a"), pl.col("n"), pl.col("ab"), pl.col("nb")).alias("p")
-    )["p"].to_list()
-    for (a, n, ab, nb), p in zip(tables, got, strict=True):
-        expected = stats.fisher_exact([[a, n - a], [ab, nb - ab]], alternative="less").pvalue
-        assert p == pytest.approx(expected, rel=1e-9)
-    p = pl.Series("p", [0.01, None, 0.04, 0.03, 0.5])
-    adjusted = cal.holm_adjust(p).to_list()
-    expected = multipletests([0.01, 0.04, 0.03, 0.5], method="holm")[1]
-    assert adjusted[1] is None
-    assert [adjusted[i] for i in (0, 2, 3, 4)] == pytest.approx(list(expected))
-
-
-def test_no_baseline_for_either_period_gives_no_p_value():
-    frame = pl.DataFrame({"a": [0, 3], "n": [0, 3], "ab": [2, 0], "nb": [2, 0]})
-    p = frame.select(cal.fisher_less(*(pl.col(c) for c in ("a", "n", "ab", "nb"))))
-    assert p.to_series().to_list() == [None, None]
 
 
 # ---------------------------------------------------------------------- disputed items

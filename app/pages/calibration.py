@@ -9,7 +9,7 @@ import streamlit as st
 from kpi_app import data, filters, shell, widgets
 from kpi_core import calibration as cal
 from kpi_core import calibration_pack as pack
-from kpi_core import decisions
+from kpi_core import decisions, drift
 from kpi_core.formatting import format_timestamp
 from kpi_core.grouping import SLICE, iso_week_label
 from kpi_core.problems import DataError
@@ -189,8 +189,8 @@ else:
 st.subheader("Annotators: agreement and drift")
 st.caption(
     f"Drifting: agreement with the consensus or with gold dropped significantly against the "
-    f"annotator's own {cal.BASELINE_WEEKS} previous weeks (one-sided Fisher's exact test, "
-    f"Bonferroni over the two measures, at {cal.DRIFT_ALPHA}). Meeting-wide p: Holm-adjusted "
+    f"annotator's own {drift.BASELINE_WEEKS} previous weeks (one-sided Fisher's exact test, "
+    f"Bonferroni over the two measures, at {drift.DRIFT_ALPHA}). Meeting-wide p: Holm-adjusted "
     "over all annotators. New: first label in this scope this week."
 )
 for row in view.drifting.to_dicts():

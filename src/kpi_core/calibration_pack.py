@@ -34,8 +34,6 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from kpi_core.calibration import (
-    BASELINE_WEEKS,
-    DRIFT_ALPHA,
     MIN_SHARED_ITEMS,
     RISK_WEIGHTS,
     CalibrationInputs,
@@ -46,6 +44,7 @@ from kpi_core.calibration import (
     fetch_inputs,
     parse_week,
 )
+from kpi_core.drift import BASELINE_WEEKS, DRIFT_ALPHA
 from kpi_core.formatting import NOT_AVAILABLE, interval_error_bars
 from kpi_core.grouping import SLICE, iso_week_label
 from kpi_core.loading import open_dataset
