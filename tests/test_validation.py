@@ -757,7 +757,22 @@ def test_malformed_jsonl_line():
     )
     [line] = lines("logs")
     assert line.startswith("logs/audits.jsonl: not valid JSON: ")
-    assert line.endswith("(line 2); each line must be one whole JSON object")
+    assert line.endswith("(row 2); each line must be one whole JSON object")
+
+
+def test_every_malformed_jsonl_row_is_named():
+    """DuckDB stops at the first; a blank line is no row."""
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "audits"})
+    good = (
+        '{"audit_id": "au1", "annotation_id": "a1", "auditor_id": "an2", '
+        '"audited_at": "2026-01-10", "is_error": false}'
+    )
+    Path("logs/audits.jsonl").write_text(f"{good}\n\n{{oops\n{good}\n{{bad\n")
+    [line] = lines("logs")
+    assert line.startswith("logs/audits.jsonl: not valid JSON: ")
+    assert line.endswith(
+        "(row 2); row 4 is not valid JSON either; each line must be one whole JSON object"
+    )
 
 
 def test_bom_crlf_and_header_only_files_are_valid():

@@ -607,11 +607,7 @@ def open_dataset(
             problems.append(Problem(table=name, file=str(source.path), reason=reason))
             continue
         except duckdb.Error as error:
-            # A folder's error names no part: find the one that fails.
-            failing = _failing_part(con, source) if source.format == "parquet-folder" else None
-            problems.append(
-                Problem(table=name, file=str(failing or source.path), reason=_reader_reason(error))
-            )
+            problems.append(reading_problem(con, source, error))
             continue
         present = [row[0] for row in described]
         dataset.columns[name] = present
@@ -636,9 +632,7 @@ def open_dataset(
                 con.execute(f"create table {name} as select * from typed_{name}")
             except duckdb.Error as error:
                 # The first full read: a malformed row past the header shows here.
-                problems.append(
-                    Problem(table=name, file=str(source.path), reason=_reader_reason(error))
-                )
+                problems.append(reading_problem(con, source, error))
     if problems:
         con.close()
         raise DataError(problems)
@@ -832,6 +826,37 @@ def _register_set_aside(con: duckdb.DuckDBPyConnection, set_aside: Sequence[Prob
     return {table for table, _, _ in rows}
 
 
+#: Malformed JSONL rows named in full; more are counted.
+_ROWS_LISTED = 10
+_ONE_OBJECT = "; each line must be one whole JSON object"
+
+
+def reading_problem(con: duckdb.DuckDBPyConnection, source: Source, error: duckdb.Error) -> Problem:
+    """The problem with a file DuckDB could not read: what is wrong, in the file that is
+    wrong (a folder's error names no part), and every malformed row of a JSONL file
+    (DuckDB stops at the first)."""
+    file = source.path
+    if source.format == "parquet-folder":
+        file = _failing_part(con, source) or source.path
+    reason = _reader_reason(error)
+    if source.format == "jsonl" and reason.startswith("not valid JSON"):
+        rows = [
+            row
+            for (row,) in con.execute(
+                "select ordinality from read_json_objects("
+                f"{_quote(source.path.as_posix())}, format='newline_delimited', "
+                "ignore_errors=true) with ordinality where json is null order by ordinality"
+            ).fetchall()
+        ]
+        if len(rows) > 1:
+            others = rows[1:]
+            listed = ", ".join(str(r) for r in others[:_ROWS_LISTED])
+            more = f" and {len(others) - _ROWS_LISTED} more" if len(others) > _ROWS_LISTED else ""
+            also = f"row {listed} is" if len(others) == 1 else f"rows {listed}{more} are"
+            reason = reason.replace(_ONE_OBJECT, f"; {also} not valid JSON either{_ONE_OBJECT}")
+    return Problem(table=source.table, file=str(file), reason=reason)
+
+
 def _reader_reason(error: duckdb.Error) -> str:
     """DuckDB's reader message, cut to what a user needs: the line and what is wrong."""
     message = str(error).strip()
@@ -841,15 +866,15 @@ def _reader_reason(error: duckdb.Error) -> str:
     if line := re.search(r"CSV Error on Line: (\d+)", message):
         at = f" (row {int(line.group(1)) - 1})"  # DuckDB counts the header as line 1
     elif line := re.search(r"JSON in file .* in line (\d+)", text):
-        # DuckDB 2.0 counts JSON lines one too high (a bad first line is "line 2").
-        at = f" (line {int(line.group(1)) - 1})"
+        # DuckDB 2.0's "line" is one past the row (blank lines are not rows).
+        at = f" (row {int(line.group(1)) - 1})"
     if "unicode" in lowered or "utf-8" in lowered or "utf8" in lowered:
         return f"file is not valid UTF-8 text{at}"
     malformed = re.search(r"Malformed JSON .*?: (.*?)\.?\s*$", text)
     if malformed:
         # DuckDB's own advice ("Try auto-detecting the JSON format") is about its options.
         what = re.sub(r"\.\s*Try auto-detecting.*$", "", malformed.group(1))
-        return f"not valid JSON: {what}{at}; each line must be one whole JSON object"
+        return f"not valid JSON: {what}{at}{_ONE_OBJECT}"
     if "no magic bytes" in lowered or "too small to be a parquet file" in lowered:
         return "not a Parquet file (no Parquet footer)"
     if "tprotocolexception" in lowered or "don't know what type" in lowered:  # Thrift's words

@@ -31,7 +31,7 @@ from typing import Literal
 import duckdb
 
 from kpi_core.contract import TABLES, Column, Table
-from kpi_core.loading import Dataset, _ident, _quote, _reader_reason, open_dataset, typed_value
+from kpi_core.loading import Dataset, _ident, _quote, open_dataset, reading_problem, typed_value
 from kpi_core.problems import DataError, Problem
 from kpi_core.queries import QUERIES_DIR, QueryError, query_paths, run
 
@@ -350,7 +350,7 @@ def _parse_text_files(dataset: Dataset) -> tuple[list[Problem], dict[str, Litera
             dataset.con.execute(f"create temp table parsed_{name} as select * from raw_{name}")
         except duckdb.Error as error:
             unread[name] = "file"
-            problems.append(Problem(str(source.path), reason=_reader_reason(error), table=name))
+            problems.append(reading_problem(dataset.con, source, error))
             continue
         dataset.con.execute(f"create or replace view raw_{name} as select * from parsed_{name}")
     return problems, unread
@@ -381,11 +381,7 @@ def _generic_problems(
             rows = con.execute(sql, params).fetchall() if sql else []
         except duckdb.Error as error:
             unread[name] = "file"
-            problems.append(
-                Problem(
-                    table=name, file=str(dataset.sources[name].path), reason=_reader_reason(error)
-                )
-            )
+            problems.append(reading_problem(con, dataset.sources[name], error))
             continue
         problems += [Problem(file, row, column, reason, name) for file, row, column, reason in rows]
     return problems, "file" in unread.values()
