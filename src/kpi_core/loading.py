@@ -63,7 +63,7 @@ class Source:
         fields is not an error but a row of the temporary table ``rejects`` (and
         the rows after it are numbered one too low: see :func:`_parse_csv`).
         """
-        p = _quote(self.path.as_posix())
+        p = sql_literal(self.path.as_posix())
         if self.format == "csv":
             # header=true with every column as text: validation, not the reader, judges values.
             return (
@@ -71,8 +71,8 @@ class Source:
                 f"header=true, auto_detect=false, columns={_varchar_struct(columns or [])}, "
                 "delim=',', quote='\"', escape='\"', strict_mode=true, hive_partitioning=false"
                 + (
-                    f", store_rejects=true, rejects_table={_quote(rejects)}, "
-                    f"rejects_scan={_quote(rejects + '_scan')}"
+                    f", store_rejects=true, rejects_table={sql_literal(rejects)}, "
+                    f"rejects_scan={sql_literal(rejects + '_scan')}"
                     if rejects
                     else ""
                 )
@@ -92,10 +92,10 @@ class Source:
                 f"from read_parquet({p}, file_row_number=true, hive_partitioning=false))"
             )
         keys = _hive_keys(self.path)
-        partitions = "".join(f", {self.partition_value(k)} as {_ident(k)}" for k in keys)
+        partitions = "".join(f", {self.partition_value(k)} as {sql_identifier(k)}" for k in keys)
         # A partition key stored in the files too must agree (_partition_conflicts): the
         # folder's value is read.
-        dropped = ", ".join(_quote(c) for c in ("file_row_number", "filename", *keys))
+        dropped = ", ".join(sql_literal(c) for c in ("file_row_number", "filename", *keys))
         return (
             f"(select columns(lambda c: c not in ({dropped})){partitions}, file_row_number + 1 as _row, "
             f"filename as _file from {self.folder_scan()})"
@@ -103,7 +103,7 @@ class Source:
 
     def folder_scan(self) -> str:
         """``read_parquet`` over every file of a Parquet folder, with ``filename``."""
-        glob = _quote((self.path / "**" / "*.parquet").as_posix())
+        glob = sql_literal((self.path / "**" / "*.parquet").as_posix())
         return (
             f"read_parquet({glob}, file_row_number=true, filename=true, "
             "hive_partitioning=false, union_by_name=true)"
@@ -115,7 +115,7 @@ class Source:
         # Hive writes a missing value as the folder key=__HIVE_DEFAULT_PARTITION__.
         return (
             f"nullif(url_decode(regexp_extract({below}, "
-            f"{_quote(f'(?:^|/){re.escape(key)}=([^/]*)/')}, 1)), '__HIVE_DEFAULT_PARTITION__')"
+            f"{sql_literal(f'(?:^|/){re.escape(key)}=([^/]*)/')}, 1)), '__HIVE_DEFAULT_PARTITION__')"
         )
 
 
@@ -141,7 +141,7 @@ def _hive_keys(folder: Path) -> list[str]:
 
 
 def _varchar_struct(columns: list[str]) -> str:
-    return "{" + ", ".join(f"{_quote(c)}: 'varchar'" for c in columns) + "}"
+    return "{" + ", ".join(f"{sql_literal(c)}: 'varchar'" for c in columns) + "}"
 
 
 class _Unreadable(Exception):
@@ -210,11 +210,14 @@ class Dataset:
         return table in self.sources
 
 
-def _quote(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal. For what cannot be bound as a parameter:
+    file paths in a table function, and the names of columns and tables."""
     return "'" + text.replace("'", "''") + "'"
 
 
-def _ident(name: str) -> str:
+def sql_identifier(name: str) -> str:
+    """``name`` as a quoted SQL identifier (a column named by a file's header)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -334,7 +337,7 @@ def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
     target = SQL_TYPES[column.type]
     if raw_type is None:
         return f"cast(null as {target})"
-    name = _ident(column.name)
+    name = sql_identifier(column.name)
     if column.type == "string":
         # Keep the text as written: an empty cell is missing, anything else is data.
         return f"nullif(cast({name} as varchar), '')"
@@ -364,7 +367,7 @@ def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
         )
         return (
             f"case when {plain} then try_cast({text} as timestamp) "
-            f"when regexp_full_match({text}, {_quote(_ISO_TIMESTAMP)}) "
+            f"when regexp_full_match({text}, {sql_literal(_ISO_TIMESTAMP)}) "
             f"then cast(try_cast(trim({text}) as timestamptz) as timestamp) end"
         )
     # DuckDB reads 1_000 as 1000; the contract's numbers are plain decimals.
@@ -389,7 +392,8 @@ def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
     if source.format == "jsonl" and _is_blank(source.path):
         # No rows and so no keys: an empty table with the contract's columns.
         nothing = ", ".join(
-            f"cast(null as varchar) as {_ident(c)}" for c in TABLES[source.table].column_names
+            f"cast(null as varchar) as {sql_identifier(c)}"
+            for c in TABLES[source.table].column_names
         )
         return f"(select {nothing}, cast(null as bigint) as _row limit 0)"
     if source.format == "jsonl":
@@ -489,7 +493,7 @@ def _first_line_of_type(
     """The first line of a JSONL file, with its ``json_type`` (SQL over the line's
     ``json``), where that type meets ``wanted`` (e.g. ``<> 'OBJECT'``); None if none does."""
     return con.execute(
-        f"select ordinality, {json_type} from read_json_objects({_quote(path.as_posix())}, "
+        f"select ordinality, {json_type} from read_json_objects({sql_literal(path.as_posix())}, "
         f"format='newline_delimited') with ordinality where {json_type} {wanted} "
         "order by ordinality limit 1",
         params,
@@ -588,12 +592,12 @@ def open_dataset(
                 rejected = [p for p in _parse_csv(con, source) if (p.file, p.row) not in aside]
                 (dataset.rejected if report_rejected else problems).extend(rejected)
             folder = source.format == "parquet-folder"
-            file_expr = "" if folder else f", {_quote(str(source.path))} as _file"
+            file_expr = "" if folder else f", {sql_literal(str(source.path))} as _file"
             rows = f"select *{file_expr} from {_scan(con, source)}"
             if name in aside_tables:
                 rows = (
                     f"select * from ({rows}) as kept where not exists (select 1 from set_aside "
-                    f"where set_aside.tbl = {_quote(name)} and set_aside._file = kept._file "
+                    f"where set_aside.tbl = {sql_literal(name)} and set_aside._file = kept._file "
                     "and set_aside._row = kept._row)"
                 )
             con.execute(f"create view raw_{name} as {rows}")
@@ -680,7 +684,9 @@ def _failing_part(con: duckdb.DuckDBPyConnection, source: Source) -> Path | None
     """The first file of a Parquet folder that DuckDB cannot read, if one alone fails."""
     for part in _parquet_files(source):
         try:
-            con.execute(f"select count(*) from read_parquet({_quote(part.as_posix())})").fetchall()
+            con.execute(
+                f"select count(*) from read_parquet({sql_literal(part.as_posix())})"
+            ).fetchall()
         except duckdb.Error:
             return part
     return None
@@ -727,7 +733,7 @@ def _refuse_renamed_repeats(
     if source.format == "jsonl":
         keys = con.execute(
             "select distinct unnest(json_keys(json)) from read_json_objects("
-            f"{_quote(source.path.as_posix())}, format='newline_delimited')"
+            f"{sql_literal(source.path.as_posix())}, format='newline_delimited')"
         ).fetchall()
         _refuse_repeated([k for (k,) in keys], "among the keys")
         return
@@ -794,7 +800,7 @@ def _part_problems(
 def _partition_conflict(con: duckdb.DuckDBPyConnection, source: Source, key: str) -> Problem | None:
     """Where a partition key stored in the files differs from the folders' value, if it does.
     A whole-folder problem: the layout, not a row, is to be fixed."""
-    stored, folder = f"cast({_ident(key)} as varchar)", source.partition_value(key)
+    stored, folder = f"cast({sql_identifier(key)} as varchar)", source.partition_value(key)
     differ = con.execute(
         f"select filename, file_row_number + 1, {stored}, {folder}, count(*) over () "
         f"from {source.folder_scan()} where {stored} is distinct from {folder} "
@@ -844,7 +850,7 @@ def reading_problem(con: duckdb.DuckDBPyConnection, source: Source, error: duckd
             row
             for (row,) in con.execute(
                 "select ordinality from read_json_objects("
-                f"{_quote(source.path.as_posix())}, format='newline_delimited', "
+                f"{sql_literal(source.path.as_posix())}, format='newline_delimited', "
                 "ignore_errors=true) with ordinality where json is null order by ordinality"
             ).fetchall()
         ]

@@ -31,7 +31,14 @@ from typing import Literal
 import duckdb
 
 from kpi_core.contract import TABLES, Column, Table
-from kpi_core.loading import Dataset, _ident, _quote, open_dataset, reading_problem, typed_value
+from kpi_core.loading import (
+    Dataset,
+    open_dataset,
+    reading_problem,
+    sql_identifier,
+    sql_literal,
+    typed_value,
+)
 from kpi_core.problems import DataError, Problem
 from kpi_core.queries import QUERIES_DIR, QueryError, query_paths, run
 
@@ -153,7 +160,7 @@ class _Params:
 
 def _text(column: Column) -> str:
     """The cell as written, trimmed: for quoting a value in a reason."""
-    return f"trim(cast({_ident(column.name)} as varchar))"
+    return f"trim(cast({sql_identifier(column.name)} as varchar))"
 
 
 def _is_empty(column: Column, raw_type: str) -> str:
@@ -162,7 +169,7 @@ def _is_empty(column: Column, raw_type: str) -> str:
     Same as ``nullif(trim(x), '') is null``, but trims only the rare cells
     that start with a space.
     """
-    name = _ident(column.name)
+    name = sql_identifier(column.name)
     if raw_type.upper() != "VARCHAR":
         return f"{name} is null"
     return f"({name} is null or {name} = '' or ({name} like ' %' and trim({name}) = ''))"
@@ -180,7 +187,7 @@ def _quoted(expr: str) -> str:
 def _branch(column: str, reason: str, where: str, source: str = "cells") -> str:
     """One ``union all`` branch: the violating rows as ``file, row, column, reason``."""
     return (
-        f'select _file as file, _row as row, {_quote(column)} as "column", {reason} as reason '
+        f'select _file as file, _row as row, {sql_literal(column)} as "column", {reason} as reason '
         f"from {source} where {where}"
     )
 
@@ -279,7 +286,7 @@ def _references(table: Table, column: Column, raw_type: str, bind: _Params, unre
     value = typed_value(column, raw_type)
     source = (
         f"(select _file, _row, {value} as value from cells) as child "
-        f"anti join {_ident(parent)} as parent on parent.{_ident(key)} = child.value"
+        f"anti join {sql_identifier(parent)} as parent on parent.{sql_identifier(key)} = child.value"
     )
     missing = f" not found in {parent}" + (
         " (or on one of its rows that cannot be read)" if unread.get(parent) == "rows" else ""
@@ -324,7 +331,7 @@ def generic_sql(
     ]
     if not branches:
         return "", bind.values
-    columns = ", ".join(_ident(c.name) for c in table.columns if c.name in raw_types)
+    columns = ", ".join(sql_identifier(c.name) for c in table.columns if c.name in raw_types)
     cells = (
         f"with cells as not materialized (select _file, _row, {columns} from raw_{table.name})\n"
     )
