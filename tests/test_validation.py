@@ -658,8 +658,8 @@ def test_a_jsonl_file_of_arrays_says_what_a_line_must_be():
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "defects"})
     Path("logs/defects.jsonl").write_text('[{"defect_id": "d1", "severity": "sev1"}]\n')
     assert lines("logs") == [
-        "logs/defects.jsonl: column defect_id, severity, opened_at: line 1 is a JSON array, "
-        'not an object; each line must be one object: {"column": value, ...}'
+        "logs/defects.jsonl: line 1 is a JSON array, not an object; "
+        'each line must be one object: {"column": value, ...}'
     ]
 
 
@@ -743,8 +743,38 @@ def test_rows_after_an_unreadable_row_keep_their_numbers():
 
 def test_unclosed_quote():
     tables = {**CLEAN, "benchmarks": CLEAN["benchmarks"] + 'm2,stem,"mmlu,0.5,2026-01-02\n'}
-    assert lines_of(tables) == [
-        "logs/benchmarks.csv: a quoted value opened on row 2 is never closed"
+    assert lines_of(tables) == [UNCLOSED.format(row=2)]
+
+
+# The reader may take up again at some later line: the rows between are lost.
+UNCLOSED = (
+    "logs/benchmarks.csv: a quoted value on row {row} is not closed before the next comma "
+    "or line end, so the reader cannot tell where the following rows begin"
+)
+
+
+def test_a_quote_not_closed_mid_file_stops_the_whole_file():
+    # past about 8 MB DuckDB takes up again after the quote and keeps the rest
+    rows = "".join(f"m{i},stem,mmlu,0.5,2026-01-02\n" for i in range(3, 300_000))
+    tables = {**CLEAN, "benchmarks": CLEAN["benchmarks"] + 'm2,stem,"mmlu,0.5,2026-01-02\n' + rows}
+    assert lines_of(tables) == [UNCLOSED.format(row=2)]
+
+
+def test_blank_lines_are_no_rows_before_or_after_an_unreadable_row():
+    tables = dict(CLEAN)
+    tables["items"] = (
+        CLEAN["items"]
+        + "\n\nit4,stem,easy\n"
+        + "it5,stem,easy,low,,,,,2026-13-01\n"
+        + "it6,st\xe9m,easy,low,,,,,2026-01-01,surplus\n"
+    )
+    write(Path("logs"), {t: v for t, v in tables.items() if t != "items"})
+    Path("logs/items.csv").write_bytes(tables["items"].encode("latin-1"))
+    assert [line for line in lines("logs") if "items.csv" in line] == [
+        "logs/items.csv: row 4: row has 3 fields but the header has 9",
+        "logs/items.csv: row 5, column created_at: not a valid timestamp: '2026-13-01'",
+        "logs/items.csv: row 6: row has 10 fields but the header has 9; "
+        "row is not valid UTF-8 text",
     ]
 
 

@@ -425,9 +425,9 @@ def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
 #: DuckDB's kinds of CSV rows it cannot read, as a user would say them.
 _REJECTED = {
     "INVALID ENCODING": "row is not valid UTF-8 text",
-    "UNQUOTED VALUE": "a quoted value is not closed before the next comma or line end",
     "LINE SIZE OVER MAXIMUM": "row is longer than the reader takes (2 MB)",
 }
+_FIELD_COUNTS = ("TOO MANY COLUMNS", "MISSING COLUMNS")
 
 
 def _parse_csv(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
@@ -436,33 +436,84 @@ def _parse_csv(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
 
     Such rows are left out of the table, not the error that stops at the first of
     them, so that every one is named (and can be set aside). The rows after one
-    keep their own numbers. A quote never closed swallows the rest of the file:
-    that stays a problem with the whole file.
+    keep their own numbers. A quote not closed where it should be makes the reader
+    lose an unknown stretch of the file: that stays a problem with the whole file.
     """
     table, rejects = source.table, f"rejects_{source.table}"
-    scan = source.scan_sql(csv_header(source.path), rejects=rejects)
-    con.execute(f"create temp table parsed_{table} as select * from {scan}")
-    rejected = con.execute(
-        f"select line - 1, min(error_type), "
-        "min(try_cast(regexp_extract(error_message, 'Found: (\\d+)', 1) as bigint)), "
-        "min(regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1)) "
-        f"from {rejects} group by line order by line"
+    header = csv_header(source.path)
+    con.execute(
+        f"create temp table parsed_{table} as "
+        f"select * from {source.scan_sql(header, rejects=rejects)}"
+    )
+    entries = con.execute(
+        "select line, error_type, "
+        "try_cast(regexp_extract(error_message, 'Found: (\\d+)', 1) as bigint) "
+        f"from {rejects} order by line, error_type"
     ).fetchall()
-    if not rejected:
+    if not entries:
         return []
-    [(kept,)] = con.execute(f"select count(*) from parsed_{table}").fetchall()
-    last, kind, _, _ = rejected[-1]
-    if kind == "UNQUOTED VALUE" and last == kept + len(rejected):
-        raise _Unreadable(f"a quoted value opened on row {last} is never closed")
-    # The reader numbers the rows it keeps; a kept row's own number adds the rejected
-    # rows before it: those with fewer kept rows before them than it.
+    row_of = _data_rows(source.path, sorted({line for line, _, _ in entries}))
+    unclosed = [line for line, kind, _ in entries if kind == "UNQUOTED VALUE"]
+    if unclosed:
+        raise _Unreadable(
+            f"a quoted value on row {row_of[unclosed[0]]} is not closed before the next comma "
+            "or line end, so the reader cannot tell where the following rows begin"
+        )
+    kinds: dict[int, dict[str, list[int]]] = {}
+    for line, kind, found in entries:
+        kinds.setdefault(row_of[line], {}).setdefault(kind, []).append(found)
+
+    def reason(found_by_kind: dict[str, list[int]]) -> str:
+        reasons = []
+        for kind, found in found_by_kind.items():
+            if kind in _FIELD_COUNTS:
+                # A short row is reported once per missing field, each with a count so far.
+                n = min(found) if kind == "MISSING COLUMNS" else max(found)
+                fields = "field" if n == 1 else "fields"
+                reasons.append(f"row has {n} {fields} but the header has {len(header)}")
+            else:
+                reasons.append(_REJECTED.get(kind, f"row cannot be read ({kind.lower()})"))
+        return "; ".join(reasons)
+
+    rows = sorted(kinds)
+    _renumber_after(con, table, rows)
+    return [
+        Problem(file=str(source.path), row=row, reason=reason(kinds[row]), table=table)
+        for row in rows
+    ]
+
+
+def _data_rows(path: Path, lines: list[int]) -> dict[int, int]:
+    """DuckDB's line numbers of rejected CSV records (the header is line 1 and a blank
+    line counts) as data-row numbers (a blank line is no row), by reading the records
+    again. Only for a file with rejected rows."""
+    wanted, rows, row = set(lines), {}, 0
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # a field may be long: DuckDB took it
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            for line, record in enumerate(csv.reader(handle), start=1):
+                row += line > 1 and bool(record)
+                if line in wanted:
+                    rows[line] = row
+                    if len(rows) == len(wanted):
+                        break
+    finally:
+        csv.field_size_limit(limit)
+    return {line: rows.get(line, line - 1) for line in lines}
+
+
+def _renumber_after(con: duckdb.DuckDBPyConnection, table: str, rejected: list[int]) -> None:
+    """Give the rows of ``parsed_<table>`` their own numbers again: the reader numbers
+    the rows it keeps, so a kept row's number adds the ``rejected`` rows before it
+    (those with fewer kept rows before them than it)."""
     skipped = (
-        pl.DataFrame({"kept_before": [row - i for i, (row, *_) in enumerate(rejected, start=1)]})
+        pl.DataFrame({"kept_before": [row - i for i, row in enumerate(rejected, start=1)]})
         .group_by("kept_before")
         .agg(n_skipped=pl.len())
         .sort("kept_before")
+        .with_columns(pl.col("n_skipped").cum_sum())
     )
-    skipped = skipped.with_columns(pl.col("n_skipped").cum_sum())
     con.register("skipped_rows", skipped)
     con.execute(
         f"create or replace temp table parsed_{table} as select parsed.* exclude (_row), "
@@ -471,16 +522,6 @@ def _parse_csv(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
         "on parsed._row > skipped.kept_before"
     )
     con.unregister("skipped_rows")
-
-    def reason(kind: str, found: int | None, expected: str) -> str:
-        if kind in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
-            return f"row has {found} fields but the header has {expected}"
-        return _REJECTED.get(kind, f"row cannot be read ({kind.lower()})")
-
-    return [
-        Problem(file=str(source.path), row=row, reason=reason(*why), table=table)
-        for row, *why in rejected
-    ]
 
 
 def _first_line_of_type(
@@ -670,8 +711,7 @@ def _column_problems(
         if c.required and c.name not in raw_types and c.name not in misnamed.values()
     ]
     if missing:
-        reason = _why_missing(con, source, list(raw_types))
-        return [*problems, Problem(file="", column=", ".join(missing), reason=reason)]
+        return [*problems, _missing_columns(con, source, list(raw_types), missing)]
     if problems:
         return problems
     problems = _not_text(columns, raw_types)
@@ -700,22 +740,24 @@ def _stored_names(part: Path) -> list[str]:
         raise _Unreadable(f"not a readable Parquet file ({error})") from None
 
 
-def _why_missing(con: duckdb.DuckDBPyConnection, source: Source, present: list[str]) -> str:
-    """Why required columns are missing: they are, or the file is not comma-separated
-    (CSV) or not one object per line (JSONL)."""
+def _missing_columns(
+    con: duckdb.DuckDBPyConnection, source: Source, present: list[str], missing: list[str]
+) -> Problem:
+    """Required columns are missing: because they are, or because the file is not
+    comma-separated (CSV) or not one object per line (JSONL)."""
+    where = "keys" if source.format == "jsonl" else "header"
+    reason = f"required column missing from the {where}"
     if source.format == "csv":
         header = ",".join(present)
         for separator, name in (("\t", "tabs"), (";", "semicolons"), ("|", "pipes")):
             if separator in header:
-                return (
-                    f"required column missing from the header, which looks separated by {name}: "
-                    "a CSV file here is comma-separated"
-                )
+                reason += f", which looks separated by {name}: a CSV file here is comma-separated"
+                break
     if source.format == "jsonl" and _first_line_of_type(
         con, source.path, "json_type(json)", "<> 'OBJECT'"
     ):
-        return _first_non_object(con, source.path)
-    return "required column missing from the " + ("keys" if source.format == "jsonl" else "header")
+        return Problem(file="", reason=_first_non_object(con, source.path))
+    return Problem(file="", column=", ".join(missing), reason=reason)
 
 
 def _refuse_renamed_repeats(
