@@ -27,8 +27,9 @@ import polars as pl
 
 from kpi_core import queries
 from kpi_core.calibration import parse_week
+from kpi_core.files import csv_header, discover
 from kpi_core.formatting import format_timestamp
-from kpi_core.loading import csv_header, discover, open_dataset
+from kpi_core.loading import open_dataset
 from kpi_core.problems import DataError, Problem
 
 DECISION_COLUMNS = ("decision_id", "week", "item_id", "agreed_label", "note", "recorded_at")

@@ -31,14 +31,9 @@ from typing import Literal
 import duckdb
 
 from kpi_core.contract import TABLES, Column, Table
-from kpi_core.loading import (
-    Dataset,
-    open_dataset,
-    reading_problem,
-    sql_identifier,
-    sql_literal,
-    typed_value,
-)
+from kpi_core.file_checks import reading_problem
+from kpi_core.files import sql_identifier, sql_literal
+from kpi_core.loading import Dataset, open_dataset, typed_value
 from kpi_core.problems import DataError, Problem
 from kpi_core.queries import QUERIES_DIR, QueryError, query_paths, run
 
