@@ -16,8 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
 from kpi_core.loading import open_dataset
+from kpi_core.problems import DataError
 
 TINY: dict[str, str] = {
     # i1 has gold A; i2 gets gold Y from a calibration decision at 2026-01-07 10:30;
@@ -341,3 +343,10 @@ def recorded_decisions(root: Path) -> pl.DataFrame:
         ).pl()
     finally:
         dataset.con.close()
+
+
+def loading_problems(root: Path) -> list[str]:
+    """The lines opening ``root`` fails with (it must fail)."""
+    with pytest.raises(DataError) as raised:
+        open_dataset(root)
+    return [str(p) for p in raised.value.problems]

@@ -14,62 +14,19 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from formats import (
+    ANNOTATIONS_CSV,
+    EXPECTED,
+    ITEMS_CSV,
+    typed_frames,
+    write_csv,
+    write_jsonl,
+    write_parquet,
+    write_parquet_folder,
+)
 from kpi_core.contract import TABLES
 from kpi_core.loading import open_dataset
 from kpi_core.problems import DataError
-
-UTC = dt.UTC
-
-ITEMS_CSV = """\
-item_id,domain,difficulty,created_at
-it1,stem,easy,2026-01-01
-it2,medicine,,2026-01-02T09:00:00+01:00
-"""
-ANNOTATORS_CSV = """\
-annotator_id,tier,hourly_rate
-an1,generalist,20
-an2,specialist,55.5
-"""
-ANNOTATIONS_CSV = """\
-annotation_id,item_id,annotator_id,label,submitted_at,duration_s,cost
-a1,it1,an1,cat,2026-01-05T10:00:00Z,30,
-a2,it1,an2,dog,2026-01-05 12:00:05+02:00,,0.25
-a3,it2,an2,3,2026-01-06,120.5,1.5
-"""
-
-#: What every format must load to (the typed views, without _file and _row).
-EXPECTED = {
-    "items": pl.DataFrame(
-        {
-            "item_id": ["it1", "it2"],
-            "domain": ["stem", "medicine"],
-            "difficulty": ["easy", None],
-            "created_at": [dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 2, 8)],
-        }
-    ),
-    "annotators": pl.DataFrame(
-        {
-            "annotator_id": ["an1", "an2"],
-            "tier": ["generalist", "specialist"],
-            "hourly_rate": [20.0, 55.5],
-        }
-    ),
-    "annotations": pl.DataFrame(
-        {
-            "annotation_id": ["a1", "a2", "a3"],
-            "item_id": ["it1", "it1", "it2"],
-            "annotator_id": ["an1", "an2", "an2"],
-            "label": ["cat", "dog", "3"],
-            "submitted_at": [
-                dt.datetime(2026, 1, 5, 10),
-                dt.datetime(2026, 1, 5, 10, 0, 5),
-                dt.datetime(2026, 1, 6),
-            ],
-            "duration_s": [30.0, None, 120.5],
-            "cost": [None, 0.25, 1.5],
-        }
-    ),
-}
 
 
 def typed(dataset, table: str, columns: list[str]) -> pl.DataFrame:
@@ -83,64 +40,6 @@ def assert_loads_expected(root: Path) -> None:
     for table, expected in EXPECTED.items():
         got = typed(dataset, table, expected.columns)
         assert_frame_equal(got, expected)
-
-
-def write_csv(root: Path) -> Path:
-    root.mkdir()
-    (root / "items.csv").write_text(ITEMS_CSV)
-    (root / "annotators.csv").write_text(ANNOTATORS_CSV)
-    (root / "annotations.csv").write_text(ANNOTATIONS_CSV)
-    return root
-
-
-def write_jsonl(root: Path) -> Path:
-    """The same rows as JSON values: numbers as numbers, empty cells as null or absent."""
-    root.mkdir()
-    rows = {
-        "items": [
-            {"item_id": "it1", "domain": "stem", "difficulty": "easy", "created_at": "2026-01-01"},
-            {"item_id": "it2", "domain": "medicine", "created_at": "2026-01-02T09:00:00+01:00"},
-        ],
-        "annotators": [
-            {"annotator_id": "an1", "tier": "generalist", "hourly_rate": 20},
-            {"annotator_id": "an2", "tier": "specialist", "hourly_rate": 55.5},
-        ],
-        "annotations": [
-            {"annotation_id": "a1", "item_id": "it1", "annotator_id": "an1", "label": "cat",
-             "submitted_at": "2026-01-05T10:00:00Z", "duration_s": 30, "cost": None},
-            {"annotation_id": "a2", "item_id": "it1", "annotator_id": "an2", "label": "dog",
-             "submitted_at": "2026-01-05 12:00:05+02:00", "cost": 0.25},
-            {"annotation_id": "a3", "item_id": "it2", "annotator_id": "an2", "label": 3,
-             "submitted_at": "2026-01-06", "duration_s": 120.5, "cost": 1.5},
-        ],
-    }  # fmt: skip
-    for table, records in rows.items():
-        (root / f"{table}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    return root
-
-
-def typed_frames() -> dict[str, pl.DataFrame]:
-    """The expected rows with Parquet's own types: naive timestamps are UTC."""
-    return {table: frame.clone() for table, frame in EXPECTED.items()}
-
-
-def write_parquet(root: Path) -> Path:
-    root.mkdir()
-    for table, frame in typed_frames().items():
-        frame.write_parquet(root / f"{table}.parquet")
-    return root
-
-
-def write_parquet_folder(root: Path) -> Path:
-    """annotations as a hive-partitioned folder (annotations/week=1/part.parquet)."""
-    write_parquet(root)
-    (root / "annotations.parquet").unlink()
-    annotations = typed_frames()["annotations"]
-    for week, part in ((1, annotations[:2]), (2, annotations[2:])):
-        folder = root / "annotations" / f"week={week}"
-        folder.mkdir(parents=True)
-        part.write_parquet(folder / "part.parquet")
-    return root
 
 
 @pytest.mark.parametrize(
@@ -389,12 +288,6 @@ def test_file_problems_raise_one_data_error(tmp_path):
     ]
 
 
-def problems_of(root: Path) -> list[str]:
-    with pytest.raises(DataError) as raised:
-        open_dataset(root)
-    return [str(p) for p in raised.value.problems]
-
-
 def test_a_hive_default_partition_is_a_missing_value(tmp_path):
     """Hive, Spark and pyarrow write a missing key as key=__HIVE_DEFAULT_PARTITION__."""
     root = write_parquet(tmp_path / "logs")
@@ -411,102 +304,9 @@ def test_a_hive_default_partition_is_a_missing_value(tmp_path):
     ]
 
 
-def test_a_column_name_with_spaces_is_named_not_ignored(tmp_path):
-    """' cost' would otherwise be an extra column and every cost derived from the rate."""
-    root = write_csv(tmp_path / "logs")
-    path = root / "annotations.csv"
-    path.write_text(path.read_text().replace(",cost\n", ", cost\n", 1))
-    assert problems_of(root) == [
-        f"{path}: column  cost: column names are lower-case, without spaces: "
-        "rename ' cost' to 'cost'"
-    ]
-
-
-def test_a_parquet_column_stored_twice_is_refused(tmp_path):
-    """DuckDB would read the second 'tier' as an extra column 'tier_1', ignored."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    root = write_parquet(tmp_path / "logs")
-    table = pq.read_table(root / "annotators.parquet")
-    pq.write_table(table.append_column("tier", pa.array(["x", "y"])), root / "annotators.parquet")
-    assert problems_of(root) == [
-        f"{root}/annotators.parquet: column tier appears more than once in annotators.parquet"
-    ]
-
-
-def test_a_jsonl_key_in_two_cases_on_different_lines_is_refused(tmp_path):
-    """DuckDB would read 'COST' (one line only) as an extra key 'COST_1', ignored."""
-    root = write_jsonl(tmp_path / "logs")
-    path = root / "annotations.jsonl"
-    lines = path.read_text().splitlines()
-    lines[1] = lines[1].replace('"cost"', '"COST"')
-    path.write_text("\n".join(lines) + "\n")
-    assert problems_of(root) == [f"{path}: column COST, cost appears more than once among the keys"]
-
-
-@pytest.mark.parametrize(
-    ("stored", "shown"),
-    [(pl.col("label").cast(pl.Float64, strict=False).fill_null(3.0), "DOUBLE"),
-     (pl.struct(v=pl.col("label")), "STRUCT(v VARCHAR)"),
-     (pl.concat_list("label"), "VARCHAR[]")],
-)  # fmt: skip
-def test_text_stored_as_fractions_or_nested_values_is_refused(tmp_path, stored, shown):
-    """A label 3.0 would read as '3.0' where gold says '3'; a struct as "{'v': 3}"."""
-    root = write_parquet(tmp_path / "logs")
-    path = root / "annotations.parquet"
-    pl.read_parquet(path).with_columns(stored.alias("label")).write_parquet(path)
-    assert problems_of(root) == [
-        f"{path}: column label: stored as {shown}, but label is text: store it as text "
-        "(a string column), or as whole numbers"
-    ]
-
-
 def test_whole_numbers_stored_as_integers_read_as_their_text(tmp_path):
     root = write_parquet(tmp_path / "logs")
     path = root / "annotations.parquet"
     pl.read_parquet(path).with_columns(label=pl.lit(3, pl.Int32)).write_parquet(path)
     labels = open_dataset(root).con.sql("select distinct label from annotations").fetchall()
     assert labels == [("3",)]
-
-
-def test_a_table_folder_holds_parquet_files_only(tmp_path):
-    root = write_parquet_folder(tmp_path / "logs")
-    (root / "annotations" / "week=2" / "extra.csv").write_text("annotation_id\na9\n")
-    (root / "annotations" / "_SUCCESS").write_text("")  # Spark's marker: no data
-    assert problems_of(root) == [
-        f"{root}/annotations: a table folder holds Parquet files only; "
-        "week=2/extra.csv would be ignored"
-    ]
-
-
-def test_a_folder_part_without_a_required_column_is_named_once(tmp_path):
-    """Read by name, its rows would each be 'label is required but empty'."""
-    root = write_parquet_folder(tmp_path / "logs")
-    part = root / "annotations" / "week=2" / "part.parquet"
-    pl.read_parquet(part).drop("label").write_parquet(part)
-    assert problems_of(root) == [
-        f"{part}: column label: required column missing from this part of the folder"
-    ]
-
-
-def test_a_data_directory_that_is_a_file_says_so(tmp_path):
-    root = write_csv(tmp_path / "logs")
-    assert problems_of(root / "items.csv") == [f"{root}/items.csv: is a file, not a data directory"]
-
-
-def test_a_partition_key_stored_in_the_files_must_agree_with_its_folder(tmp_path):
-    root = write_parquet(tmp_path / "logs")
-    (root / "items.parquet").unlink()
-    items = typed_frames()["items"].with_columns(pl.col("domain").fill_null("stem"))
-    for domain, part in items.group_by("domain"):
-        (root / "items" / f"domain={domain[0]}").mkdir(parents=True)
-        part.write_parquet(root / "items" / f"domain={domain[0]}" / "part.parquet")
-    assert open_dataset(root).con.sql("select count(*) from items").fetchall() == [(2,)]
-    # it2 (medicine) stored in the stem folder: which domain is it?
-    wrong = root / "items" / "domain=stem" / "part.parquet"
-    items.write_parquet(wrong)
-    assert problems_of(root) == [
-        f"{wrong}: column domain: row 2 stores domain 'medicine' but its folder says "
-        "domain=stem: keep the value in one place"
-    ]
