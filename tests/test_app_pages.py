@@ -713,6 +713,15 @@ def test_the_slice_heatmap_shades_each_slice_by_its_domains_target(
             rate = rates.get((row, risk))
             expected = None if rate is None else pytest.approx(rate - offset[row.split(" / ")[0]])
             assert heatmap["z"][i][j] == expected
+    # the slice picker lists them worst first by the same measure
+    gaps = {
+        f"{row} / {risk}": rate - offset[row.split(" / ")[0]]
+        for (row, risk), rate in rates.items()
+        if rate is not None
+    }
+    options = at.selectbox(key="slices_pick").options
+    listed = [o.split(" — ")[0] for o in options if o.split(" — ")[0] in gaps]
+    assert listed == sorted(gaps, key=lambda s: (-gaps[s], s.split(" / ")))  # ties: by slice
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,12 @@ st.caption(
     + " Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items."
 )
 
-ranked = views.rank_slices(slices, kpi, better)
+# Worst first: by the distance to their own domain's target where domains differ in it.
+ranked = (
+    views.rank_slices(gaps, f"{kpi}_vs_target", better)
+    if by_own_target
+    else views.rank_slices(slices, kpi, better)
+)
 labels = [views.slice_label(*row) for row in ranked.select(SLICE).rows()]
 value_of = dict(zip(labels, ranked[kpi].to_list(), strict=True))
 points = (selection or {}).get("selection", {}).get("points", []) if selection else []
@@ -155,7 +160,8 @@ if not labels:
 else:
     filters.page_choice("slices_pick", "slice", labels, (first_promoted or labels)[0])
     chosen_label = st.selectbox(
-        "Slice (domain / difficulty / risk class), worst first",
+        "Slice (domain / difficulty / risk class), worst first"
+        + (" against its domain's target" if by_own_target else ""),
         labels,
         key="slices_pick",
         format_func=lambda s: (
