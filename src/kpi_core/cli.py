@@ -154,12 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    def verb(name: str, summary: str, example: str, run: Callable[[argparse.Namespace], int]):
+    def verb(
+        name: str,
+        summary: str,
+        example: str | tuple[str, ...],
+        run: Callable[[argparse.Namespace], int],
+    ):
+        examples = (example,) if isinstance(example, str) else example
         sub = verbs.add_parser(
             name,
             help=summary,
             description=summary,
-            epilog=f"example:\n  {example}",
+            epilog="example:\n" + "\n".join(f"  {e}" for e in examples),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.set_defaults(run=run)
@@ -229,7 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     report = verb(
         "report",
         "Compute every KPI (overall, per slice, per ISO week) and the promoted slices.",
-        "kpi report ./logs --format json --as-of 2026-03-01 --out report.json",
+        (
+            "kpi report ./logs --format json --out report.json",
+            "kpi report ./logs --format markdown --out meeting.md   # paste into a meeting doc",
+            "kpi report ./logs --format html --out report.html      # opens offline, charts in",
+            "kpi report ./logs --level ordinal --targets ours.toml  # labels 1-5, your targets",
+            "kpi report ./logs --as-of 2026-03-01 --quarantine bad-rows.csv",
+        ),
         _report,
     )
     report.add_argument("data_dir", metavar="DATA_DIR", help="data directory")
@@ -250,14 +262,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--as-of",
         metavar="TIMESTAMP",
-        help="ISO 8601 time the backlog and promotion are judged at "
-        "(default: the latest timestamp in the data)",
+        help="ISO 8601 time the backlog and slice promotion are judged at (default: the "
+        "latest timestamp in the data); the other KPIs cover all the data",
     )
     report.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     report.add_argument(
         "--targets",
         metavar="TOML",
-        help="targets file overriding the defaults (see kpi_core/targets.toml)",
+        help="targets file overriding the defaults; copy "
+        f"{Path(__file__).with_name('targets.toml')} and keep the keys you change",
     )
     report.add_argument("--quarantine", metavar="FILE", help=_QUARANTINE_HELP)
     report.add_argument(
