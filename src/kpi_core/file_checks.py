@@ -38,8 +38,6 @@ _REJECTED = {
     "INVALID ENCODING": "row is not valid UTF-8 text",
     "LINE SIZE OVER MAXIMUM": "row is longer than the reader takes (2 MB)",
 }
-
-
 _FIELD_COUNTS = ("TOO MANY COLUMNS", "MISSING COLUMNS")
 
 
