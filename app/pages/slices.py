@@ -125,12 +125,14 @@ else:
 on_target = "(yellow = on target"
 st.caption(
     (
-        f"Colours are centred on {one_domain}'s target for the KPI where it has one {on_target})."
+        "The KPI has no target: the darker the blue, the higher the value."
+        if centre is None
+        else f"Colours are centred on {one_domain}'s target for the KPI {on_target})."
         if one_domain
         else f"Colours show each slice's distance to its own domain's target {on_target}; "
         f"{', '.join(own_targets)} {'has its' if len(own_targets) == 1 else 'have their'} own)."
         if by_own_target
-        else f"Colours are centred on the KPI's target where it has one {on_target})."
+        else f"Colours are centred on the KPI's target {on_target})."
     )
     + " Click a cell, or pick a slice below, to see its weekly trend, annotators and worst items."
 )
@@ -144,10 +146,12 @@ ranked = (
 labels = [views.slice_label(*row) for row in ranked.select(SLICE).rows()]
 value_of = dict(zip(labels, ranked[kpi].to_list(), strict=True))
 points = (selection or {}).get("selection", {}).get("points", []) if selection else []
-if points:
-    clicked = f"{points[0].get('y')} / {points[0].get('x')}"
-    if clicked in labels and clicked != st.session_state.get("_slices_clicked"):
-        st.session_state["_slices_clicked"] = clicked
+clicked = f"{points[0].get('y')} / {points[0].get('x')}" if points else None
+# A chart's selection lasts across reruns: act when it changes, so picking another slice
+# below is not undone, and a cell clicked again (after a click that clears it) counts.
+if clicked != st.session_state.get("_slices_clicked"):
+    st.session_state["_slices_clicked"] = clicked
+    if clicked in labels:
         st.session_state["slices_pick"] = clicked
 
 promoted = data.promoted(ctx.source, ctx.filters)

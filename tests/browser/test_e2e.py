@@ -319,3 +319,49 @@ def test_each_decision_is_recorded_for_the_item_on_screen(browser, tmp_path, art
     finally:
         context.close()
         stop_server(server)
+
+
+# --- slices heatmap --------------------------------------------------------------------------
+
+# The centre of each heatmap cell on screen, from plotly's own axes.
+_CELLS_JS = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, size = gd._fullLayout._size;
+  const box = gd.getBoundingClientRect();
+  const at = (axis, value) => axis.l2p(axis.d2l(value));
+  return {
+    xs: Object.fromEntries(gd._fullData[0].x.map(v => [v, box.left + size.l + at(xa, v)])),
+    ys: Object.fromEntries(gd._fullData[0].y.map(v => [v, box.top + size.t + at(ya, v)])),
+  };
+}"""
+
+
+def _picked(page) -> str:
+    box = page.locator(f'{MAIN} [data-testid="stSelectbox"]').filter(has_text="worst first").first
+    return box.locator("input").input_value().split(" — ")[0]
+
+
+def _click_cell(page, row: str, risk: str) -> None:
+    page.locator(PLOTLY).first.wait_for(state="visible")
+    cells = page.evaluate(_CELLS_JS)
+    x, y = cells["xs"][risk], cells["ys"][row]
+    page.mouse.move(x, y)  # plotly acts on a click over the point it hovers
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    wait_until_idle(page)
+
+
+def test_a_heatmap_cell_clicked_again_is_picked_again(page):
+    """Click a cell, pick another slice in the picker, click the first cell again: the
+    picker follows the click (plotly's first click on a selected point clears it)."""
+    page.goto("/slices")
+    wait_for_run(page, title="Slices")
+    _click_cell(page, "stem / hard", "medium")
+    assert _picked(page) == "stem / hard / medium"
+    _choose(page, "Slice", "coding / hard / low")
+    assert _picked(page) == "coding / hard / low"
+    for _ in range(2):
+        _click_cell(page, "stem / hard", "medium")
+        if _picked(page) == "stem / hard / medium":
+            break
+    assert _picked(page) == "stem / hard / medium"
