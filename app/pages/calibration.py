@@ -168,18 +168,24 @@ else:
             {
                 "annotator_id_a": "annotator A",
                 "annotator_id_b": "annotator B",
-                "n_shared": "shared items",
-                "observed_agreement": "observed agreement",
-                "expected_agreement": "chance agreement",
+                "n_shared": "shared",
+                "observed_agreement": "agree",
+                "expected_agreement": "by chance",
                 "cohen_kappa": "Cohen's kappa",
             }
         ),
         hide_index=True,
         width="stretch",
         height=240,
+        # Short headers, explained on hover: the whole table fits a laptop screen.
         column_config={
-            "observed agreement": st.column_config.NumberColumn(format="percent", width="medium"),
-            "chance agreement": st.column_config.NumberColumn(format="percent", width="medium"),
+            "shared": st.column_config.NumberColumn(help="Items both annotators labelled"),
+            "agree": st.column_config.NumberColumn(
+                format="percent", help="Observed agreement: shared items labelled alike"
+            ),
+            "by chance": st.column_config.NumberColumn(
+                format="percent", help="Agreement expected by chance from each one's labels"
+            ),
             "Cohen's kappa": st.column_config.NumberColumn(format="%.3f"),
         },
     )
@@ -213,13 +219,24 @@ shown = pack.agreement_table(view.annotators)
 if shown.is_empty():
     widgets.empty("Nobody labelled in this week and scope.")
 else:
-    titles = {
-        "annotator_id": "annotator",
-        "tier": "tier",
-        "vendor": "vendor",
-        **pack.AGREEMENT_COLUMNS,
+    # The figures the room discusses first, under short headers (the pack's long titles
+    # are their tooltips), so they fit a laptop screen; who employs whom after them.
+    short = {
+        "status": "status",
+        "consensus_week": "consensus (n)",
+        "consensus_base": "consensus before",
+        "consensus_change": "Δ consensus",
+        "gold_week": "gold (n)",
+        "gold_base": "gold before",
+        "gold_change": "Δ gold",
+        "p_adjusted": "p",
+        "p_meeting": "meeting p",
     }
-    widgets.plain_table(shown.select(list(titles)).rename(titles))
+    titles = {"annotator_id": "annotator", **short, "tier": "tier", "vendor": "vendor"}
+    widgets.plain_table(
+        shown.select(list(titles)).rename(titles),
+        {short[c]: title for c, title in pack.AGREEMENT_COLUMNS.items()},
+    )
     widgets.download(view.annotators, f"annotator agreement {week}")
 with st.expander("Vendors"):
     vendors = pack.agreement_table(view.vendors)
