@@ -6,7 +6,8 @@
 1. **Files.** :func:`~kpi_core.loading.open_dataset` finds and opens every
    table; a missing directory, a missing required table or column, two files for
    one table, an unknown format or an unreadable file comes back as a problem
-   naming the file.
+   naming the file (:mod:`kpi_core.file_checks`), and each CSV row the reader
+   cannot split into fields as a problem naming its row.
 2. **Generic rules**, declared on the columns of ``contract.py`` like dbt's
    generic tests: required, type, accepted values, minimum, unique and
    references. They are generated as one ``union all`` query per table over the
@@ -19,7 +20,8 @@
    ``file, row, column, reason``. They read the typed views, where a value that
    fails its type is NULL, so a bad value is reported once, for its type.
 
-Everything runs in DuckDB; no Python loop touches a data row.
+Everything runs in DuckDB; no Python loop touches a data row, but for numbering
+the rows of a CSV file the reader rejected some of.
 """
 
 from __future__ import annotations
