@@ -155,7 +155,9 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
             x=widgets.axis_title(KPI),
             y=widgets.axis_title(QUALITY),
             y_unit="rate",
-            height=400,
+            # In half a laptop screen the legend (six vendors, two targets) wraps into a
+            # column above the plot: the extra height keeps the plot itself readable.
+            height=540,
             legend="Vendor",
         )
         widgets.chart(
