@@ -52,13 +52,28 @@ def test_breach_since_is_the_start_of_the_run_that_goes_on_in_the_latest_week():
         }
     )
     since = breaches.breach_since(weeks, targets, [kpi, "no_such_kpi"], domain_weeks)
+    since = since.drop("latest_ci_low", "latest_ci_high")  # these frames have no interval
     assert sorted(since.rows()) == [
         ("all", kpi, "2026-W03", "2026-W04", 0.09),
         ("medicine", kpi, "2026-W01", "2026-W02", 0.04),
     ]
     assert breaches.breach_since(weeks, targets, [kpi]).rows() == [
-        ("all", kpi, "2026-W03", "2026-W04", 0.09)
+        ("all", kpi, "2026-W03", "2026-W04", 0.09, None, None)
     ]
+
+
+def test_breach_since_gives_the_latest_weeks_interval():
+    kpi = "accepted_label_error_rate"
+    weeks = pl.DataFrame(
+        {
+            "week": ["2026-W01", "2026-W02"],
+            kpi: [0.10, 0.50],
+            f"{kpi}_ci_low": [0.05, 0.09],
+            f"{kpi}_ci_high": [0.20, 0.91],
+        }
+    )
+    [run] = breaches.breach_since(weeks, Targets.load(), [kpi]).rows(named=True)
+    assert (run["latest_value"], run["latest_ci_low"], run["latest_ci_high"]) == (0.5, 0.09, 0.91)
 
 
 def test_breach_since_is_empty_when_the_latest_week_is_within_target():
@@ -66,7 +81,15 @@ def test_breach_since_is_empty_when_the_latest_week_is_within_target():
     weeks = pl.DataFrame({"week": ["2026-W01", "2026-W02"], kpi: [0.10, 0.01]})
     since = breaches.breach_since(weeks, Targets.load(), [kpi])
     assert since.height == 0
-    assert since.columns == ["scope", "kpi", "since", "latest_week", "latest_value"]
+    assert since.columns == [
+        "scope",
+        "kpi",
+        "since",
+        "latest_week",
+        "latest_value",
+        "latest_ci_low",
+        "latest_ci_high",
+    ]
 
 
 def _error_rate_attention(tiny, scope: str, latest_value: float) -> pl.DataFrame:
@@ -133,4 +156,4 @@ def test_breach_since_is_the_run_a_walk_back_from_the_latest_week_finds(values):
         assert since.height == 0
     else:
         first, last = run
-        assert since.rows() == [("all", kpi, labels[first], labels[last], values[last])]
+        assert since.rows() == [("all", kpi, labels[first], labels[last], values[last], None, None)]

@@ -257,7 +257,10 @@ def test_markdown_and_html(tiny_dir, tmp_path, capsys):
     rows = {line.split(" | ")[0].lstrip("| "): line for line in out.splitlines()}
     # W02: i1 (A, B, A) disagrees, i2 (Y, Y) agrees -> 50% > 30%; W03 has no item
     # with two human annotators, so W02 is the latest week with a value.
-    assert rows["Disagreement rate"].endswith("| since 2026-W02 (50.0% in 2026-W02) |")
+    # (its Wilson interval: two items is weak evidence)
+    assert rows["Disagreement rate"].endswith(
+        "| since 2026-W02 (50.0% in 2026-W02, 95% 9.5% – 90.5%) |"
+    )
     # rework breaches over the data (1/3) and in W02 (1/2) but not in W03 (0/1)
     assert rows["Rework rate"].endswith("| ⛔ breach |  |")
     # coverage, least covered first: coding hard/high has i3 and i4 accepted (2 of 4);
@@ -271,7 +274,7 @@ def test_markdown_and_html(tiny_dir, tmp_path, capsys):
     assert (code, err) == (0, "")
     html = html_file.read_text()
     assert "<script" in html and "cdn.plot.ly" not in html.split("</head>")[0]
-    assert "breaching every week since 2026-W02 (50.0% in 2026-W02)" in html
+    assert "breaching every week since 2026-W02 (50.0% in 2026-W02, 95% 9.5% – 90.5%)" in html
     assert "<h2>Domain coverage</h2>" in html and "<td>coding</td><td>hard</td>" in html
     assert "<h2>By slice</h2>" in html
     for kpi in KPIS.values():

@@ -281,9 +281,15 @@ def tile(
         run = breaches.breach_since(weeks, targets, [kpi])
         if run.height:
             ongoing = run.row(0, named=True)
+            low, high = ongoing["latest_ci_low"], ongoing["latest_ci_high"]
             lines.append(
                 f"Breaches its target in every week since {ongoing['since']}: "
-                f"{fmt(kpi, ongoing['latest_value'])} in {ongoing['latest_week']}."
+                f"{fmt(kpi, ongoing['latest_value'])} in {ongoing['latest_week']}"
+                + (
+                    f" (95% interval {fmt(kpi, low)} – {fmt(kpi, high)})."
+                    if low is not None
+                    else "."
+                )
             )
         change = views.week_over_week(weeks, kpi)
         latest_status = targets.status(kpi, change.last)

@@ -32,9 +32,11 @@ def breach_since(
     its domain's target) and KPI, ``since`` is the first week of the run of
     breaching weeks that ends at the scope's latest week with a value (weeks
     without a value neither break nor extend a run); ``latest_week`` and
-    ``latest_value`` are that latest week and the KPI in it. No row when that
+    ``latest_value`` are that latest week and the KPI in it, ``latest_ci_low`` and
+    ``latest_ci_high`` its 95% interval where the KPI has one. No row when that
     latest week does not breach: the KPI is not off target *now*; none for the
-    :data:`AS_OF_STATES`. Columns: scope, kpi, since, latest_week, latest_value.
+    :data:`AS_OF_STATES`. Columns: scope, kpi, since, latest_week, latest_value,
+    latest_ci_low, latest_ci_high.
     """
     frames = [(weeks, False)] + ([(domain_weeks, True)] if domain_weeks is not None else [])
     parts = [
@@ -52,6 +54,8 @@ _BREACH_SINCE_SCHEMA = {
     "since": pl.String,
     "latest_week": pl.String,
     "latest_value": pl.Float64,
+    "latest_ci_low": pl.Float64,
+    "latest_ci_high": pl.Float64,
 }
 
 
@@ -60,9 +64,16 @@ def _breach_since(
 ) -> pl.DataFrame:
     scope = pl.col("domain") if by_domain else pl.lit("all")
     status = targets.status_expr(kpi, "domain" if by_domain else None)
+    # The latest week's interval, where the KPI has one: a breach of one label is weak news.
+    ci = [
+        (pl.col(f"{kpi}_ci_{end}") if f"{kpi}_ci_{end}" in weekly.columns else pl.lit(None))
+        .cast(pl.Float64)
+        .alias(f"ci_{end}")
+        for end in ("low", "high")
+    ]
     weeks = weekly.select(
-        scope.alias("scope"), "week", pl.col(kpi).alias("value"), status.alias("status")
-    ).drop_nulls()
+        scope.alias("scope"), "week", pl.col(kpi).alias("value"), status.alias("status"), *ci
+    ).drop_nulls(["scope", "week", "value", "status"])
     breach = pl.col("status") == "breach"
     last_fine = weeks.group_by("scope").agg(pl.col("week").filter(~breach).max().alias("fine"))
     return (
@@ -74,8 +85,18 @@ def _breach_since(
             pl.col("week").first().alias("since"),
             pl.col("week").last().alias("latest_week"),
             pl.col("value").last().alias("latest_value"),
+            pl.col("ci_low").last().alias("latest_ci_low"),
+            pl.col("ci_high").last().alias("latest_ci_high"),
         )
-        .select("scope", pl.lit(kpi).alias("kpi"), "since", "latest_week", "latest_value")
+        .select(
+            "scope",
+            pl.lit(kpi).alias("kpi"),
+            "since",
+            "latest_week",
+            "latest_value",
+            "latest_ci_low",
+            "latest_ci_high",
+        )
         .cast(_BREACH_SINCE_SCHEMA)
     )
 

@@ -106,9 +106,14 @@ def _breaching_since(report: KpiReport) -> dict[str, str]:
     over the whole report can be within target while its latest weeks are not."""
     runs = breach_since(report.weeks, report.targets, list(KPIS))
     return {
-        kpi: f"since {since} ({format_value(kpi, value)} in {latest})"
-        for kpi, since, latest, value in runs.select(
-            "kpi", "since", "latest_week", "latest_value"
+        kpi: f"since {since} ({format_value(kpi, value)} in {latest}"
+        + (
+            f", 95% {format_value(kpi, low)} – {format_value(kpi, high)})"
+            if low is not None
+            else ")"
+        )
+        for kpi, since, latest, value, low, high in runs.select(
+            "kpi", "since", "latest_week", "latest_value", "latest_ci_low", "latest_ci_high"
         ).rows()
     }
 
