@@ -21,7 +21,7 @@ import streamlit as st
 from kpi_app.data import REPO, Loaded
 from kpi_core import breaches, views
 from kpi_core.aggregates import Aggregates
-from kpi_core.catalog import KPIS, Unit
+from kpi_core.catalog import KPIS, OTHER_UNITS, Unit
 from kpi_core.formatting import NOT_AVAILABLE, format_as, format_value
 from kpi_core.problems import Problem, QueryError
 from kpi_core.quarantine import as_frame as quarantine_frame
@@ -38,11 +38,11 @@ def series_color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-#: Extra "KPIs" the dashboard shows that the catalog does not list.
-EXTRA: dict[str, tuple[str, Unit, bool | None, str]] = {
+#: Extra "KPIs" the dashboard shows that the catalog does not list: title, whether
+#: higher is better, definition (their units: catalog.OTHER_UNITS).
+EXTRA: dict[str, tuple[str, bool | None, str]] = {
     "domain_coverage": (
         "Domain coverage",
-        "rate",
         True,
         "target slices whose distinct accepted items reach target_accepted_items / target "
         "slices; a state at the as-of time, so of the sidebar's filters only the domain applies",
@@ -171,8 +171,8 @@ def unit(kpi: str) -> Unit | None:
             return unit(kpi.removesuffix(bound))
     if kpi in KPIS:
         return KPIS[kpi].unit
-    if kpi in EXTRA:
-        return EXTRA[kpi][1]
+    if kpi in OTHER_UNITS:
+        return OTHER_UNITS[kpi]
     if kpi in COLUMN_UNITS:
         return COLUMN_UNITS[kpi]
     if kpi.endswith("_rate") or kpi.endswith("_share") or kpi.endswith("_accuracy"):
@@ -211,13 +211,13 @@ def fmt_change(kpi: str, change: float | None) -> str | None:
 def higher_is_better(kpi: str) -> bool | None:
     if kpi in KPIS:
         return KPIS[kpi].higher_is_better
-    return EXTRA[kpi][2] if kpi in EXTRA else None
+    return EXTRA[kpi][1] if kpi in EXTRA else None
 
 
 def definition(kpi: str) -> str:
     if kpi in KPIS:
         return KPIS[kpi].definition
-    return EXTRA[kpi][3] if kpi in EXTRA else ""
+    return EXTRA[kpi][2] if kpi in EXTRA else ""
 
 
 def target_text(targets: Targets, kpi: str, domain: str | None = None) -> str:

@@ -10,6 +10,11 @@ from typing import Literal
 Unit = Literal["rate", "count", "currency", "seconds", "hours", "coefficient"]
 
 
+#: The units of what targets judge beside the catalogue's KPIs (states and per-severity
+#: figures that no grouping of the KPI tables yields).
+OTHER_UNITS: dict[str, Unit] = {"domain_coverage": "rate", "defect_turnaround_h": "hours"}
+
+
 @dataclass(frozen=True)
 class Kpi:
     name: str

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import polars as pl
 
-from kpi_core.catalog import KPIS, Unit
+from kpi_core.catalog import KPIS, OTHER_UNITS, Unit
 
 NOT_AVAILABLE = "n/a"
 
@@ -30,7 +30,10 @@ def format_as(unit: Unit | None, value: float | None) -> str:
 
 def format_value(kpi: str, value: float | None) -> str:
     """``value`` of ``kpi`` as people read it; ``n/a`` when it is not available."""
-    unit = KPIS[kpi].unit if kpi in KPIS else ("rate" if kpi.endswith("_rate") else "coefficient")
+    if kpi in KPIS:
+        unit = KPIS[kpi].unit
+    else:
+        unit = OTHER_UNITS.get(kpi, "rate" if kpi.endswith("_rate") else "coefficient")
     return format_as(unit, value)
 
 

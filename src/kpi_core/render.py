@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from kpi_core.breaches import AS_OF_STATES, breach_since
-from kpi_core.catalog import KPIS, Unit
+from kpi_core.catalog import KPIS
 from kpi_core.coverage import GAP_COLUMNS, coverage_gaps
 from kpi_core.formatting import (
     NOT_AVAILABLE,
@@ -36,8 +36,6 @@ _TABLE_KPIS = (
     "cost_per_accepted_label",
     "review_backlog",
 )
-#: The units of what the report judges beside the catalogue's KPIs.
-_UNITS: dict[str, Unit] = {"domain_coverage": "rate", "defect_turnaround_h": "hours"}
 _AGE_BUCKETS = (
     ("n_age_lt_1d", "under 1 day"),
     ("n_age_1_3d", "1 to 3 days"),
@@ -57,16 +55,12 @@ class Section:
     rows: list[list[str]] = field(default_factory=list)
 
 
-def _format(kpi: str, value: float | None) -> str:
-    return format_as(_UNITS[kpi], value) if kpi in _UNITS else format_value(kpi, value)
-
-
 def target_text(targets: Targets, kpi: str) -> str:
     """``≤ 5.0%`` or ``≥ 0.667``: the value ``kpi`` breaches past; empty without one."""
     rule = targets.rule(kpi)
     if rule is None:
         return ""
-    return f"{'≤' if rule['direction'] == 'max' else '≥'} {_format(kpi, rule['target'])}"
+    return f"{'≤' if rule['direction'] == 'max' else '≥'} {format_value(kpi, rule['target'])}"
 
 
 def status_text(status: str | None, value: float | None) -> str:
@@ -188,7 +182,7 @@ def _coverage(report: KpiReport, data: dict) -> Section | None:
     return Section(
         "Domain coverage",
         notes=[
-            f"{_format('domain_coverage', share)} of the target slices have all the accepted "
+            f"{format_value('domain_coverage', share)} of the target slices have all the accepted "
             f"items they need (target {target_text(report.targets, 'domain_coverage')}): "
             f"{status_text(data['status'].get('domain_coverage'), share)}. Least covered first."
         ],
@@ -399,7 +393,7 @@ def _tile(name: str, data: dict, targets: Targets, breaching: dict[str, str]) ->
     return (
         f"<div class='tile {status if value is not None and status else 'none'}'>"
         f"<div class='t'>{html.escape(title)}</div>"
-        f"<div class='v'>{_format(name, value)}</div>"
+        f"<div class='v'>{format_value(name, value)}</div>"
         f"<div class='s'>{status_text(status, value)}"
         + (f" · target {html.escape(target)}" if target else "")
         + "</div>"
