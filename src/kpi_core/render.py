@@ -119,8 +119,8 @@ def _interval(overall: dict, kpi: str) -> str:
     return f"{format_value(kpi, low)} – {format_value(kpi, high)}"
 
 
-def _headline(report: KpiReport, data: dict) -> Section:
-    overall, breaching = data["overall"], _breaching_since(report)
+def _headline(report: KpiReport, data: dict, breaching: dict[str, str]) -> Section:
+    overall = data["overall"]
     rows = [
         [
             kpi.title,
@@ -271,11 +271,12 @@ def _model_lift(report: KpiReport) -> Section | None:
     )
 
 
-def sections(report: KpiReport) -> list[Section]:
-    """The report's parts, in reading order, formatted for people."""
-    data = to_dict(report)
+def sections(report: KpiReport, data: dict, breaching: dict[str, str]) -> list[Section]:
+    """The report's parts, in reading order, formatted for people; ``data`` is
+    :func:`~kpi_core.report.to_dict` of ``report`` and ``breaching`` its runs of
+    breaching weeks (computed once by the caller, which shows them too)."""
     parts = [
-        _headline(report, data),
+        _headline(report, data, breaching),
         _promoted(report, data),
         Section("Data quality", bullets=list(data["warnings"])) if data["warnings"] else None,
         _coverage(report, data),
@@ -316,7 +317,7 @@ def to_markdown(report: KpiReport) -> str:
         f"As of {format_timestamp(report.as_of)} · alpha level {report.level}",
         "",
     ]
-    for section in sections(report):
+    for section in sections(report, to_dict(report), _breaching_since(report)):
         lines += _markdown(section)
     return "\n".join(lines)
 
@@ -434,7 +435,7 @@ def to_html(report: KpiReport) -> str:
         for k in trends
         if k not in drawn
     )
-    parts = sections(report)[1:]  # the tiles stand for the headline table
+    parts = sections(report, data, breaching)[1:]  # the tiles stand for the headline table
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Labelling quality report</title>
 <style>
