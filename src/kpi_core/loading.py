@@ -243,6 +243,7 @@ def open_dataset(
     con = connect(database)
     dataset = Dataset(root=root, con=con, sources=sources)
     aside_tables = _register_set_aside(con, set_aside)
+    aside = {(p.file, p.row) for p in set_aside}
     problems: list[Problem] = []
     for name, table in TABLES.items():
         source = sources.get(name)
@@ -257,7 +258,6 @@ def open_dataset(
             continue
         try:
             if source.format == "csv":
-                aside = {(p.file, p.row) for p in set_aside}
                 rejected = [p for p in parse_csv(con, source) if (p.file, p.row) not in aside]
                 (dataset.rejected if report_rejected else problems).extend(rejected)
             folder = source.format == "parquet-folder"
