@@ -3,7 +3,11 @@ rows broken on purpose."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import textwrap
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -71,6 +75,35 @@ def test_rows_the_csv_reader_cannot_split_are_set_aside_and_the_rest_kept(tmp_pa
     last = open_dataset(root, set_aside=aside).con.sql("select max(_row) from annotations")
     assert last.fetchall() == [(n_rows + 1,)]  # TINY's last row comes after a10
     with pytest.raises(DataError):  # without setting it aside, nothing is computed
+        open_dataset(root)
+
+
+def _as_jsonl(root: Path, tables: dict[str, str]) -> Path:
+    """TINY's tables as JSON Lines, an empty cell as an absent key."""
+    root.mkdir()
+    for table, text in tables.items():
+        rows = csv.DictReader(io.StringIO(textwrap.dedent(text).strip() + "\n"))
+        lines = [json.dumps({k: v for k, v in row.items() if v}) for row in rows]
+        (root / f"{table}.jsonl").write_text("".join(line + "\n" for line in lines))
+    return root
+
+
+def test_jsonl_lines_that_are_not_one_object_are_set_aside_and_the_rest_kept(tmp_path):
+    """A JSON array between two rows, and a last line cut short (a log writer that
+    stopped mid-line), are set aside like any other bad row; the rows after the array
+    keep their own numbers."""
+    root = _as_jsonl(tmp_path / "broken", TINY)
+    clean = _as_jsonl(tmp_path / "clean", TINY)
+    lines = (root / "annotations.jsonl").read_text().splitlines()
+    broken = [*lines[:2], '["a10", "i1"]', *lines[2:], lines[0][:25]]
+    (root / "annotations.jsonl").write_text("\n".join(broken))
+    aside = set_aside_bad_rows(root)
+    assert [(p.table, p.row) for p in aside] == [("annotations", 3), ("annotations", len(broken))]
+    kept = aggregates.fetch(open_dataset(root, set_aside=aside))
+    assert kpi_table(kept).equals(kpi_table(aggregates.fetch(open_dataset(clean))))
+    rows = open_dataset(root, set_aside=aside).con.sql("select _row from annotations order by 1")
+    assert [row for (row,) in rows.fetchall()] == [1, 2, *range(4, len(broken))]
+    with pytest.raises(DataError):  # without setting them aside, nothing is computed
         open_dataset(root)
 
 

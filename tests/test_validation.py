@@ -591,19 +591,22 @@ def test_jsonl_line_that_is_not_an_object():
         '{"defect_id": "d1", "severity": "sev1", "opened_at": "2026-01-03"}\n[1, 2]\n'
     )
     assert lines("logs") == [
-        "logs/defects.jsonl: line 2 is a JSON array, not an object; each line must be one "
-        'object: {"column": value, ...}'
+        "logs/defects.jsonl: row 2: a JSON array, not an object; each line must be one "
+        "whole JSON object"
     ]
 
 
-def test_jsonl_object_where_a_value_belongs():
+@pytest.mark.parametrize("before", ["", "{oops\n"], ids=["clean", "after-a-broken-line"])
+def test_jsonl_object_where_a_value_belongs(before):
+    """Found whether or not DuckDB could detect the keys' types (a broken line stops it)."""
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "defects"})
     Path("logs/defects.jsonl").write_text(
-        '{"defect_id": "d1", "severity": "sev1", "opened_at": "2026-01-03"}\n'
+        before + '{"defect_id": "d1", "severity": "sev1", "opened_at": "2026-01-03"}\n'
         '{"defect_id": "d2", "severity": {"level": 1}, "opened_at": "2026-01-03"}\n'
     )
+    line = 2 + len(before.splitlines())
     assert lines("logs") == [
-        "logs/defects.jsonl: line 2, key severity: a JSON object where one value belongs"
+        f"logs/defects.jsonl: line {line}, key severity: a JSON object where one value belongs"
     ]
 
 
@@ -656,7 +659,7 @@ def test_old_mac_line_ends_say_so():
 
 def test_a_jsonl_file_of_arrays_says_what_a_line_must_be():
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "defects"})
-    Path("logs/defects.jsonl").write_text('[{"defect_id": "d1", "severity": "sev1"}]\n')
+    Path("logs/defects.jsonl").write_text('[{"defect_id": "d1", "severity": "sev1"}]\n"d2"\n')
     assert lines("logs") == [
         "logs/defects.jsonl: line 1 is a JSON array, not an object; "
         'each line must be one object: {"column": value, ...}'
@@ -778,31 +781,46 @@ def test_blank_lines_are_no_rows_before_or_after_an_unreadable_row():
     ]
 
 
+GOOD_AUDIT = (
+    '{"audit_id": "au1", "annotation_id": "a1", "auditor_id": "an2", '
+    '"audited_at": "2026-01-10", "is_error": false}'
+)
+
+
 def test_malformed_jsonl_line():
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "audits"})
-    Path("logs/audits.jsonl").write_text(
-        '{"audit_id": "au1", "annotation_id": "a1", "auditor_id": "an2", '
-        '"audited_at": "2026-01-10", "is_error": false}\n'
-        "{'audit_id': 'au2'}\n"
-    )
-    [line] = lines("logs")
-    assert line.startswith("logs/audits.jsonl: not valid JSON: ")
-    assert line.endswith("(row 2); each line must be one whole JSON object")
+    Path("logs/audits.jsonl").write_text(f"{GOOD_AUDIT}\n{{'audit_id': 'au2'}}\n")
+    assert lines("logs") == [
+        "logs/audits.jsonl: row 2: not valid JSON: Expecting property name enclosed in "
+        "double quotes at character 2; each line must be one whole JSON object"
+    ]
 
 
-def test_every_malformed_jsonl_row_is_named():
-    """DuckDB stops at the first; a blank line is no row."""
+def test_every_line_that_is_not_one_object_is_named_and_the_rest_is_checked():
+    """DuckDB stops at the first; a blank line is no row; the rows after a bad line keep
+    their numbers, and are checked like any other."""
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "audits"})
-    good = (
-        '{"audit_id": "au1", "annotation_id": "a1", "auditor_id": "an2", '
-        '"audited_at": "2026-01-10", "is_error": false}'
+    late = GOOD_AUDIT.replace("au1", "au2").replace("2026-01-10", "someday")
+    truncated = GOOD_AUDIT[:30]  # a log writer stopped mid-line
+    unclosed = '"annotatio'
+    Path("logs/audits.jsonl").write_bytes(
+        f"{GOOD_AUDIT}\n\n{{oops\n[1, 2]\n{late}\n".encode()
+        + b'{"audit_id": "au\xff"}\n'
+        + f"{GOOD_AUDIT.replace('au1', 'au3')} extra\n{truncated}".encode()
     )
-    Path("logs/audits.jsonl").write_text(f"{good}\n\n{{oops\n{good}\n{{bad\n")
-    [line] = lines("logs")
-    assert line.startswith("logs/audits.jsonl: not valid JSON: ")
-    assert line.endswith(
-        "(row 2); row 4 is not valid JSON either; each line must be one whole JSON object"
-    )
+    one_object = "; each line must be one whole JSON object"
+    assert lines("logs") == [
+        f"logs/audits.jsonl: row 2: not valid JSON: Expecting property name enclosed in "
+        f"double quotes at character 2{one_object}",
+        f"logs/audits.jsonl: row 3: a JSON array, not an object{one_object}",
+        "logs/audits.jsonl: row 4, column audited_at: not a valid timestamp: 'someday'",
+        "logs/audits.jsonl: row 5: row is not valid UTF-8 text",
+        # the text after the object (and a space) starts at character len + 2
+        f"logs/audits.jsonl: row 6: not valid JSON: Extra data at character "
+        f"{len(GOOD_AUDIT) + 2}{one_object}",
+        f"logs/audits.jsonl: row 7: not valid JSON: Unterminated string starting at "
+        f"character {truncated.index(unclosed) + 1}{one_object}",
+    ]
 
 
 def test_bom_crlf_and_header_only_files_are_valid():

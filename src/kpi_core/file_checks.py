@@ -2,10 +2,10 @@
 
 Each function looks at one file as :mod:`kpi_core.loading` opens it and returns
 (or raises, as :class:`~kpi_core.files.Unreadable`) problems naming the file, the
-row and the column: CSV rows the reader cannot split into fields (every one, by
-its data-row number), columns spelled unlike the contract or stored in a type that
-would read as other text, parts of a Parquet folder that disagree, and DuckDB's
-reader errors in a user's words.
+row and the column: CSV rows the reader cannot split into fields and JSONL lines
+that are not one JSON object (every one, by its data-row number), columns spelled
+unlike the contract or stored in a type that would read as other text, parts of a
+Parquet folder that disagree, and DuckDB's reader errors in a user's words.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from kpi_core.files import (
     Unreadable,
     csv_header,
     hive_keys,
+    is_blank,
     parquet_files,
     refuse_repeated,
     sql_identifier,
@@ -92,6 +93,135 @@ def parse_csv(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
         Problem(file=str(source.path), row=row, reason=reason(kinds[row]), table=table)
         for row in rows
     ]
+
+
+def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
+    """Parse a JSONL file once into the temporary table ``parsed_<table>``, every key
+    as text; return a problem for each line that is not one JSON object.
+
+    Such lines are left out of the table, not the error that stops at the first of
+    them, so that every one is named (and can be set aside, as a log writer's
+    truncated last line often must be). The rows after one keep their numbers (a
+    blank line is no row). What no row can be read past stays a problem with the
+    whole file (:class:`~kpi_core.files.Unreadable`): a byte-order mark, no object
+    at all, a key holding nested values, one key in two spellings.
+    """
+    table = f"parsed_{source.table}"
+    if is_blank(source.path):
+        # No rows and so no keys: an empty table with the contract's columns.
+        nothing = ", ".join(
+            f"cast(null as varchar) as {sql_identifier(c)}"
+            for c in TABLES[source.table].column_names
+        )
+        con.execute(f"create temp table {table} as select {nothing}, 0::bigint as _row limit 0")
+        return []
+    with source.path.open("rb") as handle:
+        if handle.read(3) == b"\xef\xbb\xbf":
+            # DuckDB's JSON reader stops at a BOM; JSON itself forbids one (RFC 8259).
+            raise Unreadable(
+                "file starts with a byte-order mark (BOM), which JSON Lines does not "
+                "allow; save it as UTF-8 without BOM"
+            )
+    strict_error = None
+    try:
+        keys = _jsonl_keys(con, source, lenient=False)
+        if keys is not None:
+            con.execute(f"create temp table {table} as select * from {source.scan_sql(keys)}")
+            return []
+    except duckdb.Error as error:
+        strict_error = error  # most often a malformed line: found below, with any others
+    bad = con.execute(
+        "select ordinality, json_type(json) from read_json_objects("
+        f"{sql_literal(source.path.as_posix())}, format='newline_delimited', "
+        "ignore_errors=true) with ordinality "
+        "where json is null or json_type(json) <> 'OBJECT' order by ordinality"
+    ).fetchall()
+    if not bad and strict_error is not None:
+        raise strict_error
+    keys = _jsonl_keys(con, source, lenient=True) or []
+    rows = [row for row, _ in bad]
+    con.execute(
+        f"create temp table {table} as select * from {source.scan_sql(keys, lenient=True)} "
+        "where not list_contains($rows, _row)",
+        {"rows": rows},
+    )
+    reasons = _line_reasons(source.path, dict(bad))
+    return [
+        Problem(file=str(source.path), row=row, reason=reasons[row], table=source.table)
+        for row in rows
+    ]
+
+
+def _jsonl_keys(
+    con: duckdb.DuckDBPyConnection, source: Source, *, lenient: bool
+) -> list[str] | None:
+    """The keys of a JSONL file's objects (every line looked at), refused when no line
+    is an object, a key comes in two spellings, or a key of the contract holds nested
+    values. ``lenient`` looks past lines that are not objects, which DuckDB's detection
+    of keys and types cannot (None: some line is not an object): the keys come from
+    each object instead, slower."""
+    contract = TABLES[source.table].column_names
+    if lenient:
+        found = con.execute(
+            "select distinct unnest(json_keys(json)) from read_json_objects("
+            f"{sql_literal(source.path.as_posix())}, format='newline_delimited', "
+            "ignore_errors=true) where json_type(json) = 'OBJECT'"
+        ).fetchall()
+        if not found:
+            raise Unreadable(first_non_object(con, source.path))
+        keys = sorted(key for (key,) in found)
+        maybe_nested = [key for key in keys if key in contract]
+    else:
+        detected = con.execute(f"describe select * from {source.scan_sql()}").fetchall()
+        if [tuple(row[:2]) for row in detected] == [("json", "JSON"), ("_row", "BIGINT")]:
+            return None
+        keys = [row[0] for row in detected if row[0] != "_row"]
+        # Read as text, {"a": 1} would become a label '{"a": 1}'.
+        # (JSON is also what DuckDB calls a key holding both strings and numbers.)
+        maybe_nested = [
+            key
+            for key, kind in ((row[0], str(row[1])) for row in detected)
+            if key in contract
+            and (kind == "JSON" or kind.startswith(("STRUCT", "MAP")) or kind.endswith("]"))
+        ]
+    refuse_repeated(keys, "among the keys")
+    if reason := first_nested(con, source.path, maybe_nested):
+        raise Unreadable(reason)
+    return keys
+
+
+def _line_reasons(path: Path, kinds: dict[int, str | None]) -> dict[int, str]:
+    """Why each of the JSONL rows ``kinds`` names (row -> the JSON type of its line,
+    None where it is not JSON) is not one object, by reading the lines again in
+    Python: DuckDB says why for the first only. Only for a file with such rows."""
+    reasons: dict[int, str] = {}
+    row = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if not line.strip(b" \t\r\n"):
+                continue
+            row += 1
+            if row in kinds:
+                reasons[row] = _not_an_object(line, kinds[row])
+                if len(reasons) == len(kinds):
+                    break
+    return {row: reasons.get(row, f"not valid JSON{_ONE_OBJECT}") for row in kinds}
+
+
+def _not_an_object(line: bytes, kind: str | None) -> str:
+    """Why one JSONL line is not one JSON object, in a user's words."""
+    if kind is not None:
+        return f"a JSON {_json_kind(kind)}, not an object{_ONE_OBJECT}"
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "row is not valid UTF-8 text"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        at = "" if error.msg.endswith(" at") else " at"  # "Unterminated string starting at"
+        return f"not valid JSON: {error.msg}{at} character {error.colno}{_ONE_OBJECT}"
+    return f"not valid JSON{_ONE_OBJECT}"
 
 
 def _data_rows(path: Path, lines: list[int]) -> dict[int, int]:
@@ -307,7 +437,8 @@ def _first_line_of_type(
     ``json``), where that type meets ``wanted`` (e.g. ``<> 'OBJECT'``); None if none does."""
     return con.execute(
         f"select ordinality, {json_type} from read_json_objects({sql_literal(path.as_posix())}, "
-        f"format='newline_delimited') with ordinality where {json_type} {wanted} "
+        f"format='newline_delimited', ignore_errors=true) with ordinality "
+        f"where {json_type} {wanted} "
         "order by ordinality limit 1",
         params,
     ).fetchone()
@@ -319,28 +450,42 @@ def first_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     rule = 'each line must be one object: {"column": value, ...}'
     if found is None:
         return f"no JSON objects found; {rule}"
-    line, kind_of_line = found
-    kind = {"VARCHAR": "string", "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}
-    return f"line {line} is a JSON {kind.get(kind_of_line, 'number')}, not an object; {rule}"
+    line, kind = found
+    return f"line {line} is a JSON {_json_kind(kind)}, not an object; {rule}"
 
 
-def first_nested(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> str | None:
-    """Why a JSONL file's ``key`` cannot be read: its first object or array value, if any."""
-    found = _first_line_of_type(
+def _json_kind(json_type: str) -> str:
+    """DuckDB's ``json_type`` of a value, as JSON names it."""
+    names = {"VARCHAR": "string", "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}
+    return names.get(json_type, "object" if json_type == "OBJECT" else "number")
+
+
+def first_nested(con: duckdb.DuckDBPyConnection, path: Path, keys: Sequence[str]) -> str | None:
+    """Why a JSONL file cannot be read: the first object or array value under one of
+    ``keys``, if any (all keys looked at in one pass over the file)."""
+    if not keys:
+        return None
+    paths = {f"key{i}": "$." + json.dumps(key) for i, key in enumerate(keys)}
+    nested = " in ('OBJECT', 'ARRAY') then ordinality end)"
+    firsts = con.execute(
+        "select "
+        + ", ".join(f"min(case when json_type(json, ${name}){nested}" for name in paths)
+        + f" from read_json_objects({sql_literal(path.as_posix())}, "
+        "format='newline_delimited', ignore_errors=true) with ordinality",
+        paths,
+    ).fetchall()[0]
+    found = [(row, key) for row, key in zip(firsts, keys, strict=True) if row is not None]
+    if not found:
+        return None
+    line, key = min(found)
+    _, kind = _first_line_of_type(
         con,
         path,
         "json_type(json, $key)",
         "in ('OBJECT', 'ARRAY')",
         {"key": "$." + json.dumps(key)},
     )
-    if found is None:
-        return None
-    line, kind = found
     return f"line {line}, key {key}: a JSON {kind.lower()} where one value belongs"
-
-
-#: Malformed JSONL rows named in full; more are counted.
-_ROWS_LISTED = 10
 
 
 _ONE_OBJECT = "; each line must be one whole JSON object"
@@ -348,28 +493,11 @@ _ONE_OBJECT = "; each line must be one whole JSON object"
 
 def reading_problem(con: duckdb.DuckDBPyConnection, source: Source, error: duckdb.Error) -> Problem:
     """The problem with a file DuckDB could not read: what is wrong, in the file that is
-    wrong (a folder's error names no part), and every malformed row of a JSONL file
-    (DuckDB stops at the first)."""
+    wrong (a folder's error names no part)."""
     file = source.path
     if source.format == "parquet-folder":
         file = _failing_part(con, source) or source.path
-    reason = _reader_reason(error)
-    if source.format == "jsonl" and reason.startswith("not valid JSON"):
-        rows = [
-            row
-            for (row,) in con.execute(
-                "select ordinality from read_json_objects("
-                f"{sql_literal(source.path.as_posix())}, format='newline_delimited', "
-                "ignore_errors=true) with ordinality where json is null order by ordinality"
-            ).fetchall()
-        ]
-        if len(rows) > 1:
-            others = rows[1:]
-            listed = ", ".join(str(r) for r in others[:_ROWS_LISTED])
-            more = f" and {len(others) - _ROWS_LISTED} more" if len(others) > _ROWS_LISTED else ""
-            also = f"row {listed} is" if len(others) == 1 else f"rows {listed}{more} are"
-            reason = reason.replace(_ONE_OBJECT, f"; {also} not valid JSON either{_ONE_OBJECT}")
-    return Problem(table=source.table, file=str(file), reason=reason)
+    return Problem(table=source.table, file=str(file), reason=_reader_reason(error))
 
 
 def _reader_reason(error: duckdb.Error) -> str:

@@ -44,7 +44,9 @@ class Source:
     path: Path
     format: str  # csv | parquet | jsonl | parquet-folder
 
-    def scan_sql(self, columns: list[str] | None = None, rejects: str | None = None) -> str:
+    def scan_sql(
+        self, columns: list[str] | None = None, rejects: str | None = None, lenient: bool = False
+    ) -> str:
         """A DuckDB table expression over the file(s), every column as text.
 
         The path is a literal (file names cannot be bound as parameters) and is
@@ -52,7 +54,9 @@ class Source:
         file is read with ``columns`` (its header, see :func:`csv_header`) and
         a fixed dialect, so that no sniffing guesses at a malformed row. A JSONL file is read with ``columns`` as text
         when given, else with DuckDB's detected types, every line looked at (to
-        find its keys: an optional key may first appear on the last line).
+        find its keys: an optional key may first appear on the last line); with
+        ``lenient``, a line that is not one JSON object reads as a row of nulls
+        (the rows keep their numbers: :func:`kpi_core.file_checks.parse_jsonl`).
         DuckDB's hive partitioning is off: it would read ``key=value`` anywhere in
         the path, such as a data directory under ``/data/domain=finance/``, as a
         column and overwrite that column in every row. A Parquet folder's
@@ -83,7 +87,8 @@ class Source:
             )
             return (
                 f"(select * exclude (ordinality), ordinality as _row from read_json({p}, "
-                f"format='newline_delimited', hive_partitioning=false{typed}) with ordinality)"
+                f"format='newline_delimited', hive_partitioning=false{typed}"
+                f"{', ignore_errors=true' if lenient else ''}) with ordinality)"
             )
         if self.format == "parquet":
             return (

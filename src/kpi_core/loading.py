@@ -34,9 +34,8 @@ import polars as pl
 from kpi_core.contract import SQL_TYPES, TABLES, Column
 from kpi_core.file_checks import (
     column_problems,
-    first_nested,
-    first_non_object,
     parse_csv,
+    parse_jsonl,
     reading_problem,
     refuse_renamed_repeats,
 )
@@ -44,8 +43,6 @@ from kpi_core.files import (
     Source,
     Unreadable,
     discover,
-    is_blank,
-    refuse_repeated,
     sql_identifier,
     sql_literal,
 )
@@ -157,41 +154,12 @@ def typed_value(column: Column, raw_type: str | None = "VARCHAR") -> str:
     return f"try_cast(trim({text}) as {target})"
 
 
-def _scan(con: duckdb.DuckDBPyConnection, source: Source) -> str:
+def _scan(source: Source) -> str:
     """The table expression of ``source``, every column of a text file as text (a CSV
-    file parsed into a temporary table by :func:`~kpi_core.file_checks.parse_csv`)."""
-    if source.format == "csv":
+    or JSONL file parsed into a temporary table on opening: see
+    :func:`~kpi_core.file_checks.parse_csv` and :func:`~kpi_core.file_checks.parse_jsonl`)."""
+    if source.format in ("csv", "jsonl"):
         return f"parsed_{source.table}"
-    if source.format == "jsonl" and is_blank(source.path):
-        # No rows and so no keys: an empty table with the contract's columns.
-        nothing = ", ".join(
-            f"cast(null as varchar) as {sql_identifier(c)}"
-            for c in TABLES[source.table].column_names
-        )
-        return f"(select {nothing}, cast(null as bigint) as _row limit 0)"
-    if source.format == "jsonl":
-        with source.path.open("rb") as handle:
-            if handle.read(3) == b"\xef\xbb\xbf":
-                # DuckDB's JSON reader stops at a BOM; JSON itself forbids one (RFC 8259).
-                raise Unreadable(
-                    "file starts with a byte-order mark (BOM), which JSON Lines does not "
-                    "allow; save it as UTF-8 without BOM"
-                )
-        # Find the keys, then read every one as text: detected types would turn a value
-        # unlike those of the first rows into a read error or a JSON-quoted string.
-        detected = con.execute(f"describe select * from {source.scan_sql()}").fetchall()
-        if [tuple(row[:2]) for row in detected] == [("json", "JSON"), ("_row", "BIGINT")]:
-            raise Unreadable(first_non_object(con, source.path))
-        keys = [row[0] for row in detected if row[0] != "_row"]
-        refuse_repeated(keys, "among the keys")
-        contract = TABLES[source.table].column_names
-        for key, kind in ((row[0], str(row[1])) for row in detected if row[0] in contract):
-            # Read as text, {"a": 1} would become a label '{"a": 1}'.
-            # (JSON is also what DuckDB calls a key holding both strings and numbers.)
-            nested = kind == "JSON" or kind.startswith(("STRUCT", "MAP")) or kind.endswith("]")
-            if nested and (reason := first_nested(con, source.path, key)):
-                raise Unreadable(reason)
-        return source.scan_sql(keys)
     return source.scan_sql()
 
 
@@ -221,22 +189,23 @@ def open_dataset(
     root: Path | str,
     *,
     database: str = ":memory:",
-    materialize: bool | None = None,
+    materialize: bool = False,
     set_aside: Sequence[Problem] = (),
     report_rejected: bool = False,
 ) -> Dataset:
     """Open ``root`` as a :class:`Dataset` of DuckDB views.
 
-    Materialized tables are stored as DuckDB tables once, so that the many
-    queries over them parse each file only once. By default (None) that is
-    done for JSONL tables; a CSV file is always parsed once, on opening, into a
-    temporary table of text (:func:`~kpi_core.file_checks.parse_csv`), and Parquet is cheap to scan
-    again where it lies.
+    A CSV or JSONL file is parsed once, on opening, into a temporary table of
+    text (:func:`~kpi_core.file_checks.parse_csv`,
+    :func:`~kpi_core.file_checks.parse_jsonl`), and Parquet is cheap to scan
+    again where it lies; ``materialize`` stores every typed table as a DuckDB
+    table as well.
     The rows named by ``set_aside`` (problems with a table, file and row: see
     :mod:`kpi_core.quarantine`) are left out of every view, raw ones included.
     Raises :class:`DataError` (one line per problem) for anything unreadable,
-    and for CSV rows the reader cannot split into fields unless they are set
-    aside, or ``report_rejected`` asks for them in :attr:`Dataset.rejected`.
+    and for CSV rows the reader cannot split into fields and JSONL lines that
+    are not one object, unless they are set aside, or ``report_rejected`` asks
+    for them in :attr:`Dataset.rejected`.
     """
     root = Path(root)
     sources = discover(root)
@@ -257,12 +226,13 @@ def open_dataset(
             )
             continue
         try:
-            if source.format == "csv":
-                rejected = [p for p in parse_csv(con, source) if (p.file, p.row) not in aside]
+            if source.format in ("csv", "jsonl"):
+                parse = parse_csv if source.format == "csv" else parse_jsonl
+                rejected = [p for p in parse(con, source) if (p.file, p.row) not in aside]
                 (dataset.rejected if report_rejected else problems).extend(rejected)
             folder = source.format == "parquet-folder"
             file_expr = "" if folder else f", {sql_literal(str(source.path))} as _file"
-            rows = f"select *{file_expr} from {_scan(con, source)}"
+            rows = f"select *{file_expr} from {_scan(source)}"
             if name in aside_tables:
                 rows = (
                     f"select * from ({rows}) as kept where not exists (select 1 from set_aside "
@@ -297,9 +267,7 @@ def open_dataset(
         con.close()
         raise DataError(problems)
     for name, source in sources.items():
-        # A CSV file is parsed on opening (as text): typing it again would double the memory.
-        text = source.format == "jsonl"
-        if materialize or (materialize is None and text):
+        if materialize:
             con.execute(f"alter view {name} rename to typed_{name}")
             try:
                 con.execute(f"create table {name} as select * from typed_{name}")

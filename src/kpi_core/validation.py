@@ -94,8 +94,11 @@ def validate(
     references = frozenset() if cross_table else COUNTED_BY_FACTS_REFERENCES
     checks = frozenset() if cross_table else COUNTED_BY_FACTS_CHECKS
     try:
-        problems, unread = _parse_text_files(dataset)
-        problems += dataset.rejected
+        # Rows the reader could not read are set aside as they were read (listed in
+        # dataset.rejected); a reference to one of their values cannot be told apart
+        # from a value that is not there.
+        unread: _Unread = {p.table: "rows" for p in dataset.rejected}
+        problems = list(dataset.rejected)
         more, some_unreadable = _generic_problems(dataset, unread, step, references)
         problems += more
         if not some_unreadable:
@@ -333,31 +336,6 @@ def generic_sql(
         f"with cells as not materialized (select _file, _row, {columns} from raw_{table.name})\n"
     )
     return cells + "\nunion all\n".join(branches), bind.values
-
-
-def _parse_text_files(dataset: Dataset) -> tuple[list[Problem], dict[str, Literal["file", "rows"]]]:
-    """Parse each JSONL file once, into memory, for the many queries that follow
-    (CSV files are parsed on opening: :func:`kpi_core.loading.open_dataset`).
-
-    ``raw_<table>`` then reads the parsed rows (the typed view reads ``raw_<table>``,
-    so it does too). A file that fails to parse, say at a malformed line far
-    into it, is one problem naming the file and the line. Returns the problems
-    and how far each table could not be read (CSV rows the reader could not
-    split into fields, from opening, included).
-    """
-    problems: list[Problem] = []
-    unread: dict[str, Literal["file", "rows"]] = {p.table: "rows" for p in dataset.rejected}
-    for name, source in dataset.sources.items():
-        if source.format != "jsonl":
-            continue
-        try:
-            dataset.con.execute(f"create temp table parsed_{name} as select * from raw_{name}")
-        except duckdb.Error as error:
-            unread[name] = "file"
-            problems.append(reading_problem(dataset.con, source, error))
-            continue
-        dataset.con.execute(f"create or replace view raw_{name} as select * from parsed_{name}")
-    return problems, unread
 
 
 def _generic_problems(
