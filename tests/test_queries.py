@@ -3,8 +3,10 @@ file is named with its line and DuckDB's message."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,8 @@ from kpi_core import queries
 from kpi_core.cli import BUNDLED_SAMPLE, main
 from kpi_core.loading import open_dataset
 from kpi_core.problems import QueryError
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -154,6 +158,28 @@ def test_line_numbers_count_comment_lines_inside_the_sql(tiny_dir, query_copy):
     assert caught.value.line == line
 
 
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "    /* why the rows are kept:\n       reviews only,\n       not audits\n    */\n",
+        "    /* one line */\n",
+    ],
+    ids=["over-lines", "on-one-line"],
+)
+def test_line_numbers_count_block_comments_inside_the_sql(tiny_dir, query_copy, comment):
+    """aiosql cuts /* */ comments out, lines and all: the file's line is still named."""
+    path = query_copy / "turnaround_hours.sql"
+    lines = path.read_text().splitlines(keepends=True)
+    at = next(i for i, t in enumerate(lines) if t.strip() == "from decided")
+    lines[at:at] = [comment]
+    text = "".join(lines).replace("from decided", "frm decided")
+    path.write_text(text)
+    broken = 1 + text.splitlines().index("    frm decided")
+    with pytest.raises(QueryError) as error:
+        queries.run(open_dataset(tiny_dir).con, "turnaround_hours")
+    assert error.value.line == broken
+
+
 def test_comments_inside_the_sql_stay_out_of_the_header(query_copy):
     path = query_copy / "model_lift.sql"
     path.write_text(path.read_text().replace("final as (\n", "-- not: header\nfinal as (\n"))
@@ -207,6 +233,36 @@ def test_an_unknown_parameter_is_refused_not_bound_as_null(query_copy):
     assert error.value.line == 1  # the name line declares it
 
 
+def test_a_parameter_the_name_line_does_not_declare_is_named_on_its_line(query_copy):
+    path = query_copy / "review_backlog.sql"
+    lines = path.read_text().splitlines()
+    at = next(i for i, t in enumerate(lines) if ":as_of" in t and not t.startswith("--"))
+    lines[at] = lines[at].replace(":as_of", ":as_off", 1)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(QueryError) as error:
+        queries.parse_file(path)
+    assert error.value.line == at + 1
+    assert "parameter :as_off is not declared on the name line" in error.value.reason
+    assert ":as_of (the as-of time)" in error.value.reason
+
+
+def test_a_byte_order_mark_from_an_editor_is_read_past(query_copy):
+    path = query_copy / "model_lift.sql"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert queries.parse_file(path).name == "model_lift"
+
+
+def test_a_statement_that_is_not_a_select_is_refused_not_run(query_copy):
+    """Run on the shared connection, it would break every other query."""
+    path = query_copy / "model_lift.sql"
+    header = [t for t in path.read_text().splitlines() if t.startswith("--")]
+    path.write_text("\n".join([*header, "drop view annotators"]) + "\n")
+    with pytest.raises(QueryError) as error:
+        queries.parse_file(path)
+    assert error.value.line == len(header) + 1
+    assert "this one is a DROP statement, which is not run" in error.value.reason
+
+
 def test_a_name_line_without_its_space_still_parses(query_copy):
     path = query_copy / "model_lift.sql"
     path.write_text(path.read_text().replace("-- name: model_lift()", "--name: model_lift()"))
@@ -243,6 +299,29 @@ def test_a_column_of_another_type_than_declared_fails_check_and_the_dashboards_f
     aggs = aggregates.fetch(open_dataset(tiny_dir))
     assert "turnaround_h is declared double" in str(aggs.errors["turnaround_hours"])
     assert "turnaround_hours" not in aggs.frames and "review_backlog" in aggs.frames
+
+
+def test_a_count_written_as_a_decimal_sum_reaches_readers_as_a_whole_number(
+    tiny_dir, query_copy, capsys
+):
+    """sum(1) is a decimal in DuckDB: the report's JSON took it and failed."""
+    path = query_copy / "annotation_kpi_counts.sql"
+    count = "count(*) as n_annotations"
+    assert count in path.read_text()
+    path.write_text(path.read_text().replace(count, "sum(1) as n_annotations"))
+    report = json.loads(_report_json(tiny_dir, capsys))
+    assert report["overall"]["n_annotations"] == len(TINY["annotations"].strip().splitlines()) - 1
+    path.write_text(path.read_text().replace("sum(1) as", "sum(1.5) as"))
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    assert (
+        "n_annotations is declared bigint but the result's numbers may have fractions "
+        "(decimal(38,1))" in capsys.readouterr().err
+    )
+
+
+def _report_json(data: Path, capsys) -> str:
+    assert main(["report", str(data), "--quiet"]) == 0
+    return capsys.readouterr().out
 
 
 def test_a_model_reading_another_is_created_after_it_whatever_its_name(tiny_dir, query_copy):
@@ -344,3 +423,32 @@ def test_a_column_dropped_before_the_final_select_is_blamed_where_it_is_missing(
         queries.run(dataset.con, "turnaround_hours")
     assert caught.value.line == 1 + text.splitlines().index("        submitted_at,")
     assert "Candidate bindings" in caught.value.reason  # DuckDB's hint is kept
+
+
+def test_the_files_the_tools_need_are_those_the_code_names():
+    """queries.NEEDED, which kpi check holds a folder to, is every query file the code
+    names (a model is read by name in another file's SQL)."""
+    code = "\n".join(
+        path.read_text() for folder in ("src", "app") for path in (REPO / folder).rglob("*.py")
+    )
+    models = {p.stem for p in queries.model_paths()}
+    named = {
+        str(path.relative_to(queries.QUERIES_DIR))
+        for path in queries.query_paths()
+        if path.parent.name != "checks" and (f'"{path.stem}"' in code or path.stem in models)
+    }
+    assert set(queries.NEEDED) == named
+
+
+def test_check_names_a_needed_file_that_is_gone(tiny_dir, query_copy, capsys):
+    (query_copy / "model_lift.sql").unlink()
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    assert f"{query_copy / 'model_lift.sql'}: missing" in capsys.readouterr().err
+
+
+def test_a_misspelt_type_in_the_header_fails_check(tiny_dir, query_copy, capsys):
+    path = query_copy / "model_lift.sql"
+    assert "score double" in path.read_text()
+    path.write_text(path.read_text().replace("score double", "score dubble"))
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    assert "score is declared dubble, which is not a DuckDB type" in capsys.readouterr().err

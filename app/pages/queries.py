@@ -22,7 +22,8 @@ failures = [failure for _, _, failure in results.values() if failure is not None
 not_run = [f for f in failures if f.not_run]
 # Failing files first, each opened.
 results = dict(sorted(results.items(), key=lambda item: item[1][2] is None))
-badges = []
+missing = queries.missing_files()
+badges = [f":red-badge[:material/error: {len(missing)} missing]"] if missing else []
 if len(failures) > len(not_run):
     badges.append(f":red-badge[:material/error: {len(failures) - len(not_run)} failing]")
 if not_run:
@@ -31,6 +32,8 @@ st.markdown(
     f"**{len(paths)} query files** in `{widgets.relative(str(root))}` · "
     + (" ".join(badges) or ":green-badge[:material/check_circle: all run]")
 )
+for path in missing:
+    st.error(f"**`{widgets.relative(str(path))}`** is {queries.MISSING}", icon=":material/error:")
 st.caption(
     "Results use the data's as-of time for `as_of` and NULL (no filter) for any other "
     "parameter; the sidebar filters do not apply here. Up to 500 rows are shown; the CSV "

@@ -17,6 +17,7 @@ shows on the next run.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ import duckdb
 import polars as pl
 
 from kpi_core.problems import QueryError
+
+# aiosql warns that a statement "may not be a select" (on stderr, with no file name):
+# parse_file refuses such a file itself, naming it.
+logging.getLogger("aiosql").setLevel(logging.ERROR)
 
 #: Where the project's queries live; ``KPI_QUERIES_DIR`` points elsewhere.
 QUERIES_DIR = Path(
@@ -101,18 +106,19 @@ def _parse_outputs(doc: str) -> tuple[tuple[str, str], ...]:
     return tuple(columns)
 
 
-def _statements(sql: str) -> int:
-    """How many statements ``sql`` holds (1 when DuckDB cannot parse it: running it says why)."""
+def _statements(sql: str) -> list[str]:
+    """The kind of each statement ``sql`` holds (``SELECT``, ``DROP``, ...); one
+    ``SELECT`` when DuckDB cannot parse it: running it says why."""
     try:
-        return len(duckdb.extract_statements(sql))
+        return [statement.type.name for statement in duckdb.extract_statements(sql)]
     except duckdb.Error:
-        return 1
+        return ["SELECT"]
 
 
 def parse_file(path: Path) -> QueryFile:
     """Parse one query file; :class:`QueryError` names the file when it cannot."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # an editor's byte-order mark is no SQL
     except OSError as error:
         raise QueryError(str(path), f"cannot read query file: {error}") from None
     except UnicodeDecodeError as error:
@@ -127,10 +133,20 @@ def parse_file(path: Path) -> QueryFile:
     try:
         loaded = aiosql.from_str(text, "duckdb")
     except Exception as error:  # aiosql raises several types for bad headers
-        reason = str(error).strip()
+        reason, line = str(error).strip(), None
         if reason.startswith("empty sql"):
             reason = "no SQL after the header"
-        raise QueryError(str(path), reason) from None
+        elif undeclared := re.match(r"undeclared parameter name in query (\w+): (\w+)", reason):
+            query_name, parameter = undeclared.groups()
+            line = _first_line(text, parameter)
+            reason = (
+                f"parameter :{parameter} is not declared on the name line "
+                f"('-- name: {query_name}(...)'); the tools bind "
+                + ", ".join(f":{p} ({what})" for p, what in PARAMETERS.items())
+            )
+        elif reason.startswith("unused declared parameter"):
+            line = names_at[0] if names_at else None
+        raise QueryError(str(path), reason, line) from None
     names = [n for n in loaded.available_queries if not n.endswith("_cursor")]
     if len(names) != 1:
         raise QueryError(
@@ -139,11 +155,25 @@ def parse_file(path: Path) -> QueryFile:
         )
     name = names[0]
     query = getattr(loaded, name)
-    if _statements(query.sql) > 1:
+    kinds = _statements(query.sql)
+    if len(kinds) > 1:
         ends = next(
             (i for i, t in enumerate(lines, 1) if ";" in t and not t.startswith("--")), None
         )
         raise QueryError(str(path), "one query per file: a second statement after ';'", ends)
+    if kinds != ["SELECT"]:
+        # Run on the shared connection, a DROP or an INSERT would change what every other
+        # query reads, and they would fail in its place.
+        starts = next(
+            (i for i, t in enumerate(lines, 1) if t.strip() and not t.lstrip().startswith("--")),
+            None,
+        )
+        raise QueryError(
+            str(path),
+            f"a query file holds one SELECT (or WITH ... SELECT); this one is a "
+            f"{kinds[0]} statement, which is not run",
+            starts,
+        )
     unknown = [p for p in query.parameters or () if p not in PARAMETERS]
     if unknown:
         # Bound as NULL, an unknown parameter would read as "no filter": a silent wrong number.
@@ -162,16 +192,6 @@ def parse_file(path: Path) -> QueryFile:
     while body_at < len(lines) and lines[body_at].lstrip().startswith("--"):
         header.append(lines[body_at].lstrip()[2:].removeprefix(" "))
         body_at += 1
-    # aiosql drops comment lines from the SQL it returns; map each of its lines back
-    # to the file so DuckDB's "LINE n" points at the analyst's own line.
-    sql_lines = [
-        number
-        for number, line in enumerate(lines[body_at:], start=body_at + 1)
-        if not line.lstrip().startswith("--")
-    ]
-    first = query.sql.strip().splitlines()[0].strip()
-    while sql_lines and lines[sql_lines[0] - 1].strip() != first:
-        sql_lines.pop(0)
     doc = "\n".join(header).strip()
     return QueryFile(
         name=name,
@@ -180,8 +200,46 @@ def parse_file(path: Path) -> QueryFile:
         doc=doc,
         parameters=tuple(query.parameters or ()),
         outputs=_parse_outputs(doc),
-        sql_lines=tuple(sql_lines),
+        sql_lines=_file_lines(lines, body_at, query.sql),
     )
+
+
+#: A /* */ comment, or a quoted string or name that may hold "/*" (kept as it is).
+_BLOCK_COMMENT = re.compile(r"'(?:''|[^'])*'|\"(?:\"\"|[^\"])*\"|/\*[\s\S]*?\*/")
+
+
+def _file_lines(lines: list[str], body_at: int, sql: str) -> tuple[int, ...]:
+    """The file line (from 1) of each line of ``sql``, the SQL aiosql made of the file's
+    ``lines`` after the header (from ``body_at``, from 0), so that DuckDB's "LINE n"
+    points at the analyst's own line. aiosql drops ``--`` comment lines, cuts out
+    ``/* */`` comments (a comment over several lines leaves one line) and writes
+    ``:name`` as ``$name``; each SQL line is matched with the next file line that
+    reads the same once that is undone."""
+    body = "\n".join(lines[body_at:])
+    # Each comment becomes its own line breaks, so the file's lines keep their numbers.
+    uncommented = _BLOCK_COMMENT.sub(
+        lambda m: m.group(0) if m.group(0)[0] in "'\"" else "\n" * m.group(0).count("\n"), body
+    )
+
+    def same(text: str) -> str:
+        return re.sub(r"[\s:$]", "", text)
+
+    candidates = [
+        (number, same(line))
+        for number, line in enumerate(uncommented.split("\n"), start=body_at + 1)
+        if not line.lstrip().startswith("--")
+    ]
+    if not candidates:
+        return ()
+    mapped, at = [], 0
+    for sql_line in sql.splitlines():
+        wanted = same(sql_line)
+        found = next((i for i in range(at, len(candidates)) if candidates[i][1] == wanted), None)
+        if found is None:  # not found as written: keep the order, at the next line
+            found = min(at, len(candidates) - 1)
+        mapped.append(candidates[found][0])
+        at = found + 1
+    return tuple(mapped)
 
 
 _cache: dict[Path, tuple[float, QueryFile]] = {}
@@ -265,6 +323,46 @@ def run(
         raise _duckdb_error(query, error) from None
 
 
+#: The query files the tools run by name, or read as models, under ``queries/`` (the
+#: checks in ``checks/`` are optional): ``kpi check`` says when one is missing. A test
+#: holds this list to the names the code runs.
+NEEDED = (
+    "agreement_marginals.sql",
+    "annotation_kpi_counts.sql",
+    "calibration_decisions_log.sql",
+    "calibration_item_annotations.sql",
+    "calibration_item_reviews.sql",
+    "cross_table_integrity.sql",
+    "data_as_of.sql",
+    "defect_durations.sql",
+    "domain_coverage.sql",
+    "domain_labels.sql",
+    "item_domains.sql",
+    "item_label_counts.sql",
+    "model_lift.sql",
+    "models/annotation_facts.sql",
+    "models/labelled_items.sql",
+    "models/latest_labels.sql",
+    "oldest_waiting_annotations.sql",
+    "review_backlog.sql",
+    "specialist_review_time_quantiles.sql",
+    "specialist_review_times.sql",
+    "turnaround_hours.sql",
+    "turnaround_quantiles.sql",
+)
+
+
+#: Why a file of :data:`NEEDED` that is missing fails kpi check.
+MISSING = "missing, and the report and the dashboard run it: restore it (git checkout)"
+
+
+def missing_files(root: Path | None = None) -> list[Path]:
+    """Where each file of :data:`NEEDED` that is not under ``root`` belongs."""
+    root = Path(root or QUERIES_DIR)
+    present = {path.stem for path in query_paths(root)}
+    return [root / needed for needed in NEEDED if Path(needed).stem not in present]
+
+
 #: Why a query file without an ``Output:`` header fails kpi check.
 NO_OUTPUT_HEADER = "header has no 'Output:' line declaring the columns"
 
@@ -275,7 +373,8 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
     Returns one message per failing file (empty when all pass).
     """
     failed = register_available_models(con, root)
-    failures = list(dict.fromkeys(str(error) for error in failed.values()))
+    failures = [f"{path}: {MISSING}" for path in missing_files(root)]
+    failures += dict.fromkeys(str(error) for error in failed.values())
     skipped: list[str] = []
     for path in query_paths(root):
         try:
@@ -298,12 +397,20 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
 
 
 #: Families of declared column types, for comparing a header with a result's dtypes.
+_WHOLE_NUMBERS = (
+    "bigint",
+    "integer",
+    "int",
+    "smallint",
+    "tinyint",
+    "hugeint",
+    "ubigint",
+    "uinteger",
+)
+_FRACTIONS = ("double", "float", "real")
 _TYPE_FAMILIES = {
-    **dict.fromkeys(
-        ("bigint", "integer", "int", "smallint", "tinyint", "hugeint", "ubigint", "uinteger"),
-        "number",
-    ),
-    **dict.fromkeys(("double", "float", "real", "decimal", "numeric"), "number"),
+    **dict.fromkeys(_WHOLE_NUMBERS, "number"),
+    **dict.fromkeys((*_FRACTIONS, "decimal", "numeric"), "number"),
     **dict.fromkeys(("varchar", "text", "string"), "text"),
     "date": "date",
     **dict.fromkeys(("timestamp", "timestamptz", "datetime"), "timestamp"),
@@ -325,13 +432,47 @@ def _family(dtype: pl.DataType) -> str | None:
     return None  # Null (an all-NULL column) and nested types: not compared
 
 
+#: Types a header may declare that no family above compares (nested values and the like).
+_OTHER_TYPES = re.compile(
+    r"(?i)^(interval|time|timetz|uuid|blob|json|struct|map|list|union|enum|bit|varint)\b|\[\]$"
+)
+
+
+def _base_type(declared: str) -> str:
+    return declared.split("(")[0].strip().lower()
+
+
+def _has_fractions(dtype: pl.DataType | None) -> bool:
+    """A floating-point type, or a decimal with digits after the point."""
+    return (dtype is not None and dtype.is_float()) or (
+        isinstance(dtype, pl.Decimal) and bool(dtype.scale)
+    )
+
+
+def _sql_name(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Decimal):
+        return f"decimal({dtype.precision},{dtype.scale})"
+    return "double" if dtype == pl.Float64 else str(dtype).lower()
+
+
 def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
     """``frame``, ``query``'s result, if it matches the ``Output:`` header; else a
-    :class:`QueryError` naming the file and how it differs (:func:`header_mismatch`)."""
+    :class:`QueryError` naming the file and how it differs (:func:`header_mismatch`).
+
+    A number the database gives as a decimal where the header declares a whole number
+    (``sum(1)``) or a floating-point one comes as the declared kind, so that readers
+    get what the header promises; the values are the same.
+    """
     mismatch = header_mismatch(query, frame)
     if mismatch:
         raise QueryError(str(query.path), mismatch)
-    return frame
+    as_declared = {
+        column: pl.Int64 if _base_type(declared) in _WHOLE_NUMBERS else pl.Float64
+        for column, declared in query.outputs
+        if isinstance(frame.schema[column], pl.Decimal)
+        and _base_type(declared) in (*_WHOLE_NUMBERS, *_FRACTIONS)
+    }
+    return frame.cast(as_declared) if as_declared else frame
 
 
 def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:
@@ -353,10 +494,18 @@ def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:
         if not detail:
             detail.append("columns are in another order than the header declares")
     for column, declared_type in query.outputs:
-        wanted = _TYPE_FAMILIES.get(declared_type.split("(")[0].strip().lower())
-        got = _family(frame.schema[column]) if column in frame.columns else None
-        if wanted and got and wanted != got:
+        wanted = _TYPE_FAMILIES.get(_base_type(declared_type))
+        dtype = frame.schema.get(column)
+        got = _family(dtype) if dtype is not None else None
+        if wanted is None and not _OTHER_TYPES.match(declared_type.strip()):
+            detail.append(f"{column} is declared {declared_type}, which is not a DuckDB type")
+        elif wanted and got and wanted != got:
             detail.append(f"{column} is declared {declared_type} but the result's is {got}")
+        elif _base_type(declared_type) in _WHOLE_NUMBERS and _has_fractions(dtype):
+            detail.append(
+                f"{column} is declared {declared_type} but the result's numbers may have "
+                f"fractions ({_sql_name(dtype)})"
+            )
     if not detail:
         return None
     return f"Output header does not match the result ({'; '.join(detail)})"
