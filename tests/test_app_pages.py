@@ -584,6 +584,10 @@ def test_the_queries_page_blames_a_broken_model_not_its_readers(
     assert "item_label_counts.sql" not in errors  # its reader is not blamed ...
     readers = [w.value for w in at.warning if "not run: it reads a model that failed" in w.value]
     assert len(readers) == 2 and all("latest_labels.sql:" in w for w in readers)  # ... but named
+    at.switch_page("pages/calibration.py").run()  # nor on the page that runs one itself
+    no_exception(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "latest_labels.sql:" in errors and "item_label_counts.sql" not in errors
 
 
 #: A file the Overview reads, one model every page reads, one file one page reads.
@@ -608,6 +612,42 @@ def test_every_page_names_a_broken_query_instead_of_a_traceback(
         assert all(named in e for e in errors), (page, errors)
         if page == "pages/overview.py":  # the Overview names every failed file
             assert errors, page
+
+
+def test_a_broken_as_of_query_leaves_the_backlog_not_available_not_zero(
+    sample_dir, monkeypatch, broken_queries
+):
+    path = broken_queries / "data_as_of.sql"
+    path.write_text(path.read_text().replace("select", "selec", 1))
+    at = app(sample_dir, monkeypatch, "pages/overview.py")
+    no_exception(at)
+    assert "data_as_of.sql" in "\n".join(e.value for e in at.error)
+    assert tiles(at)[widgets.short_title("review_backlog")] == "n/a"
+
+
+def test_a_broken_check_is_named_on_every_page_and_the_kpis_still_show(
+    sample_dir, monkeypatch, broken_queries
+):
+    from kpi_core import validation
+
+    monkeypatch.setattr(validation, "CHECKS_DIR", broken_queries / "checks")
+    path = broken_queries / "checks" / "defect_resolved_after_opened.sql"
+    text = path.read_text()
+    compared = "where resolved_at < opened_at"
+    assert compared in text
+    path.write_text(text.replace(compared, compared + "t"))
+    line = 1 + next(i for i, t in enumerate(text.splitlines()) if compared in t)
+    at = app(sample_dir, monkeypatch)
+    for page in PAGE_FILES:
+        at.switch_page(page).run()
+        no_exception(at)
+        errors = [e.value for e in at.error if "Check file" in e.value]
+        assert len(errors) == 1 and "opened_att" in errors[0], page
+        assert f"defect_resolved_after_opened.sql:{line}" in errors[0]
+    at.switch_page("pages/overview.py").run()
+    kpi = "accepted_label_error_rate"
+    overall = expected_overall(sample_dir)
+    assert tiles(at)[widgets.short_title(kpi)] == widgets.fmt(kpi, overall[kpi])
 
 
 # ---------------------------------------------------------------------- invalid data

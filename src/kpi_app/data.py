@@ -133,6 +133,8 @@ class Loaded:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: Invalid rows left out (only when the source asks for quarantine).
     set_aside: list[Problem] = field(default_factory=list)
+    #: Check files of ``queries/checks/`` that failed: the data was checked without them.
+    broken_checks: list[QueryError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -145,12 +147,14 @@ def _release(loaded: Loaded) -> None:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _validate(data_dir: str, data_fingerprint: str) -> list[Problem]:
+def _validate(data_dir: str, data_fingerprint: str) -> tuple[list[Problem], list[QueryError]]:
     """Every broken rule of the data directory (kpi_core.validation), once per state
-    of its files and of the checks."""
+    of its files and of the checks; and the check files that failed (an analyst's
+    edit), which the dashboard names on every page instead of stopping."""
     from kpi_core.validation import validate
 
-    return validate(Path(data_dir))
+    broken: list[QueryError] = []
+    return validate(Path(data_dir), broken_checks=broken), broken
 
 
 @st.cache_resource(max_entries=2, show_spinner=False, on_release=_release)
@@ -160,25 +164,25 @@ def _load(source: Source) -> Loaded:
         targets = Targets.load(Path(source.targets) if source.targets else None)
     except DataError as error:
         return Loaded(source, error.problems)
-    problems = _validate(source.data_dir, source.data_fingerprint)
+    problems, broken = _validate(source.data_dir, source.data_fingerprint)
     aside: list[Problem] = []
     try:
         if problems and source.quarantine:
             aside = _set_aside(source.data_dir, source.data_fingerprint, source.quarantine)
         elif problems:
-            return Loaded(source, problems, targets=targets)
+            return Loaded(source, problems, targets=targets, broken_checks=broken)
         dataset = open_dataset(root, set_aside=aside)
     except DataError as error:
-        return Loaded(source, error.problems, targets=targets)
+        return Loaded(source, error.problems, targets=targets, broken_checks=broken)
     aggs = aggregates.fetch(dataset)
-    return Loaded(source, [], dataset, aggs, targets, set_aside=aside)
+    return Loaded(source, [], dataset, aggs, targets, set_aside=aside, broken_checks=broken)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _set_aside(data_dir: str, data_fingerprint: str, quarantine: str) -> list[Problem]:
     """The invalid rows to leave out, written to the quarantine file, once per state
     of the data files; raises DataError for a file that cannot be read at all."""
-    found = _validate(data_dir, data_fingerprint)  # cached: validation's first round
+    found, _ = _validate(data_dir, data_fingerprint)  # cached: validation's first round
     return rows_to_leave_out(Path(data_dir), Path(quarantine), found=found)
 
 

@@ -54,6 +54,8 @@ def run(page) -> None:
     report when the data directory cannot be used."""
     source = data.current_source()
     loaded = data.load(source)
+    for error in loaded.broken_checks:
+        widgets.check_banner(error)
     if not loaded.ok:
         widgets.problems_page(loaded)
         return

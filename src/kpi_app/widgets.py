@@ -561,6 +561,16 @@ def _query_banner(error: QueryError) -> None:
     )
 
 
+def check_banner(error: QueryError) -> None:
+    """A check file of ``queries/checks/`` that failed: the data was checked without it."""
+    st.error(
+        f"**Check file `{_where(error)}` failed:** {error.reason}\n\n"
+        "The data was checked against every other rule, not this one. Fix the file and "
+        "the dashboard picks it up on the next rerun (see the Queries page).",
+        icon=":material/error:",
+    )
+
+
 def query_errors(aggs: Aggregates, names: Sequence[str] | None = None) -> None:
     """A banner for each failed query file this page needs (all when ``names`` is None),
     naming the file, the line and DuckDB's message."""

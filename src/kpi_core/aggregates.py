@@ -144,6 +144,9 @@ def fetch(
             broken = queries.failed_model_read(query, failed)
             if broken is not None:
                 raise broken
+            if "as_of" in query.parameters and as_of is None and "data_as_of" in errors:
+                # Judged as of no time at all, a backlog would read 0: n/a, and why.
+                raise errors["data_as_of"]
             params = {p: values[p] for p in query.parameters if p in values}
             # A result unlike its header (a column gone, hours as text) would fail in
             # polars, on a page far from the file: it fails here, naming the file.

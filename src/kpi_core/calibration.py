@@ -184,6 +184,8 @@ def fetch_inputs(
     def fetched(name: str) -> pl.DataFrame:
         if aggs is not None and aggs.ok(name):
             return aggs.frames[name]
+        if aggs is not None and name in aggs.errors:
+            raise aggs.errors[name]  # the file to fix (a failed model, not its reader)
         return queries.run(con, name)
 
     item_labels = fetched("item_label_counts").filter(

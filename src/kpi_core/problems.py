@@ -45,6 +45,9 @@ class QueryError(Exception):
         self.file, self.reason, self.line = file, reason, line
         super().__init__(f"{self.located}: {reason}")
 
+    def __reduce__(self):  # pickled whole (the dashboard's cache), not as its message
+        return (type(self), (self.file, self.reason, self.line))
+
     @property
     def located(self) -> str:
         """``file:line``, or the file alone when the line is not known."""

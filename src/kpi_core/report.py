@@ -192,7 +192,8 @@ def write_report(
         total=validation_steps() + len(aggregates.report_queries(level)) + 2,
         desc="report",
         unit="step",
-        disable=not progress,
+        # None: only on a terminal (in a log a bar is noise, and no line is cleared).
+        disable=None if progress else True,
         file=sys.stderr,
         leave=False,
     )
@@ -210,7 +211,7 @@ def write_report(
             aside = []
         else:
             aside = rows_to_leave_out(data_dir, quarantine, on_step=step)
-    except DataError:
+    except (DataError, QueryError):  # the bar's line is cleared before the error's
         steps.close()
         raise
     dataset = open_dataset(data_dir, set_aside=aside)

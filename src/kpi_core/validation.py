@@ -75,6 +75,7 @@ def validate(
     set_aside: Sequence[Problem] = (),
     on_step: Callable[[str], None] | None = None,
     cross_table: bool = True,
+    broken_checks: list[QueryError] | None = None,
 ) -> list[Problem]:
     """Every broken rule of the data directory ``root``, sorted by file and row.
 
@@ -84,7 +85,9 @@ def validate(
     ``on_step`` is told each table and check before it runs (:func:`steps`
     of them in all), for a progress bar. ``cross_table=False`` leaves out the
     rules that ``queries/cross_table_integrity.sql`` counts (the caller must
-    run it: see :func:`kpi_core.report.write_report`).
+    run it: see :func:`kpi_core.report.write_report`). A check file in
+    ``queries/checks/`` that fails raises its :class:`QueryError`, or, given
+    ``broken_checks``, is added there while the other checks run.
     """
     try:
         dataset = open_dataset(root, materialize=False, set_aside=set_aside, report_rejected=True)
@@ -102,7 +105,7 @@ def validate(
         more, some_unreadable = _generic_problems(dataset, unread, step, references)
         problems += more
         if not some_unreadable:
-            problems += _check_problems(dataset, step=step, skip=checks)
+            problems += _check_problems(dataset, step=step, skip=checks, broken=broken_checks)
     finally:
         dataset.con.close()
     return _sorted(problems)
@@ -389,20 +392,28 @@ def _check_problems(
     root: Path | None = None,
     step: Callable[[str], None] = lambda name: None,
     skip: frozenset[str] = frozenset(),
+    broken: list[QueryError] | None = None,
 ) -> list[Problem]:
     """Rows returned by every singular check but those in ``skip``; a broken
-    check file raises QueryError."""
+    check file raises QueryError, or is added to ``broken`` when given."""
     problems = []
     for name in check_names(root):
         step(name)
         if name in skip:
             continue
-        frame = run(dataset.con, name, root or CHECKS_DIR)
-        if frame.columns != ["file", "row", "column", "reason"]:
-            raise QueryError(
-                str((root or CHECKS_DIR) / f"{name}.sql"),
-                f"a check must return file, row, column, reason; got {', '.join(frame.columns)}",
-            )
+        try:
+            frame = run(dataset.con, name, root or CHECKS_DIR)
+            if frame.columns != ["file", "row", "column", "reason"]:
+                raise QueryError(
+                    str((root or CHECKS_DIR) / f"{name}.sql"),
+                    "a check must return file, row, column, reason; got "
+                    + ", ".join(frame.columns),
+                )
+        except QueryError as error:
+            if broken is None:
+                raise
+            broken.append(error)
+            continue
         problems += [
             Problem(file, row, column, reason, _table_of(dataset, file))
             for file, row, column, reason in frame.iter_rows()
