@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import shutil
 import textwrap
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -195,22 +196,64 @@ def test_overview_says_since_when_each_breach_goes_on(sample_dir, monkeypatch):
         assert (scope == "all") or f"domain={scope}" in query.split("&"), query
 
 
-def test_a_tiles_trend_takes_the_colour_of_its_latest_weeks_status(sample_dir, monkeypatch):
+def test_a_tiles_change_is_green_when_better_and_red_when_worse(sample_dir, monkeypatch):
+    """Whatever the target says: that is the badges' to tell."""
     from streamlit.proto.Metric_pb2 import Metric
 
-    at = app(sample_dir, monkeypatch)
-    weeks, targets = kpi_table(fetched(sample_dir), ["week"]), Targets.load()
     color = Metric.MetricColor
-    expected_colors = {"ok": color.GREEN, "warn": color.ORANGE, "breach": color.RED}
-    metrics = {m.label: m.proto.color for m in at.metric}
-    checked = set()
-    for kpi in HEADLINE[:6]:  # the Overview's tiles with a trend
-        latest = views.week_over_week(weeks, kpi).last
-        status = targets.status(kpi, latest)
-        if status is not None:
-            assert metrics[widgets.short_title(kpi)] == expected_colors[status], kpi
-            checked.add(status)
-    assert "breach" in checked and len(checked) >= 2
+    seen = set()
+    for domains in ((), ("medicine",), ("coding",), ("stem",), ("finance",)):
+        at = app(sample_dir, monkeypatch, **({"domain": list(domains)} if domains else {}))
+        chosen = Filters(domains=domains) if domains else None
+        weeks = kpi_table(fetched(sample_dir), ["week"], filters=chosen)
+        metrics = {m.label: m.proto.color for m in at.metric}
+        for kpi in HEADLINE[:6]:  # the Overview's tiles with a trend
+            change = views.week_over_week(weeks, kpi).change
+            better = KPIS[kpi].higher_is_better
+            if change is None or better is None or widgets.fmt_change(kpi, change)[0] == "±":
+                continue
+            improved = (change > 0) == better
+            expected = color.GREEN if improved else color.RED
+            assert metrics[widgets.short_title(kpi)] == expected, (domains, kpi)
+            seen.add(improved)
+    assert seen == {True, False}
+
+
+@pytest.mark.parametrize(
+    ("kpi", "change", "shown"),
+    [
+        ("accepted_label_error_rate", -0.0004, "±0.0 pp"),
+        ("accepted_label_error_rate", -0.0006, "-0.1 pp"),
+        ("specialist_review_time_median_s", 0.4, "±0 s"),
+        ("krippendorff_alpha", 0.019, "+0.019"),
+    ],
+)
+def test_a_change_that_rounds_to_nothing_has_no_sign(kpi, change, shown):
+    assert widgets.fmt_change(kpi, change) == shown
+
+
+def _tile_of_two_weeks():
+    import polars as pl
+
+    from kpi_app import widgets
+    from kpi_core.targets import Targets
+
+    weeks = pl.DataFrame(
+        {"week": ["2026-W01", "2026-W02"], "accepted_label_error_rate": [0.010, 0.045]}
+    )
+    # the period (0.02) is on target; its latest week (4.5%) is past the warning line
+    widgets.tile(None, Targets.load(), "accepted_label_error_rate", 0.02, weeks)
+
+
+def test_a_tile_whose_latest_week_is_judged_unlike_its_period_says_so():
+    at = AppTest.from_function(_tile_of_two_weeks, default_timeout=TIMEOUT).run()
+    no_exception(at)
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]  # what st.badge writes
+    assert badges == [
+        ":green-badge[:material/check_circle: period: ok]",
+        ":orange-badge[W02: warn]",
+    ]
+    assert "Latest week, 2026-W02: 4.5% (warn)." in at.metric[0].help
 
 
 @pytest.mark.parametrize("domains", [(), ("medicine",)])
@@ -377,6 +420,35 @@ def test_a_link_with_filters_the_data_lacks_says_what_it_left_out(sample_dir, mo
     assert not [w.value for w in at.warning if "link" in w.value], "said once, not on every run"
 
 
+@pytest.mark.parametrize(
+    ("asked", "said"),
+    [
+        ({"from": "2030-01-01", "to": "2030-02-01"}, "hold no data"),
+        ({"from": "2026-02-10", "to": "2026-01-01"}, "comes after to=2026-01-01"),
+    ],
+    ids=["after-the-data", "the-wrong-way-round"],
+)
+def test_link_dates_the_view_cannot_take_as_they_are_are_named(
+    sample_dir, monkeypatch, asked, said
+):
+    at = app(sample_dir, monkeypatch, **asked)
+    no_exception(at)
+    [warning] = [w.value for w in at.warning if "link" in w.value]
+    assert said in warning
+    start, end = at.date_input(key="filter_dates").value
+    if said == "hold no data":  # all of the data, not one day past its end
+        assert end - start > timedelta(days=7)
+    else:  # swapped, not one day
+        assert (start, end) >= (date(2026, 1, 1), date(2026, 1, 1)) and end > start
+
+
+def test_a_link_to_a_calibration_week_the_data_lacks_says_what_it_shows(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, week="2026-W99")
+    at.switch_page("pages/calibration.py").run()
+    no_exception(at)
+    assert any("week=2026-W99 is not one this page offers" in w.value for w in at.warning)
+
+
 @pytest.mark.parametrize("kpi", [k for k in KPIS if k != "review_backlog_oldest_h"])
 def test_slices_draws_every_kpi_it_offers(sample_dir, monkeypatch, kpi):
     at = app(sample_dir, monkeypatch, "pages/slices.py", kpi=kpi)
@@ -411,6 +483,31 @@ def test_defects_flag_open_defects_older_than_the_turnaround_target(sample_dir, 
     )
     assert overdue.height > 0
     assert badges == expected
+
+
+def test_the_overview_lists_the_defect_severities_off_target(sample_dir, monkeypatch):
+    """Beside the KPIs: each severity whose median time to resolve breaches the
+    target, or with defects open longer than it."""
+    at = app(sample_dir, monkeypatch)
+    no_exception(at)
+    targets = Targets.load()
+    target = targets.rule("defect_turnaround_h")["target"]
+    durations = fetched(sample_dir).frames["defect_durations"]
+    resolved = durations.filter(pl.col("resolution_h").is_not_null())
+    medians = dict(resolved.group_by("severity").agg(pl.col("resolution_h").median()).rows())
+    overdue = dict(
+        durations.filter(pl.col("is_open") & (pl.col("age_h") > target))["severity"]
+        .value_counts()
+        .rows()
+    )
+    expected = sorted(
+        severity
+        for severity in {*medians, *overdue}
+        if overdue.get(severity)
+        or targets.status("defect_turnaround_h", medians.get(severity)) == "breach"
+    )
+    shown_links = [p.proto.label for p in at.get("page_link") if p.proto.page == "defects"]
+    assert expected and sorted(label.split(":")[0] for label in shown_links) == expected
 
 
 def test_a_view_of_one_domain_is_judged_by_that_domains_targets(sample_dir, monkeypatch):
@@ -458,6 +555,24 @@ def test_calibration_discusses_one_disputed_item_and_the_decision_form_names_it(
     discussed = at.selectbox(key="calibration_item")
     assert discussed.options[0].startswith(f"1. {discussed.value} ")  # its top item
     assert form_names_the_item_discussed()
+
+
+def test_calibration_alerts_drift_that_holds_meeting_wide_and_notes_the_rest_once(
+    sample_dir, monkeypatch
+):
+    from kpi_core import calibration
+
+    week = "2026-W08"  # the sample's week with drift of both kinds
+    at = app(sample_dir, monkeypatch, "pages/calibration.py", week=week)
+    drifting = calibration.build_view(open_dataset(sample_dir), week, draws=10).drifting
+    sure = drifting.filter(pl.col("is_drifting_meeting_wide"))["annotator_id"].to_list()
+    maybe = drifting.filter(~pl.col("is_drifting_meeting_wide"))["annotator_id"].to_list()
+    assert sure and maybe
+    # (the page shows annotators under pseudonyms)
+    assert len([e.value for e in at.error if " drifts: " in e.value]) == len(sure)
+    [note] = [w.value for w in at.warning if "more dropped against their own" in w.value]
+    named = note.split("may be chance: ")[1].split(", ")
+    assert note.startswith(f"{len(maybe)} more") and len(named) == len(maybe)
 
 
 def test_slices_page_opens_on_the_slice_in_the_url(sample_dir, monkeypatch):

@@ -55,6 +55,26 @@ def test_worst_items_rank_by_the_majority_share(tiny):
     assert stem.height == 0
 
 
+def test_worst_items_name_every_label_tied_for_the_majority():
+    counts = pl.DataFrame(
+        {
+            "item_id": ["i1"] * 3 + ["i2"] * 2,
+            "domain": ["stem"] * 5,
+            "difficulty": ["easy"] * 5,
+            "risk_class": ["low"] * 5,
+            "week_start": [date(2026, 1, 5)] * 5,
+            "label": ["3", "1", "2", "B", "A"],
+            "n_annotators": [1, 1, 1, 2, 2],
+        }
+    )
+    worst = views.worst_items(counts.lazy())
+    assert worst.select("item_id", "majority_label").rows() == [
+        ("i1", "1 / 2 / 3"),
+        ("i2", "A / B"),
+    ]
+    assert worst["majority_share"].to_list() == pytest.approx([1 / 3, 1 / 2])
+
+
 def test_qa_funnel_counts_each_stage(tiny):
     funnel = views.qa_funnel(kpi_table(tiny).to_dicts()[0])
     # 9 annotations; precheck reviews r1 r3 r4 r6 r8 r11 (6), accepting: all but r3 (5);

@@ -94,7 +94,7 @@ with st.container(horizontal=True, wrap=True, gap="medium"):
         "Krippendorff's alpha",
         pack.fmt_coefficient(alpha["krippendorff_alpha"]),
         help=f"95% bootstrap interval {pack.fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
-        f"{pack.fmt_coefficient(alpha['krippendorff_alpha_ci_high'])} over {alpha['n_units']} items",
+        f"{pack.fmt_coefficient(alpha['krippendorff_alpha_ci_high'])} over {alpha['n_units']:,} items",
         width="content",
         border=True,
     )
@@ -105,16 +105,16 @@ with st.container(horizontal=True, wrap=True, gap="medium"):
         width="content",
         border=True,
     )
-    st.metric("Drifting annotators", view.drifting.height, width="content", border=True)
+    st.metric("Drifting annotators", f"{view.drifting.height:,}", width="content", border=True)
     st.metric(
         "New annotators",
-        view.annotators.filter(pl.col("is_new")).height,
+        f"{view.annotators.filter(pl.col('is_new')).height:,}",
         width="content",
         border=True,
     )
     st.metric(
         "Disputed items",
-        view.n_disputed,
+        f"{view.n_disputed:,}",
         help="Items of the week whose labels are not all the same; the most disputed are listed "
         "below.",
         width="content",
@@ -122,7 +122,7 @@ with st.container(horizontal=True, wrap=True, gap="medium"):
     )
     st.metric(
         "Promoted slices",
-        view.promoted.select(SLICE).unique().height,
+        f"{view.promoted.select(SLICE).unique().height:,}",
         width="content",
         border=True,
     )
@@ -199,12 +199,31 @@ st.caption(
     f"Bonferroni over the two measures, at {drift.DRIFT_ALPHA}). Meeting-wide p: Holm-adjusted "
     "over all annotators. New: first label in this scope this week."
 )
-for row in view.drifting.to_dicts():
+# Drift that holds across the meeting is each its own alert; drift that may be chance
+# among many annotators is one note, its details a click away, not a wall of alerts.
+sure = view.drifting.filter(pl.col("is_drifting_meeting_wide"))
+maybe = view.drifting.filter(~pl.col("is_drifting_meeting_wide"))
+for row in sure.to_dicts():
     st.error(
         f"**{row['annotator_id']}** ({row['tier']}, {row['vendor']}) drifts: "
         + pack.drift_summary(row),
         icon=":material/trending_down:",
     )
+if maybe.height:
+    st.warning(
+        f"{maybe.height:,} more dropped against their own previous weeks, but not after "
+        f"correcting for all {view.annotators.height:,} annotators, so some may be chance: "
+        + ", ".join(maybe["annotator_id"].to_list()),
+        icon=":material/trending_down:",
+    )
+    with st.expander("What moved for each of them"):
+        st.markdown(
+            "\n".join(
+                f"- **{row['annotator_id']}** ({row['tier']}, {row['vendor']}): "
+                + pack.drift_summary(row)
+                for row in maybe.to_dicts()
+            )
+        )
 new = view.annotators.filter(pl.col("is_new"))
 if not new.is_empty():
     st.info(

@@ -67,7 +67,11 @@ else:
             go.Bar(
                 x=turnaround["severity"].to_list(),
                 y=turnaround["median_resolution_h"].to_list(),
-                marker_color=[SEVERITY_COLORS.get(s, "#1f77b4") for s in turnaround["severity"]],
+                # coloured by status against the turnaround target, like the tiles above
+                marker_color=[
+                    widgets.STATUS_HEX[ctx.targets.status(TARGET, median)]
+                    for median in turnaround["median_resolution_h"]
+                ],
                 text=widgets.hover_text(
                     turnaround,
                     {

@@ -4,6 +4,7 @@ import streamlit as st
 
 from kpi_app import data, links, shell, widgets
 from kpi_core import breaches, views
+from kpi_core.defects import open_past
 from kpi_core.grouping import iso_week_start
 
 HEADLINE = (
@@ -27,6 +28,8 @@ WATCHED = (
     "final_overturn_rate",
     "domain_coverage",
 )
+
+DEFECTS = "defect_turnaround_h"
 
 #: Widths (px) of the attention cards, which wrap: wide enough for their longest
 #: link, "medicine: 20.5% (target 3.0%) in W08, since 2025-W50".
@@ -86,6 +89,28 @@ else:
                 links.link("slices", f"**{name}**", icon=":material/priority_high:", slice=name)
                 st.caption(f"Accepted-label error rate {rates}")
 
+
+def defects_off_target() -> list[str]:
+    """Each severity whose median time to resolve breaches the defect turnaround
+    target, and each with defects open longer than it, as a line for a link."""
+    rule = ctx.targets.rule(DEFECTS)
+    if rule is None or not ctx.aggs.has("defects") or "defect_durations" in ctx.aggs.errors:
+        return []
+    turnaround, defects = data.defects(ctx.source, ctx.filters)
+    overdue = dict(open_past(defects.lazy(), rule["target"]).iter_rows())
+    lines = []
+    for severity, median in (
+        turnaround.sort("severity").select("severity", "median_resolution_h").rows()
+    ):
+        late = ctx.targets.status(DEFECTS, median) == "breach"
+        parts = [f"median {widgets.fmt(DEFECTS, median)}"] if late else []
+        if overdue.get(severity):
+            parts.append(f"{overdue[severity]} open > {widgets.fmt(DEFECTS, rule['target'])}")
+        if parts:
+            lines.append(f"{severity}: {', '.join(parts)}")
+    return lines
+
+
 st.markdown(
     "**Targets breached** over the period, or in every week since the week named · "
     "each link opens the page behind the KPI, filtered to the domain"
@@ -99,7 +124,8 @@ if uncomputed:
         + ".",
         icon=":material/warning:",
     )
-elif off_target.height == 0:
+late_defects = defects_off_target()
+if not uncomputed and off_target.height == 0 and not late_defects:
     st.success("No KPI breaches its target.", icon=":material/check_circle:")
 with st.container(horizontal=True, wrap=True, gap="small"):
     for kpi in off_target["kpi"].unique(maintain_order=True).to_list():
@@ -142,6 +168,16 @@ with st.container(horizontal=True, wrap=True, gap="small"):
                     if first is not None:
                         narrowed["from"] = iso_week_start(first).isoformat()
                     links.link(page, text, icon=":material/arrow_forward:", **narrowed)
+
+    if late_defects:
+        with st.container(border=True, width=BREACH_CARD_PX):
+            st.markdown(
+                f"{widgets.status_word('breach')} **{widgets.title(DEFECTS)}** — "
+                f"{widgets.target_text(ctx.targets, DEFECTS)}"
+            )
+            with st.container(gap=None):
+                for line in late_defects:
+                    links.link("defects", line, icon=":material/arrow_forward:")
 
 st.subheader("Trends")
 recent = weeks.sort("week").tail(12)

@@ -92,7 +92,11 @@ with right:
                 ),
                 hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>",
                 textposition="none",
-                marker_color="#1f77b4",
+                # each domain judged by its own target, as the guide lines show the default
+                marker_color=[
+                    widgets.STATUS_HEX[ctx.targets.status(kpi, v, d)]
+                    for d, v in by_domain.select("domain", kpi).rows()
+                ],
             )
         )
         widgets.style(figure, x="Domain", y="Krippendorff's alpha (coefficient)")

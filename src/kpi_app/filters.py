@@ -54,9 +54,20 @@ def _seed_from_url(options: Mapping[str, list]) -> None:
         for key in ("from", "to")
         if params.get(key) and _parse_date(params.get(key)) is None
     ]
+    changed = []
     start = _parse_date(params.get("from"))
     end = _parse_date(params.get("to"))
+    if start is not None and end is not None and end < start:
+        changed.append(f"from={start} comes after to={end}: the view runs from {end} to {start}.")
+        start, end = end, start
     if first is not None and last is not None:
+        # A range wider than the data loses nothing; one outside it shows other days.
+        if start is not None and start > last or end is not None and end < first:
+            changed.append(
+                f"dates {start or first} to {end or last} hold no data (it runs from {first} "
+                f"to {last}): the view shows all of it."
+            )
+            start = end = None
         start = _clamp(start, first, last) or first
         end = _clamp(end, first, last) or last
         st.session_state[DATES] = (start, max(start, end))
@@ -65,19 +76,21 @@ def _seed_from_url(options: Mapping[str, list]) -> None:
         asked = params.get_all(url_key)
         st.session_state[state_key] = [v for v in asked if v in allowed]
         ignored += [f"{url_key}={v} (not in this data)" for v in asked if v not in allowed]
-    st.session_state[_IGNORED] = ignored
+    notes = changed
+    if ignored:
+        notes.append(
+            f"{'; '.join(ignored)}: left out, so this view is not narrowed by "
+            f"{'it' if len(ignored) == 1 else 'them'}."
+        )
+    st.session_state[_IGNORED] = notes
 
 
 def url_notice() -> None:
     """A warning naming the parts of the link the data could not honour, on the
-    page the link opened (they were left out, so the view is wider than asked)."""
-    ignored = st.session_state.pop(_IGNORED, None)
-    if ignored:
-        st.warning(
-            f"The link's {'; '.join(ignored)}: left out, so this view is not narrowed by "
-            f"{'it' if len(ignored) == 1 else 'them'}.",
-            icon=":material/link_off:",
-        )
+    page the link opened (left out, or changed: the view is not the one asked for)."""
+    notes = st.session_state.pop(_IGNORED, None)
+    if notes:
+        st.warning("The link's " + " The link's ".join(notes), icon=":material/link_off:")
 
 
 def _sanitise(options: Mapping[str, list]) -> None:
@@ -243,6 +256,12 @@ def page_choice(state_key: str, url_key: str, options: list, default):
     if state_key not in st.session_state or st.session_state[state_key] not in options:
         wanted = st.query_params.get(url_key)
         st.session_state[state_key] = wanted if wanted in options else default
+        if wanted is not None and wanted not in options:
+            st.warning(
+                f"The link's {url_key}={wanted} is not one this page offers: it shows "
+                f"{default} instead.",
+                icon=":material/link_off:",
+            )
     return st.session_state[state_key]
 
 

@@ -22,7 +22,7 @@ from kpi_app.data import REPO, Loaded
 from kpi_core import breaches, views
 from kpi_core.aggregates import Aggregates
 from kpi_core.catalog import KPIS, OTHER_UNITS, Unit
-from kpi_core.formatting import NOT_AVAILABLE, format_as, format_value
+from kpi_core.formatting import NOT_AVAILABLE, as_csv, format_as, format_value
 from kpi_core.problems import Problem, QueryError
 from kpi_core.quarantine import as_frame as quarantine_frame
 from kpi_core.quarantine import counted
@@ -47,6 +47,12 @@ EXTRA: dict[str, tuple[str, bool | None, str]] = {
         "target slices whose distinct accepted items reach target_accepted_items / target "
         "slices; a state at the as-of time, so of the sidebar's filters only the domain applies",
     ),
+    "defect_turnaround_h": (
+        "Defect turnaround",
+        False,
+        "median hours from a data defect's opened_at to its resolved_at, per severity; "
+        "a defect still open longer than the target breaks it too",
+    ),
 }
 
 STATUS = {
@@ -55,7 +61,6 @@ STATUS = {
     "breach": ("red", ":material/error:", "breach"),
     None: ("gray", ":material/remove:", "no target"),
 }
-STATUS_COLORS = {status: color for status, (color, _, _) in STATUS.items() if status}
 #: The same colours for plotly marks (a bar's status, met or missed).
 STATUS_HEX = {"ok": "#2e7d32", "warn": "#f9a825", "breach": "#c62828", None: "#1f77b4"}
 
@@ -198,14 +203,18 @@ def fmt_change(kpi: str, change: float | None) -> str | None:
     if change is None:
         return None
     kind = unit(kpi)
-    if kind == "rate":
-        return f"{change * 100:+.1f} pp"
-    return {
-        "count": f"{change:+,.0f}",
-        "currency": f"{change:+,.2f}",
-        "seconds": f"{change:+,.0f} s",
-        "hours": f"{change:+,.1f} h",
-    }.get(kind, f"{change:+.3f}")
+    text = (
+        f"{change * 100:+.1f} pp"
+        if kind == "rate"
+        else {
+            "count": f"{change:+,.0f}",
+            "currency": f"{change:+,.2f}",
+            "seconds": f"{change:+,.0f} s",
+            "hours": f"{change:+,.1f} h",
+        }.get(kind, f"{change:+.3f}")
+    )
+    # A change that rounds to nothing has no sign ("-0.0 pp" read as a fall).
+    return "±" + text[1:] if not any(c in "123456789" for c in text) else text
 
 
 def higher_is_better(kpi: str) -> bool | None:
@@ -276,7 +285,7 @@ def tile(
         lines.insert(0, views.unavailable_reason(aggs, kpi))
     if compact and short_title(kpi) != title(kpi):
         lines.insert(0, f"**{title(kpi)}**")
-    delta = chart = description = ongoing = latest_status = None
+    delta = chart = description = ongoing = latest_status = latest_week = None
     if weeks is not None and kpi in weeks.columns and weeks.height:
         run = breaches.breach_since(weeks, targets, [kpi])
         if run.height:
@@ -292,8 +301,13 @@ def tile(
                 )
             )
         change = views.week_over_week(weeks, kpi)
-        latest_status = targets.status(kpi, change.last)
+        latest_status, latest_week = targets.status(kpi, change.last), change.last_week
         delta = fmt_change(kpi, change.change)
+        if change.last_week and change.last is not None:
+            lines.append(
+                f"Latest week, {change.last_week}: {fmt(kpi, change.last)}"
+                + (f" ({latest_status})." if latest_status else ".")
+            )
         chart = [v for v in views.trend(weeks, kpi)[kpi].to_list() if v is not None] or None
         if delta is not None:
             # "vs W07" still reads where "W08 vs W07" is cut to "W08 ..."
@@ -304,28 +318,36 @@ def tile(
         elif change.last_week:
             lines.append(f"No week-over-week change: {change.last_week} is the only week.")
     better = higher_is_better(kpi)
-    # Against a target, the change and the trend line take the colour of the latest
-    # week's status: a last step down does not paint a rising error rate green.
-    delta_color = STATUS_COLORS.get(latest_status) or (
-        "off" if better is None else ("normal" if better else "inverse")
+    # Green is better, red is worse, as everywhere: whether the latest weeks are off
+    # target is the badges' to say ("breach since ..."), not the arrow's.
+    delta_color = (
+        "off"
+        if better is None or delta is None or delta.startswith("±")
+        else ("normal" if better else "inverse")
     )
-    if latest_status is not None:
-        lines.append(f"Change and trend coloured by the latest week's status: {latest_status}.")
     with st.container(border=True):
         st.metric(
             short_title(kpi) if compact else title(kpi),
             fmt(kpi, value),
             delta=delta,
             delta_color=delta_color,
+            delta_arrow="off" if delta is not None and delta.startswith("±") else "auto",
             delta_description=description,
             help="\n\n".join(lines),
             chart_data=chart if chart and len(chart) > 1 else None,
         )
+        # The value is the whole period's; its latest week may be judged otherwise.
+        latest_differs = latest_status is not None and latest_status != targets.status(kpi, value)
         with st.container(horizontal=True, gap="small"):
-            # Beside a run of breaching weeks, say which badge judges what: the value
-            # shown is the whole period's, the run is the latest weeks'.
-            status_badge(targets, kpi, value, "period: " if ongoing is not None else "")
-            if ongoing is not None:
+            # Beside the latest weeks' badge, say which badge judges what.
+            status_badge(
+                targets, kpi, value, "period: " if ongoing is not None or latest_differs else ""
+            )
+            if ongoing is None and latest_differs and latest_week is not None:
+                # No icon, as "breach since W03": two badges share a quarter of 1100 px.
+                color, _, word = STATUS[latest_status]
+                st.badge(f"{short_week(latest_week)}: {word}", color=color)
+            elif ongoing is not None:
                 # No icon: in a tile a quarter of 1100 px wide, "breach since W03" just fits.
                 st.badge(
                     f"breach since {short_week(ongoing['since'], ongoing['latest_week'])}",
@@ -408,7 +430,7 @@ def download(frame: pl.DataFrame, name: str, label: str = "Download data (CSV)")
     slug = _slug(name)
     st.download_button(
         label,
-        data=frame.write_csv(),
+        data=as_csv(frame),
         file_name=f"{slug}.csv",
         mime="text/csv",
         key=f"download-{slug}",

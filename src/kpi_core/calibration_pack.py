@@ -45,7 +45,7 @@ from kpi_core.calibration import (
     parse_week,
 )
 from kpi_core.drift import BASELINE_WEEKS, DRIFT_ALPHA
-from kpi_core.formatting import NOT_AVAILABLE, interval_error_bars
+from kpi_core.formatting import NOT_AVAILABLE, as_csv, interval_error_bars
 from kpi_core.grouping import SLICE, iso_week_label
 from kpi_core.loading import open_dataset
 from kpi_core.problems import DataError, Problem
@@ -770,14 +770,6 @@ def pack_stem(view: CalibrationView) -> str:
     return view.week + (f"-{view.domain}" if view.domain else "")
 
 
-def _csv(frame: pl.DataFrame) -> bytes:
-    out = frame.with_columns(
-        pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
-    )
-    return out.write_csv().encode("utf-8")
-
-
 def render_pack(view: CalibrationView, *, generated_at: datetime | None = None) -> dict[str, bytes]:
     """Every file of the pack, by name: the HTML page, the agenda and the CSVs."""
     generated_at = generated_at or datetime.now(UTC)
@@ -786,7 +778,12 @@ def render_pack(view: CalibrationView, *, generated_at: datetime | None = None) 
         f"calibration-{stem}.html": pack_html(view, generated_at=generated_at).encode("utf-8"),
         f"agenda-{stem}.md": agenda_markdown(view, generated_at=generated_at).encode("utf-8"),
     }
-    files.update({f"{name}-{stem}.csv": _csv(frame) for name, frame in view.tables().items()})
+    files.update(
+        {
+            f"{name}-{stem}.csv": as_csv(frame).encode("utf-8")
+            for name, frame in view.tables().items()
+        }
+    )
     return files
 
 

@@ -1,5 +1,5 @@
 """Numbers for people: percent with one decimal, currency, hours; null as n/a; an
-interval as a chart's error bars."""
+interval as a chart's error bars; tables as CSV with timestamps in UTC."""
 
 from __future__ import annotations
 
@@ -35,6 +35,16 @@ def format_value(kpi: str, value: float | None) -> str:
     else:
         unit = OTHER_UNITS.get(kpi, "rate" if kpi.endswith("_rate") else "coefficient")
     return format_as(unit, value)
+
+
+def as_csv(frame: pl.DataFrame) -> str:
+    """``frame`` as CSV, raw numbers and nulls empty, timestamps written in ISO 8601
+    with their zone (``2026-02-12T16:00:00Z``: every timestamp here is UTC), so a
+    spreadsheet in another zone does not read them as its own time."""
+    return frame.with_columns(
+        pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
+    ).write_csv()
 
 
 def format_timestamp(moment: datetime | None) -> str | None:

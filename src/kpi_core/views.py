@@ -173,9 +173,10 @@ def worst_items(
 
     From ``item_label_counts`` (distinct human annotators per item and label):
     per item with at least two annotators, ``n_annotators`` (m), ``n_labels``
-    (distinct labels), ``majority_label`` and ``majority_share`` = annotators
-    who gave the most common label / m. Worst first: lowest majority share,
-    then most annotators, then item_id.
+    (distinct labels), ``majority_label`` (labels tied for the most annotators
+    are all named, in label order, joined by " / ", as calibration writes them)
+    and ``majority_share`` = annotators who gave the most common label / m.
+    Worst first: lowest majority share, then most annotators, then item_id.
     """
     frame = item_labels
     if filters is not None:
@@ -190,7 +191,10 @@ def worst_items(
         .agg(
             pl.col("n_annotators").sum().alias("n_annotators"),
             pl.len().alias("n_labels"),
-            pl.col("label").first().alias("majority_label"),
+            pl.col("label")
+            .filter(pl.col("n_annotators") == pl.col("n_annotators").max())
+            .str.join(" / ")
+            .alias("majority_label"),
             pl.col("n_annotators").first().alias("n_majority"),
             pl.concat_str(pl.col("label"), pl.lit(" ×"), pl.col("n_annotators").cast(pl.String))
             .str.join(", ")

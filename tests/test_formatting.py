@@ -1,0 +1,25 @@
+"""Numbers and tables for people (kpi_core.formatting)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import polars as pl
+
+from kpi_core.formatting import as_csv
+
+
+def test_a_csv_writes_timestamps_with_their_utc_zone_and_nulls_empty():
+    frame = pl.DataFrame(
+        {
+            "item_id": ["i1", "i2"],
+            "recorded_at": [datetime(2026, 2, 12, 16, 0), None],
+            "week_start": [date(2026, 2, 9), date(2026, 2, 16)],
+            "share": [0.5, None],
+        }
+    )
+    assert as_csv(frame).splitlines() == [
+        "item_id,recorded_at,week_start,share",
+        "i1,2026-02-12T16:00:00Z,2026-02-09,0.5",
+        "i2,,2026-02-16,",
+    ]
