@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -452,3 +453,30 @@ def test_a_misspelt_type_in_the_header_fails_check(tiny_dir, query_copy, capsys)
     path.write_text(path.read_text().replace("score double", "score dubble"))
     assert main(["check", "--data", str(tiny_dir)]) == 1
     assert "score is declared dubble, which is not a DuckDB type" in capsys.readouterr().err
+
+
+def test_a_query_past_the_time_limit_is_stopped_naming_its_file(tiny_dir, query_copy, monkeypatch):
+    """An analyst's join without its condition must not hold every page for ever."""
+    path = query_copy / "model_lift.sql"
+    header = [t for t in path.read_text().splitlines() if t.startswith("--")]
+    endless = "select count(*) as n from range(100000000) as a, range(100000000) as b"
+    path.write_text("\n".join([*header, endless]) + "\n")
+    monkeypatch.setenv("KPI_QUERY_TIMEOUT_S", "0.5")
+    con = open_dataset(tiny_dir).con
+    started = time.monotonic()
+    with pytest.raises(QueryError, match=r"stopped after 0\.5 s") as error:
+        queries.run(con, "model_lift")
+    assert error.value.file == str(path)
+    assert time.monotonic() - started < 30
+    assert queries.run(con, "data_as_of").height == 1  # the connection still works
+
+
+def test_a_division_by_zero_is_the_files_error_not_an_infinite_kpi(tiny_dir, query_copy):
+    from kpi_core import aggregates
+
+    path = query_copy / "annotation_kpi_counts.sql"
+    total = "sum(cost) as cost"
+    assert total in path.read_text()
+    path.write_text(path.read_text().replace(total, "sum(cost) / 0.0 as cost"))
+    aggs = aggregates.fetch(open_dataset(tiny_dir))
+    assert "cost holds infinity or NaN" in aggs.errors["annotation_kpi_counts"].reason

@@ -20,6 +20,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -301,6 +304,41 @@ def _duckdb_error(query: QueryFile, error: duckdb.Error) -> QueryError:
     return QueryError(str(query.path), reason, _error_line(query, "\n".join(lines)))
 
 
+def time_limit() -> float:
+    """Seconds one query file may run before it is stopped, naming the file, so that an
+    analyst's join without its condition does not hold every page for ever. Generous
+    (10 minutes) for data far past ten million rows; ``KPI_QUERY_TIMEOUT_S`` sets it."""
+    return float(os.environ.get("KPI_QUERY_TIMEOUT_S", "600"))
+
+
+@contextmanager
+def _stopped_after_time_limit(con: duckdb.DuckDBPyConnection, query: QueryFile) -> Iterator[None]:
+    """Interrupt what ``con`` runs inside once :func:`time_limit` has passed, and say so
+    as ``query``'s error."""
+    limit = time_limit()
+    expired = threading.Event()
+
+    def stop() -> None:
+        expired.set()
+        con.interrupt()
+
+    timer = threading.Timer(limit, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except duckdb.InterruptException:
+        if not expired.is_set():
+            raise
+        raise QueryError(
+            str(query.path),
+            f"stopped after {limit:g} s, the time a query may take (KPI_QUERY_TIMEOUT_S): "
+            "is a join missing its condition?",
+        ) from None
+    finally:
+        timer.cancel()
+
+
 def run(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -318,7 +356,8 @@ def run(
         raise QueryError(str(query.path), f"unexpected parameters {sorted(unknown)}")
     bound = {p: params.get(p) for p in query.parameters}
     try:
-        return con.sql(query.sql, params=bound or None).pl()
+        with _stopped_after_time_limit(con, query):
+            return con.sql(query.sql, params=bound or None).pl()
     except duckdb.Error as error:
         raise _duckdb_error(query, error) from None
 
@@ -466,6 +505,19 @@ def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
     mismatch = header_mismatch(query, frame)
     if mismatch:
         raise QueryError(str(query.path), mismatch)
+    # DuckDB divides by zero into infinity (or NaN): as a KPI it would show as "inf" on
+    # one page and n/a on another, so it is the file's error here.
+    not_finite = [
+        column
+        for column, dtype in frame.schema.items()
+        if dtype.is_float() and not frame[column].drop_nulls().is_finite().all()
+    ]
+    if not_finite:
+        raise QueryError(
+            str(query.path),
+            f"{', '.join(not_finite)} holds infinity or NaN (a division by zero?): "
+            "write nullif(denominator, 0) to give n/a instead",
+        )
     as_declared = {
         column: pl.Int64 if _base_type(declared) in _WHOLE_NUMBERS else pl.Float64
         for column, declared in query.outputs
@@ -565,7 +617,10 @@ def register_available_models(
             continue
         kind = "temp table" if materialize and query.materialize else "temp view"
         try:
-            con.execute(f"create or replace {kind} {query.name} as {query.sql}")
+            with _stopped_after_time_limit(con, query):
+                con.execute(f"create or replace {kind} {query.name} as {query.sql}")
+        except QueryError as error:
+            failed[query.name] = error
         except duckdb.Error as error:
             failed[query.name] = _duckdb_error(query, error)
     return failed
