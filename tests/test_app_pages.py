@@ -485,6 +485,21 @@ def test_defects_flag_open_defects_older_than_the_turnaround_target(sample_dir, 
     assert badges == expected
 
 
+def test_an_as_of_time_past_the_last_labels_is_explained_where_no_slice_is_promoted(
+    tmp_path, monkeypatch
+):
+    """A decision recorded today moves the as-of time (the latest timestamp in any
+    table) weeks past the labels, and promotion then finds nothing to judge."""
+    data_dir = write_dataset(tmp_path / "data", TINY)
+    with (data_dir / "calibration_decisions.csv").open("w") as out:
+        out.write("decision_id,week,item_id,agreed_label,recorded_at\n")
+        out.write("d1,2026-W02,i1,A,2026-11-22T10:00:00Z\n")
+    at = app(data_dir, monkeypatch)
+    no_exception(at)
+    [note] = [i.value for i in at.info if "Promotion looks at" in i.value]
+    assert "as-of week, 2026-W47" in note and "the last annotation is in 2026-W0" in note
+
+
 def test_the_overview_lists_the_defect_severities_off_target(sample_dir, monkeypatch):
     """Beside the KPIs: each severity whose median time to resolve breaches the
     target, or with defects open longer than it."""

@@ -164,7 +164,10 @@ else:
             "annotator_id_b",
             "cohen_kappa",
             pl.exclude("annotator_id_a", "annotator_id_b", "cohen_kappa"),
-        ).rename(
+        )
+        # shown in percent with one decimal, as every rate on the dashboard
+        .with_columns(pl.col("observed_agreement", "expected_agreement") * 100)
+        .rename(
             {
                 "annotator_id_a": "annotator A",
                 "annotator_id_b": "annotator B",
@@ -176,15 +179,14 @@ else:
         ),
         hide_index=True,
         width="stretch",
-        height=240,
         # Short headers, explained on hover: the whole table fits a laptop screen.
         column_config={
             "shared": st.column_config.NumberColumn(help="Items both annotators labelled"),
             "agree": st.column_config.NumberColumn(
-                format="percent", help="Observed agreement: shared items labelled alike"
+                format="%.1f%%", help="Observed agreement: shared items labelled alike"
             ),
             "by chance": st.column_config.NumberColumn(
-                format="percent", help="Agreement expected by chance from each one's labels"
+                format="%.1f%%", help="Agreement expected by chance from each one's labels"
             ),
             "Cohen's kappa": st.column_config.NumberColumn(format="%.3f"),
         },

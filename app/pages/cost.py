@@ -30,31 +30,41 @@ rule = ctx.targets.rule(KPI)
 for column, dimension in zip(st.columns(3), ("vendor", "tier", "domain"), strict=True):
     with column:
         frame = ctx.table(dimension).sort(KPI, descending=True, nulls_last=True)
+        # Bars across: a third of a laptop screen cuts names written under upright bars.
         figure = go.Figure(
             go.Bar(
-                x=frame[dimension].to_list(),
-                y=frame[KPI].to_list(),
-                marker_color="#1f77b4",
+                y=frame[dimension].to_list(),
+                x=frame[KPI].to_list(),
+                orientation="h",
+                # each bar judged by the target (a domain by its own), as the tiles are
+                marker_color=[
+                    widgets.STATUS_HEX[
+                        ctx.targets.status(KPI, v, name if dimension == "domain" else None)
+                    ]
+                    for name, v in frame.select(dimension, KPI).rows()
+                ],
                 text=widgets.hover_text(
                     frame,
                     {KPI: "cost per accepted", "cost": "total cost", "accepted": "accepted labels"},
                     {"cost": KPI},
                 ),
-                hovertemplate="<b>%{x}</b><br>%{text}<extra></extra>",
+                hovertemplate="<b>%{y}</b><br>%{text}<extra></extra>",
                 textposition="none",
             )
         )
         if rule is not None:
             widgets.target_line(
-                figure, rule["target"], f"target {widgets.fmt(KPI, rule['target'])}"
+                figure, rule["target"], f"target {widgets.fmt(KPI, rule['target'])}", axis="x"
             )
         widgets.style(
             figure,
-            x=widgets.title(dimension).capitalize(),
-            y=widgets.axis_title(KPI),
-            y_unit="currency",
-            height=340,
+            # short: the chart is a third of a laptop screen (the unit is the tiles')
+            x=widgets.short_title(KPI),
+            y="",
+            height=max(220, 110 + 30 * frame.height),
         )
+        figure.update_yaxes(autorange="reversed")  # the dearest on top
+        figure.update_xaxes(tickformat=",.0f")
         widgets.chart(
             figure,
             frame.select(dimension, KPI, "cost", "accepted", "n_annotations"),
@@ -101,7 +111,11 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
             continue
         peak = max(frame["accepted"].max() or 1, 1)
         figure = go.Figure()
-        for i, vendor in enumerate(frame["vendor"].unique(maintain_order=True).sort().to_list()):
+        vendors = frame["vendor"].unique().sort().to_list()  # colours in name order
+        # The largest bubbles drawn first, so a small one at the same place shows on top.
+        drawn = frame.sort("accepted", descending=True)["vendor"].unique(maintain_order=True)
+        for vendor in drawn.to_list():
+            i = vendors.index(vendor)
             part = frame.filter(frame["vendor"] == vendor)
             sizes = (8 + 32 * (part["accepted"].cast(float) / peak).sqrt()).to_list()
             # A few vendors: each with its 95% interval (names in the legend, as labels
@@ -120,6 +134,7 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
                     x=part[KPI].to_list(),
                     y=part[QUALITY].to_list(),
                     name=str(vendor),
+                    legendrank=i,  # the legend in name order, whatever the drawing order
                     mode="markers",
                     error_y=interval,
                     marker=dict(
@@ -145,21 +160,25 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
             )
         for kpi, axis in ((KPI, "x"), (QUALITY, "y")):
             if (rule := ctx.targets.rule(kpi)) is not None:
-                # both lines are red dashes: the legend tells them apart by name
-                text = (
-                    f"{widgets.short_title(kpi).lower()} target {widgets.fmt(kpi, rule['target'])}"
+                # dashes for one, dots for the other: the legend names each
+                # short: two legend entries share a row of half a laptop screen
+                what = "cost" if kpi == KPI else "error"
+                text = f"{what} target {widgets.fmt(kpi, rule['target'])}"
+                widgets.target_line(
+                    figure, rule["target"], text, axis=axis, dash="dot" if axis == "x" else "dash"
                 )
-                widgets.target_line(figure, rule["target"], text, axis=axis)
         widgets.style(
             figure,
             x=widgets.axis_title(KPI),
             y=widgets.axis_title(QUALITY),
             y_unit="rate",
             # In half a laptop screen the legend (six vendors, two targets) wraps into a
-            # column above the plot: the extra height keeps the plot itself readable.
-            height=540,
+            # column above the plot: two entries a row, and some extra height, keep the
+            # plot itself readable.
+            height=480,
             legend="Vendor",
         )
+        figure.update_layout(legend=dict(entrywidthmode="fraction", entrywidth=0.5))
         widgets.chart(
             figure,
             frame.select(*by, KPI, QUALITY, f"{QUALITY}_ci_low", f"{QUALITY}_ci_high", "accepted"),

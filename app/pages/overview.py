@@ -5,7 +5,7 @@ import streamlit as st
 from kpi_app import data, links, shell, widgets
 from kpi_core import breaches, views
 from kpi_core.defects import open_past
-from kpi_core.grouping import iso_week_start
+from kpi_core.grouping import iso_week_label, iso_week_start
 
 HEADLINE = (
     "accepted_label_error_rate",
@@ -75,6 +75,18 @@ if promoted is None:
     )
 elif promoted.height == 0:
     st.success("No slice is promoted.", icon=":material/check_circle:")
+    as_of_week = iso_week_label(ctx.aggs.as_of.date()) if ctx.aggs.as_of else None
+    labelled = ctx.aggs.frames["annotation_kpi_counts"]["week_start"].max()  # all, unfiltered
+    last_week = iso_week_label(labelled) if labelled is not None else None
+    if as_of_week and last_week and as_of_week > last_week:
+        # A calibration decision recorded today moves the as-of time past the labels.
+        st.info(
+            f"Promotion looks at the {ctx.targets.promotion.weeks} ISO weeks ending with the "
+            f"as-of week, {as_of_week}, but the last annotation is in {last_week}: the "
+            "as-of time is the latest timestamp in any table (a calibration decision "
+            "recorded since counts). `kpi report --as-of` judges another time.",
+            icon=":material/event_busy:",
+        )
 else:
     # Cards of a fixed width that wrap: a link is one line and would be cut in a column.
     with st.container(horizontal=True, wrap=True, gap="small"):

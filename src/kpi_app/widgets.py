@@ -773,9 +773,12 @@ def reference_line(
     )
 
 
-def target_line(figure: go.Figure, value: float, text: str, *, axis: str = "y") -> go.Figure:
-    """A target: a dashed red :func:`reference_line`."""
-    return reference_line(figure, value, text, axis=axis)
+def target_line(
+    figure: go.Figure, value: float, text: str, *, axis: str = "y", dash: str = "dash"
+) -> go.Figure:
+    """A target: a red :func:`reference_line`, dashed unless told (two targets on one
+    plot are told apart by their dashes)."""
+    return reference_line(figure, value, text, axis=axis, dash=dash)
 
 
 def _axis_title(kpi: str) -> str:
