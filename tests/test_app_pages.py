@@ -572,6 +572,37 @@ def test_calibration_discusses_one_disputed_item_and_the_decision_form_names_it(
     assert form_names_the_item_discussed()
 
 
+def test_the_room_steps_through_the_disputed_items_in_order(sample_dir, monkeypatch):
+    at = app(sample_dir, monkeypatch, "pages/calibration.py")
+    options = at.selectbox(key="calibration_item").options
+    first = at.selectbox(key="calibration_item").value
+    at.button(key="calibration_item_next").click().run()
+    at.button(key="calibration_item_next").click().run()
+    assert at.selectbox(key="calibration_item").format_func(
+        at.selectbox(key="calibration_item").value
+    ) == options[2]
+    at.button(key="calibration_item_back").click().run()
+    at.button(key="calibration_item_back").click().run()
+    at.button(key="calibration_item_back").click().run()  # from the first: the last
+    no_exception(at)
+    assert at.selectbox(key="calibration_item").value != first
+    assert at.selectbox(key="calibration_item").format_func(
+        at.selectbox(key="calibration_item").value
+    ) == options[-1]
+
+
+def test_a_decision_without_its_label_says_what_to_pick_and_records_nothing(
+    sample_dir, monkeypatch
+):
+    before = sorted((p.name, p.stat().st_size) for p in sample_dir.iterdir())
+    at = app(sample_dir, monkeypatch, "pages/calibration.py")
+    [submit] = [b for b in at.button if b.label == "Record the decision"]
+    submit.click().run()
+    no_exception(at)
+    assert any("pick the label the room agreed on first" in e.value for e in at.error)
+    assert sorted((p.name, p.stat().st_size) for p in sample_dir.iterdir()) == before
+
+
 def test_calibration_alerts_drift_that_holds_meeting_wide_and_notes_the_rest_once(
     sample_dir, monkeypatch
 ):

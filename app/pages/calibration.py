@@ -316,8 +316,36 @@ else:
         r["item_id"]: f"{r['rank']}. {r['item_id']} — {r['label_counts']}"
         for r in disputed.to_dicts()
     }
-    item = st.selectbox(
-        "Item under discussion", list(items), format_func=items.get, key="calibration_item"
+    order = list(items)
+
+    def step_item(by: int) -> None:
+        """Move the picker to the next (1) or previous (-1) item, as the room goes on."""
+        current = st.session_state.get("calibration_item")
+        at = order.index(current) if current in order else 0
+        st.session_state["calibration_item"] = order[(at + by) % len(order)]
+
+    picker, back, forward = st.columns([8, 1, 1], vertical_alignment="bottom")
+    with picker:
+        item = st.selectbox(
+            "Item under discussion", order, format_func=items.get, key="calibration_item"
+        )
+    back.button(
+        "",
+        icon=":material/arrow_back:",
+        help="Previous item",
+        on_click=step_item,
+        args=(-1,),
+        key="calibration_item_back",
+        width="stretch",
+    )
+    forward.button(
+        "",
+        icon=":material/arrow_forward:",
+        help="Next item",
+        on_click=step_item,
+        args=(1,),
+        key="calibration_item_next",
+        width="stretch",
     )
     row = disputed.filter(pl.col("item_id") == item).row(0, named=True)
     known = []
@@ -357,6 +385,12 @@ def record(data_dir: str, meeting_week: str, item_id: str, label_key: str) -> No
     """Append the form's decision for ``item_id``, the item the form showed (a callback:
     it runs before the page, so the page that follows already reads the new decision)."""
     state = st.session_state
+    if not state.get(label_key):
+        state["calibration_flash"] = (
+            "error",
+            f"Nothing recorded for {item_id}: pick the label the room agreed on first.",
+        )
+        return
     row = {
         "week": meeting_week,
         "item_id": item_id,
