@@ -23,3 +23,11 @@ def test_a_csv_writes_timestamps_with_their_utc_zone_and_nulls_empty():
         "i1,2026-02-12T16:00:00Z,2026-02-09,0.5",
         "i2,,2026-02-16,",
     ]
+
+
+def test_long_hours_also_read_in_days():
+    from kpi_core.formatting import format_as
+
+    assert format_as("hours", 71.9) == "71.9 h"
+    assert format_as("hours", 2679.6) == "2,679.6 h (112 d)"
+    assert format_as("hours", None) == "n/a"

@@ -63,7 +63,7 @@ def test_backlog_defects_and_model_lift_by_hand(markdown):
     # as of 2026-01-14T11:00Z; d1 took 6 h and d2 10 h (sev1 median 8 h, within 72 h);
     # d3 (sev2) has been open since 2026-01-10T11:00Z: 96 h
     assert "| sev1 | 8.0 h | ✅ ok | 2 | 0 | n/a |" in markdown
-    assert "| sev2 | n/a | n/a | 0 | 1 | 96.0 h |" in markdown
+    assert "| sev2 | n/a | n/a | 0 | 1 | 96.0 h (4 d) |" in markdown
     assert "| stem | mmlu | v1 → v2 | 0.650 | +0.050 |" in markdown
     assert "## Review backlog" in markdown and "| over 7 days |" in markdown
 

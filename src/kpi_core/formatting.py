@@ -25,7 +25,14 @@ def format_as(unit: Unit | None, value: float | None) -> str:
     """``value`` in ``unit`` as people read it; ``n/a`` when it is not available."""
     if value is None or value != value:
         return NOT_AVAILABLE
+    if unit == "hours" and abs(value) >= _DAYS_FROM_HOURS:
+        # "2,679.6 h" is read faster as the 112 days it is
+        return f"{_FORMATS['hours'].format(value)} ({value / 24:,.0f} d)"
     return _FORMATS[unit].format(value) if unit else str(value)
+
+
+#: From how many hours an age or a duration also shows in days.
+_DAYS_FROM_HOURS = 72
 
 
 def format_value(kpi: str, value: float | None) -> str:
