@@ -5,10 +5,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kpi_app import data, shell, widgets
-from kpi_core.defects import open_past
+from kpi_core.defects import TARGET, against_target
 
 SEVERITY_COLORS = {"sev1": "#b71c1c", "sev2": "#e65100", "sev3": "#f9a825", "sev4": "#9e9e9e"}
-TARGET = "defect_turnaround_h"
 
 ctx = shell.context()
 ctx.header(
@@ -26,9 +25,8 @@ else:
     turnaround = turnaround.sort("severity")
     rule = ctx.targets.rule(TARGET)
     target = widgets.fmt("age_h", rule["target"]) if rule is not None else None
-    overdue = (
-        dict(open_past(defects.lazy(), rule["target"]).iter_rows()) if rule is not None else {}
-    )
+    judged = against_target(turnaround, defects, ctx.targets)
+    overdue = dict(judged.select("severity", "n_open_past").rows())
     open_defects = defects.filter(defects["is_open"]).sort("age_h", descending=True)
     st.markdown("**Median time to resolve, by severity**")
     for column, row in zip(

@@ -4,7 +4,8 @@ import streamlit as st
 
 from kpi_app import data, links, shell, widgets
 from kpi_core import breaches, views
-from kpi_core.defects import open_past
+from kpi_core.defects import TARGET as DEFECTS
+from kpi_core.defects import against_target
 from kpi_core.grouping import iso_week_label, iso_week_start
 
 HEADLINE = (
@@ -28,8 +29,6 @@ WATCHED = (
     "final_overturn_rate",
     "domain_coverage",
 )
-
-DEFECTS = "defect_turnaround_h"
 
 #: Widths (px) of the attention cards, which wrap: wide enough for their longest
 #: link, "medicine: 20.5% (target 3.0%) in W08, since 2025-W50".
@@ -104,20 +103,18 @@ else:
 
 def defects_off_target() -> list[str]:
     """Each severity whose median time to resolve breaches the defect turnaround
-    target, and each with defects open longer than it, as a line for a link."""
-    rule = ctx.targets.rule(DEFECTS)
-    if rule is None or not ctx.aggs.has("defects") or "defect_durations" in ctx.aggs.errors:
+    target, or with defects open longer than it, as a line for a link."""
+    if ctx.targets.rule(DEFECTS) is None or "defect_durations" in ctx.aggs.errors:
         return []
-    turnaround, defects = data.defects(ctx.source, ctx.filters)
-    overdue = dict(open_past(defects.lazy(), rule["target"]).iter_rows())
+    if not ctx.aggs.has("defects"):
+        return []
+    judged = against_target(*data.defects(ctx.source, ctx.filters), ctx.targets)
+    target = widgets.fmt(DEFECTS, ctx.targets.rule(DEFECTS)["target"])
     lines = []
-    for severity, median in (
-        turnaround.sort("severity").select("severity", "median_resolution_h").rows()
-    ):
-        late = ctx.targets.status(DEFECTS, median) == "breach"
-        parts = [f"median {widgets.fmt(DEFECTS, median)}"] if late else []
-        if overdue.get(severity):
-            parts.append(f"{overdue[severity]} open > {widgets.fmt(DEFECTS, rule['target'])}")
+    for severity, median, status, n_open_past in judged.rows():
+        parts = [f"median {widgets.fmt(DEFECTS, median)}"] if status == "breach" else []
+        if n_open_past:
+            parts.append(f"{n_open_past} open > {target}")
         if parts:
             lines.append(f"{severity}: {', '.join(parts)}")
     return lines

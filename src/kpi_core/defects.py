@@ -6,6 +6,10 @@ import polars as pl
 
 from kpi_core.contract import SEVERITIES
 from kpi_core.stats import weighted_quantiles
+from kpi_core.targets import Targets
+
+#: The target defect turnaround is judged by (median hours, in targets.toml).
+TARGET = "defect_turnaround_h"
 
 
 def defect_turnaround(defects: pl.LazyFrame) -> pl.DataFrame:
@@ -51,4 +55,28 @@ def open_past(defects: pl.LazyFrame, hours: float) -> pl.DataFrame:
         .join(past, on="severity", how="left", maintain_order="left")
         .with_columns(pl.col("n_open_past").fill_null(0).cast(pl.Int64))
         .collect()
+    )
+
+
+def against_target(
+    turnaround: pl.DataFrame, defects: pl.DataFrame, targets: Targets
+) -> pl.DataFrame:
+    """Per severity of ``turnaround`` (:func:`defect_turnaround`'s rows, of ``defects``):
+    its median's ``status`` against the defect turnaround target, and ``n_open_past``,
+    the defects still open longer than that target (a breach a resolved median cannot
+    show yet). Without a target, status is null and n_open_past 0. Columns: severity,
+    median_resolution_h, status, n_open_past.
+    """
+    rule = targets.rule(TARGET)
+    past = (
+        open_past(defects.lazy(), rule["target"])
+        if rule is not None
+        else pl.DataFrame({"severity": list(SEVERITIES), "n_open_past": [0] * len(SEVERITIES)})
+    )
+    medians = turnaround.select("severity", "median_resolution_h")
+    status = [targets.status(TARGET, median) for median in medians["median_resolution_h"]]
+    return (
+        medians.with_columns(pl.Series("status", status, pl.String))
+        .join(past, on="severity", how="left", maintain_order="left")
+        .with_columns(pl.col("n_open_past").fill_null(0))
     )

@@ -435,7 +435,7 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
     return failures
 
 
-#: Families of declared column types, for comparing a header with a result's dtypes.
+#: Declared types of whole numbers and of floating-point ones (decimals are neither).
 _WHOLE_NUMBERS = (
     "bigint",
     "integer",
@@ -447,6 +447,7 @@ _WHOLE_NUMBERS = (
     "uinteger",
 )
 _FRACTIONS = ("double", "float", "real")
+#: Families of declared column types, for comparing a header with a result's dtypes.
 _TYPE_FAMILIES = {
     **dict.fromkeys(_WHOLE_NUMBERS, "number"),
     **dict.fromkeys((*_FRACTIONS, "decimal", "numeric"), "number"),

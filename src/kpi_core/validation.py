@@ -97,9 +97,9 @@ def validate(
     references = frozenset() if cross_table else COUNTED_BY_FACTS_REFERENCES
     checks = frozenset() if cross_table else COUNTED_BY_FACTS_CHECKS
     try:
-        # Rows the reader could not read are set aside as they were read (listed in
-        # dataset.rejected); a reference to one of their values cannot be told apart
-        # from a value that is not there.
+        # Rows the reader could not read are left out of their tables (and listed in
+        # dataset.rejected): a reference into such a table may point at one of them,
+        # which its message says.
         unread: _Unread = {p.table: "rows" for p in dataset.rejected}
         problems = list(dataset.rejected)
         more, some_unreadable = _generic_problems(dataset, unread, step, references)
