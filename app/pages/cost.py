@@ -163,7 +163,7 @@ for column, dimension in zip((left, right), ("vendor", "annotator_id"), strict=T
                 # dashes for one, dots for the other: the legend names each
                 # short: two legend entries share a row of half a laptop screen
                 what = "cost" if kpi == KPI else "error"
-                text = f"{what} target {widgets.fmt(kpi, rule['target'])}"
+                text = f"{what} ≤ {widgets.fmt(kpi, rule['target'])}"
                 widgets.target_line(
                     figure, rule["target"], text, axis=axis, dash="dot" if axis == "x" else "dash"
                 )

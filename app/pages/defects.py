@@ -24,7 +24,7 @@ else:
     turnaround, defects = data.defects(ctx.source, ctx.filters)
     turnaround = turnaround.sort("severity")
     rule = ctx.targets.rule(TARGET)
-    target = widgets.fmt("age_h", rule["target"]) if rule is not None else None
+    target = widgets.fmt("age_h", rule["target"], short=True) if rule is not None else None
     judged = against_target(turnaround, defects, ctx.targets)
     overdue = dict(judged.select("severity", "n_open_past").rows())
     open_defects = defects.filter(defects["is_open"]).sort("age_h", descending=True)
@@ -36,7 +36,7 @@ else:
             median = row["median_resolution_h"]
             st.metric(
                 row["severity"],
-                widgets.fmt("turnaround_median_h", median),
+                widgets.fmt("turnaround_median_h", median, short=True),
                 help=(
                     "Median hours from opened_at to resolved_at over resolved defects. "
                     + (

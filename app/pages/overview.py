@@ -73,12 +73,14 @@ if promoted is None:
         else "Promotion needs reviews; this data has none."
     )
 elif promoted.height == 0:
-    st.success("No slice is promoted.", icon=":material/check_circle:")
     as_of_week = iso_week_label(ctx.aggs.as_of.date()) if ctx.aggs.as_of else None
     labelled = ctx.aggs.frames["annotation_kpi_counts"]["week_start"].max()  # all, unfiltered
     last_week = iso_week_label(labelled) if labelled is not None else None
-    if as_of_week and last_week and as_of_week > last_week:
-        # A calibration decision recorded today moves the as-of time past the labels.
+    if not (as_of_week and last_week and as_of_week > last_week):
+        st.success("No slice is promoted.", icon=":material/check_circle:")
+    else:
+        # A calibration decision recorded today moves the as-of time past the labels:
+        # "no slice is promoted" would read as good news.
         st.info(
             f"Promotion looks at the {ctx.targets.promotion.weeks} ISO weeks ending with the "
             f"as-of week, {as_of_week}, but the last annotation is in {last_week}: the "
@@ -109,7 +111,7 @@ def defects_off_target() -> list[str]:
     if not ctx.aggs.has("defects"):
         return []
     judged = against_target(*data.defects(ctx.source, ctx.filters), ctx.targets)
-    target = widgets.fmt(DEFECTS, ctx.targets.rule(DEFECTS)["target"])
+    target = widgets.fmt(DEFECTS, ctx.targets.rule(DEFECTS)["target"], short=True)
     lines = []
     for severity, median, status, n_open_past in judged.rows():
         parts = [f"median {widgets.fmt(DEFECTS, median)}"] if status == "breach" else []

@@ -257,10 +257,12 @@ def page_choice(state_key: str, url_key: str, options: list, default):
         wanted = st.query_params.get(url_key)
         st.session_state[state_key] = wanted if wanted in options else default
         if wanted is not None and wanted not in options:
-            st.warning(
+            # A toast: a warning here would sit among the page's controls, and push them.
+            st.toast(
                 f"The link's {url_key}={wanted} is not one this page offers: it shows "
                 f"{default} instead.",
                 icon=":material/link_off:",
+                duration="long",
             )
     return st.session_state[state_key]
 

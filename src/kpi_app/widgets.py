@@ -22,7 +22,7 @@ from kpi_app.data import REPO, Loaded
 from kpi_core import breaches, views
 from kpi_core.aggregates import Aggregates
 from kpi_core.catalog import KPIS, OTHER_UNITS, Unit
-from kpi_core.formatting import NOT_AVAILABLE, as_csv, format_as, format_value
+from kpi_core.formatting import NOT_AVAILABLE, as_csv, format_as
 from kpi_core.problems import Problem, QueryError
 from kpi_core.quarantine import as_frame as quarantine_frame
 from kpi_core.quarantine import counted
@@ -191,11 +191,11 @@ def unit(kpi: str) -> Unit | None:
     return None
 
 
-def fmt(kpi: str, value: float | None) -> str:
-    """``value`` of ``kpi`` as people read it; "n/a" for null."""
-    if kpi in KPIS:
-        return format_value(kpi, value)
-    return format_as(unit(kpi), value)
+def fmt(kpi: str, value: float | None, *, short: bool = False) -> str:
+    """``value`` of ``kpi`` as people read it; "n/a" for null. ``short``: without the
+    days beside long hours, for a tile's big figure or badge, which has room for few
+    characters."""
+    return format_as(unit(kpi), value, days=not short)
 
 
 def fmt_change(kpi: str, change: float | None) -> str | None:
@@ -308,7 +308,7 @@ def tile(
                 f"Latest week, {change.last_week}: {fmt(kpi, change.last)}"
                 + (f" ({latest_status})." if latest_status else ".")
             )
-        chart = [v for v in views.trend(weeks, kpi)[kpi].to_list() if v is not None] or None
+        chart = _sparkline(kpi, views.trend(weeks, kpi)[kpi].to_list()) or None
         if delta is not None:
             # "vs W07" still reads where "W08 vs W07" is cut to "W08 ..."
             description = f"vs {short_week(change.previous_week, change.last_week)}"
@@ -328,11 +328,12 @@ def tile(
     with st.container(border=True):
         st.metric(
             short_title(kpi) if compact else title(kpi),
-            fmt(kpi, value),
+            fmt(kpi, value, short=True),
             delta=delta,
             delta_color=delta_color,
             delta_arrow="off" if delta is not None and delta.startswith("±") else "auto",
-            delta_description=description,
+            # a quarter of 1100 px cuts "vs W07" to "vs ...": the tooltip says it
+            delta_description=None if compact else description,
             help="\n\n".join(lines),
             chart_data=chart if chart and len(chart) > 1 else None,
         )
@@ -349,10 +350,18 @@ def tile(
                 st.badge(f"{short_week(latest_week)}: {word}", color=color)
             elif ongoing is not None:
                 # No icon: in a tile a quarter of 1100 px wide, "breach since W03" just fits.
-                st.badge(
-                    f"breach since {short_week(ongoing['since'], ongoing['latest_week'])}",
-                    color="red",
-                )
+                # The week alone: "breach since 2025-W48" does not fit; the tooltip
+                # names the weeks in full. A run of one week is a new breach.
+                since = ongoing["since"].split("-")[-1]
+                new = ongoing["since"] == ongoing["latest_week"]
+                st.badge(f"breach in {since}" if new else f"breach since {since}", color="red")
+
+
+def _sparkline(kpi: str, values: Sequence[float | None]) -> list[float]:
+    """A tile's weekly values as its sparkline's hover shows them: a rate in percent
+    with one decimal (43.4, not 0.433962264151), a count whole, others to 3 decimals."""
+    scale, digits = {"rate": (100, 1), "count": (1, 0)}.get(unit(kpi) or "", (1, 3))
+    return [round(v * scale, digits) for v in values if v is not None]
 
 
 def short_week(week: str, latest: str | None = None) -> str:

@@ -604,7 +604,7 @@ class CalibrationView:
         shown, total = self.disputed.height, self.n_disputed
         noun = "item" if total == 1 else "items"
         listed = f", the {shown} most disputed listed" if shown < total else ""
-        return f"{total} disputed {noun}{listed}"
+        return f"{total:,} disputed {noun}{listed}"
 
     @property
     def fleiss_scope_text(self) -> str:

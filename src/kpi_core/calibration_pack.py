@@ -366,13 +366,13 @@ def drift_summary(row: Mapping) -> str:
         if row[f"n_{m}_week"]
     ]
     strength = (
-        "significant across the meeting too"
+        "it holds across the meeting too"
         if row["is_drifting_meeting_wide"]
-        else "not significant after correcting for all annotators"
+        else "across all annotators it may be chance"
     )
     return (
-        "; ".join(parts)
-        + f"; adjusted p {fmt_p_value(row['p_adjusted'])} ({strength}, p {fmt_p_value(row['p_meeting'])})"
+        "; ".join(parts) + f"; p {fmt_p_value(row['p_adjusted'])} for this one, {strength} "
+        f"(p {fmt_p_value(row['p_meeting'])} corrected for all)"
     )
 
 

@@ -21,11 +21,12 @@ _FORMATS: dict[Unit, str] = {
 }
 
 
-def format_as(unit: Unit | None, value: float | None) -> str:
-    """``value`` in ``unit`` as people read it; ``n/a`` when it is not available."""
+def format_as(unit: Unit | None, value: float | None, *, days: bool = True) -> str:
+    """``value`` in ``unit`` as people read it; ``n/a`` when it is not available.
+    Long hours also read in days, unless ``days`` is False (a tile's few characters)."""
     if value is None or value != value:
         return NOT_AVAILABLE
-    if unit == "hours" and abs(value) >= _DAYS_FROM_HOURS:
+    if unit == "hours" and days and abs(value) >= _DAYS_FROM_HOURS:
         # "2,679.6 h" is read faster as the 112 days it is
         return f"{_FORMATS['hours'].format(value)} ({value / 24:,.0f} d)"
     return _FORMATS[unit].format(value) if unit else str(value)
