@@ -480,3 +480,26 @@ def test_a_division_by_zero_is_the_files_error_not_an_infinite_kpi(tiny_dir, que
     path.write_text(path.read_text().replace(total, "sum(cost) / 0.0 as cost"))
     aggs = aggregates.fetch(open_dataset(tiny_dir))
     assert "cost holds infinity or NaN" in aggs.errors["annotation_kpi_counts"].reason
+
+
+def test_a_deleted_model_is_blamed_not_the_queries_that_read_it(tiny_dir, query_copy, capsys):
+    from kpi_core import aggregates
+
+    (query_copy / "models" / "labelled_items.sql").unlink()
+    aggs = aggregates.fetch(open_dataset(tiny_dir))
+    assert aggs.errors["item_label_counts"].file == str(query_copy / "models/labelled_items.sql")
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("labelled_items.sql: missing") == 1 and "Catalog Error" not in err
+
+
+def test_check_blames_a_slow_model_once_not_each_query_reading_it(
+    tiny_dir, query_copy, monkeypatch, capsys
+):
+    path = query_copy / "models" / "annotation_facts.sql"
+    slow = "select * from final where (select count(*) from range(100000000) a, range(100000000) b) > 0"
+    path.write_text(path.read_text().replace("select * from final", slow))
+    monkeypatch.setenv("KPI_QUERY_TIMEOUT_S", "0.5")
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("stopped after 0.5 s") == 1 and "annotation_facts.sql" in err
