@@ -36,6 +36,7 @@ from kpi_core.coverage import coverage_overall
 from kpi_core.defects import defect_turnaround
 from kpi_core.grouping import SLICE, Filters
 from kpi_core.loading import Dataset, open_dataset
+from kpi_core.outputs import header_mismatch
 from kpi_core.problems import DataError, Problem, QueryError
 from kpi_core.promotion import promoted_slices
 from kpi_core.quarantine import rows_to_leave_out
@@ -413,7 +414,7 @@ def query_result(
     except QueryError as error:
         return None, 0, QueryFailure.of(error)
     # As kpi check: the result must have the columns the header promises readers.
-    mismatch = queries.header_mismatch(query, frame)
+    mismatch = header_mismatch(query, frame)
     failure = QueryFailure(str(query.path), None, mismatch) if mismatch else None
     return frame.head(PREVIEW_ROWS), n, failure
 

@@ -16,6 +16,7 @@ import polars as pl
 
 from kpi_core import queries
 from kpi_core.loading import Dataset
+from kpi_core.outputs import held_to_header
 from kpi_core.problems import QueryError
 
 T = TypeVar("T")
@@ -150,7 +151,7 @@ def fetch(
             params = {p: values[p] for p in query.parameters if p in values}
             # A result unlike its header (a column gone, hours as text) would fail in
             # polars, on a page far from the file: it fails here, naming the file.
-            frames[name] = queries.held_to_header(query, queries.run(dataset.con, name, **params))
+            frames[name] = held_to_header(query, queries.run(dataset.con, name, **params))
         except QueryError as error:
             errors[name] = error
     return Aggregates(

@@ -1,0 +1,148 @@
+"""A query's result held to its ``Output:`` header: the columns it declares, in
+order, each of the declared family (number, text, date, timestamp, boolean), whole
+numbers whole, and no infinity. A KPI page fed a text column where it expects hours
+would fail in polars, far from the file that changed; here it is the file's error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from kpi_core.problems import QueryError
+
+if TYPE_CHECKING:
+    from kpi_core.queries import QueryFile
+
+#: Why a query file without an ``Output:`` header fails kpi check.
+NO_OUTPUT_HEADER = "header has no 'Output:' line declaring the columns"
+
+#: Declared types of whole numbers and of floating-point ones (decimals are neither).
+_WHOLE_NUMBERS = (
+    "bigint",
+    "integer",
+    "int",
+    "smallint",
+    "tinyint",
+    "hugeint",
+    "ubigint",
+    "uinteger",
+)
+_FRACTIONS = ("double", "float", "real")
+#: Families of declared column types, for comparing a header with a result's dtypes.
+_TYPE_FAMILIES = {
+    **dict.fromkeys(_WHOLE_NUMBERS, "number"),
+    **dict.fromkeys((*_FRACTIONS, "decimal", "numeric"), "number"),
+    **dict.fromkeys(("varchar", "text", "string"), "text"),
+    "date": "date",
+    **dict.fromkeys(("timestamp", "timestamptz", "datetime"), "timestamp"),
+    **dict.fromkeys(("boolean", "bool"), "boolean"),
+}
+
+
+def _family(dtype: pl.DataType) -> str | None:
+    if dtype.is_numeric():
+        return "number"
+    if dtype == pl.String:
+        return "text"
+    if dtype == pl.Date:
+        return "date"
+    if isinstance(dtype, pl.Datetime):
+        return "timestamp"
+    if dtype == pl.Boolean:
+        return "boolean"
+    return None  # Null (an all-NULL column) and nested types: not compared
+
+
+#: Types a header may declare that no family above compares (nested values and the like).
+_OTHER_TYPES = re.compile(
+    r"(?i)^(interval|time|timetz|uuid|blob|json|struct|map|list|union|enum|bit|varint)\b|\[\]$"
+)
+
+
+def _base_type(declared: str) -> str:
+    return declared.split("(")[0].strip().lower()
+
+
+def _has_fractions(dtype: pl.DataType | None) -> bool:
+    """A floating-point type, or a decimal with digits after the point."""
+    return (dtype is not None and dtype.is_float()) or (
+        isinstance(dtype, pl.Decimal) and bool(dtype.scale)
+    )
+
+
+def _sql_name(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Decimal):
+        return f"decimal({dtype.precision},{dtype.scale})"
+    return "double" if dtype == pl.Float64 else str(dtype).lower()
+
+
+def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame``, ``query``'s result, if it matches the ``Output:`` header; else a
+    :class:`QueryError` naming the file and how it differs (:func:`header_mismatch`).
+
+    A number the database gives as a decimal where the header declares a whole number
+    (``sum(1)``) or a floating-point one comes as the declared kind, so that readers
+    get what the header promises; the values are the same.
+    """
+    mismatch = header_mismatch(query, frame)
+    if mismatch:
+        raise QueryError(str(query.path), mismatch)
+    # DuckDB divides by zero into infinity (or NaN): as a KPI it would show as "inf" on
+    # one page and n/a on another, so it is the file's error here.
+    not_finite = [
+        column
+        for column, dtype in frame.schema.items()
+        if dtype.is_float() and not frame[column].drop_nulls().is_finite().all()
+    ]
+    if not_finite:
+        raise QueryError(
+            str(query.path),
+            f"{', '.join(not_finite)} holds infinity or NaN (a division by zero?): "
+            "write nullif(denominator, 0) to give n/a instead",
+        )
+    as_declared = {
+        column: pl.Int64 if _base_type(declared) in _WHOLE_NUMBERS else pl.Float64
+        for column, declared in query.outputs
+        if isinstance(frame.schema[column], pl.Decimal)
+        and _base_type(declared) in (*_WHOLE_NUMBERS, *_FRACTIONS)
+    }
+    return frame.cast(as_declared) if as_declared else frame
+
+
+def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:
+    """How a result differs from the ``Output:`` header (its columns, in order, and the
+    family of each declared type: number, text, date, timestamp, boolean); None when
+    they match. A KPI page fed a text column where it expects hours would fail in
+    polars, far from the file that changed."""
+    if not query.outputs:
+        return NO_OUTPUT_HEADER
+    declared, actual = query.output_columns, frame.columns
+    detail = []
+    if declared != actual:
+        missing = [c for c in declared if c not in actual]
+        extra = [c for c in actual if c not in declared]
+        if missing:
+            detail.append(f"declared but not returned: {', '.join(missing)}")
+        if extra:
+            detail.append(f"returned but not declared: {', '.join(extra)}")
+        if not detail:
+            detail.append("columns are in another order than the header declares")
+    for column, declared_type in query.outputs:
+        wanted = _TYPE_FAMILIES.get(_base_type(declared_type))
+        dtype = frame.schema.get(column)
+        got = _family(dtype) if dtype is not None else None
+        if wanted is None and not _OTHER_TYPES.match(declared_type.strip()):
+            detail.append(f"{column} is declared {declared_type}, which is not a DuckDB type")
+        elif wanted and got and wanted != got:
+            detail.append(f"{column} is declared {declared_type} but the result's is {got}")
+        elif _base_type(declared_type) in _WHOLE_NUMBERS and _has_fractions(dtype):
+            detail.append(
+                f"{column} is declared {declared_type} but the result's numbers may have "
+                f"fractions ({_sql_name(dtype)})"
+            )
+    if not detail:
+        return None
+    return f"Output header does not match the result ({'; '.join(detail)})"
