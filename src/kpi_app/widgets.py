@@ -626,7 +626,8 @@ def page_stopped(aggs: Aggregates, error: QueryError | None = None) -> None:
     """What is left of a page that stopped because it needs a failed query file: the
     banner of ``error`` (a file the page runs itself; the aggregates' failures have
     theirs at the top of the page already) and which files to fix."""
-    if error is not None:
+    # An aggregates' failure the page raised again has its banner at the top already.
+    if error is not None and not any(error is known for known in aggs.errors.values()):
         _query_banner(error)
     failed = [error] if error is not None else aggs.errors.values()
     files = ", ".join(sorted({f"`{_where(e)}`" for e in failed}))
