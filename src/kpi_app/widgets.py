@@ -8,6 +8,7 @@ A status is a colour and a word, never a colour alone.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from numbers import Real
@@ -361,7 +362,7 @@ def _sparkline(kpi: str, values: Sequence[float | None]) -> list[float]:
     """A tile's weekly values as its sparkline's hover shows them: a rate in percent
     with one decimal (43.4, not 0.433962264151), a count whole, others to 3 decimals."""
     scale, digits = {"rate": (100, 1), "count": (1, 0)}.get(unit(kpi) or "", (1, 3))
-    return [round(v * scale, digits) for v in values if v is not None]
+    return [round(v * scale, digits) for v in values if v is not None and math.isfinite(v)]
 
 
 def short_week(week: str, latest: str | None = None) -> str:
