@@ -18,6 +18,7 @@
 --   n_items_multi, n_items_disagree = items, and items whose labels are not
 --   all equal, each counted on its first label in sort order only.
 -- Grain: one row per item group x label x m.
+-- Key: domain, difficulty, risk_class, dataset_version, week_start, label, m
 -- Output: domain varchar, difficulty varchar, risk_class varchar,
 --   dataset_version varchar, week_start date, label varchar, m bigint, n_c bigint,
 --   n_ordered_pairs bigint, n_ordered_pairs_agree bigint, n_items_multi bigint,

@@ -6,6 +6,7 @@
 --   are per slice x week alone: all the report groups by, and far fewer rows.
 -- Grain: one row per slice x dataset_version x vendor x tier x annotator x ISO week
 --   (week of the annotation's submitted_at, as week_start, a Monday).
+-- Key: domain, difficulty, risk_class, dataset_version, vendor, tier, annotator_id, week_start
 -- Output: domain varchar, difficulty varchar, risk_class varchar,
 --   dataset_version varchar, vendor varchar, tier varchar, annotator_id varchar,
 --   week_start date, n_annotations bigint, n_decided bigint, n_accepted bigint,

@@ -4,6 +4,7 @@
 -- agreed label counts as gold for annotations submitted from its recorded_at on.
 -- Parameters: domain varchar; null means every domain.
 -- Grain: one row per calibration decision.
+-- Key: decision_id
 -- Output: decision_id varchar, week varchar, item_id varchar, domain varchar,
 --   agreed_label varchar, note varchar, recorded_at timestamp, is_latest boolean
 with

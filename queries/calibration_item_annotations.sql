@@ -12,6 +12,7 @@
 -- Parameters: window_start date, window_end date (exclusive), domain varchar;
 --   null means no bound / every domain.
 -- Grain: one row per annotation.
+-- Key: annotation_id
 -- Output: item_id varchar, domain varchar, difficulty varchar, risk_class varchar,
 --   item_gold_label varchar, item_week_start date, annotation_id varchar,
 --   annotator_id varchar, tier varchar, vendor varchar, is_human boolean,

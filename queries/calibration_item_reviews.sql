@@ -6,6 +6,7 @@
 -- Parameters: window_start date, window_end date (exclusive), domain varchar;
 --   null means no bound / every domain.
 -- Grain: one row per review.
+-- Key: review_id
 -- Output: item_id varchar, annotation_id varchar, annotator_id varchar,
 --   review_id varchar, reviewer_id varchar, reviewer_tier varchar, stage varchar,
 --   verdict varchar, corrected_label varchar, reviewed_at timestamp,

@@ -3,6 +3,7 @@
 -- is when still open at :as_of (resolved after :as_of counts as open).
 -- Parameters: as_of timestamp (UTC).
 -- Grain: one row per defect opened at or before :as_of.
+-- Key: defect_id
 -- Output: defect_id varchar, domain varchar, severity varchar, week_start date,
 --   opened_at timestamp, resolved_at timestamp, is_open boolean,
 --   resolution_h double, age_h double

@@ -4,6 +4,7 @@
 -- on one of them (kpi_core.decisions.record_decisions), so a typo never
 -- becomes an item's gold label.
 -- Grain: one row per domain x label.
+-- Key: domain, label
 -- Output: domain varchar, label varchar, n_uses bigint
 with
 

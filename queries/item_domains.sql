@@ -4,6 +4,7 @@
 -- must exist, and its agreed label must be in use in that domain (domain_labels.sql).
 -- Parameters: item_ids varchar[]; null means none.
 -- Grain: one row per named item that is in items.
+-- Key: item_id
 -- Output: item_id varchar, domain varchar
 select
     items.item_id,

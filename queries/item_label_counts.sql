@@ -5,6 +5,7 @@
 -- latest label (ties: the later annotation_id). An item's week is the week of
 -- its latest human annotation.
 -- Grain: one row per item x vendor x tier x label.
+-- Key: item_id, vendor, tier, label
 -- Output: item_id varchar, domain varchar, difficulty varchar, risk_class varchar,
 --   dataset_version varchar, week_start date, vendor varchar, tier varchar,
 --   label varchar, n_annotators bigint

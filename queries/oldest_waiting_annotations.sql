@@ -6,6 +6,7 @@
 -- filter on those still finds its oldest.
 -- Parameters: as_of timestamp (UTC).
 -- Grain: one row per waiting annotation (at most 20 per stage x domain x vendor x tier).
+-- Key: stage, annotation_id
 -- Output: stage varchar, annotation_id varchar, item_id varchar, domain varchar,
 --   difficulty varchar, risk_class varchar, dataset_version varchar, vendor varchar,
 --   tier varchar, annotator_id varchar, week_start date, submitted_at timestamp,

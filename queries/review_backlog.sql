@@ -6,6 +6,8 @@
 -- Age = as_of - submitted_at, in buckets <1 d, 1-3 d, 3-7 d, >7 d.
 -- Parameters: as_of timestamp (UTC).
 -- Grain: one row per stage x slice x dataset_version x vendor x tier x annotator x ISO week.
+-- Key: stage, domain, difficulty, risk_class, dataset_version, vendor, tier,
+--   annotator_id, week_start
 -- Output: stage varchar, domain varchar, difficulty varchar, risk_class varchar,
 --   dataset_version varchar, vendor varchar, tier varchar, annotator_id varchar, week_start date,
 --   n_backlog bigint, n_age_lt_1d bigint, n_age_1_3d bigint, n_age_3_7d bigint,

@@ -10,6 +10,7 @@
 -- read 'unknown').
 -- Keep the definition in step with specialist_review_times.sql (the dashboard's).
 -- Grain: one row per grouping x group.
+-- Key: domain, difficulty, risk_class, week_start
 -- Output: domain varchar, difficulty varchar, risk_class varchar, week_start date,
 --   specialist_review_time_median_s double, specialist_review_time_p90_s double
 with

@@ -4,6 +4,8 @@
 -- Keep the definition in step with specialist_review_time_quantiles.sql (the report's).
 -- Grain: one row per slice x dataset_version x vendor x tier x annotator x ISO week
 --   (of reviewed_at) x duration_s. Vendor and tier are the annotation's.
+-- Key: domain, difficulty, risk_class, dataset_version, vendor, tier,
+--   annotator_id, week_start, duration_s
 -- Output: domain varchar, difficulty varchar, risk_class varchar,
 --   dataset_version varchar, vendor varchar, tier varchar, annotator_id varchar, week_start date,
 --   duration_s double, n_reviews bigint

@@ -4,6 +4,8 @@
 -- Keep the definition in step with turnaround_quantiles.sql (the report's).
 -- Grain: one row per slice x dataset_version x vendor x tier x annotator x ISO week
 --   (of submitted_at) x turnaround_h.
+-- Key: domain, difficulty, risk_class, dataset_version, vendor, tier,
+--   annotator_id, week_start, turnaround_h
 -- Output: domain varchar, difficulty varchar, risk_class varchar,
 --   dataset_version varchar, vendor varchar, tier varchar, annotator_id varchar, week_start date,
 --   turnaround_h double, n_annotations bigint

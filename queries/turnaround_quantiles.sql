@@ -10,6 +10,7 @@
 -- read 'unknown').
 -- Keep the definition in step with turnaround_hours.sql (the dashboard's).
 -- Grain: one row per grouping x group.
+-- Key: domain, difficulty, risk_class, week_start
 -- Output: domain varchar, difficulty varchar, risk_class varchar, week_start date,
 --   turnaround_median_h double, turnaround_p90_h double
 with

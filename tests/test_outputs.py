@@ -13,12 +13,12 @@ from kpi_core.problems import QueryError
 from kpi_core.queries import QueryFile
 
 
-def _query(*outputs: tuple[str, str]) -> QueryFile:
+def _query(*outputs: tuple[str, str], key: str = "") -> QueryFile:
     return QueryFile(
         name="totals",
         path=Path("queries/totals.sql"),
         sql="select 1",
-        doc="",
+        doc=f"Key: {key}" if key else "",
         parameters=(),
         outputs=outputs,
         sql_lines=(1,),
@@ -59,3 +59,19 @@ def test_a_result_matching_its_header_passes_as_it_is():
     query = _query(("domain", "varchar"), ("n", "bigint"), ("share", "double"))
     assert header_mismatch(query, frame) is None
     assert held_to_header(query, frame).equals(frame)
+
+
+def test_rows_that_share_their_key_are_the_files_error():
+    """Readers add the rows up: a join that repeats them would double a KPI."""
+    query = _query(("domain", "varchar"), ("week", "varchar"), ("n", "bigint"), key="domain, week")
+    frame = pl.DataFrame({"domain": ["stem", "stem", "coding"], "week": ["W01", "W02", "W01"]})
+    held_to_header(query, frame.with_columns(n=pl.lit(1)))  # each (domain, week) once
+    twice = pl.concat([frame, frame.head(1)]).with_columns(n=pl.lit(1))
+    with pytest.raises(QueryError, match=r"2 rows share their Key \(domain, week\)"):
+        held_to_header(query, twice)
+
+
+def test_a_key_of_columns_not_returned_is_named():
+    query = _query(("domain", "varchar"), key="domain, slice")
+    said = header_mismatch(query, pl.DataFrame({"domain": ["stem"]}))
+    assert "the Key names columns the Output does not: slice" in said

@@ -503,3 +503,13 @@ def test_check_blames_a_slow_model_once_not_each_query_reading_it(
     assert main(["check", "--data", str(tiny_dir)]) == 1
     err = capsys.readouterr().err
     assert err.count("stopped after 0.5 s") == 1 and "annotation_facts.sql" in err
+
+
+def test_rows_repeated_by_an_edit_are_the_files_error_not_a_doubled_kpi(tiny_dir, query_copy):
+    from kpi_core import aggregates
+
+    path = query_copy / "annotation_kpi_counts.sql"
+    assert path.read_text().rstrip().endswith("select * from final")
+    path.write_text(path.read_text().rstrip() + " union all select * from final\n")
+    aggs = aggregates.fetch(open_dataset(tiny_dir))
+    assert "share their Key" in aggs.errors["annotation_kpi_counts"].reason

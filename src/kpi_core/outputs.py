@@ -1,7 +1,9 @@
-"""A query's result held to its ``Output:`` header: the columns it declares, in
+"""A query's result held to its header: the columns its ``Output:`` line declares, in
 order, each of the declared family (number, text, date, timestamp, boolean), whole
-numbers whole, and no infinity. A KPI page fed a text column where it expects hours
-would fail in polars, far from the file that changed; here it is the file's error.
+numbers whole, no infinity, and no two rows alike in the columns of its ``Key:``
+line. A KPI page fed a text column where it expects hours would fail in polars, far
+from the file that changed; a row counted twice would double a KPI without a word.
+Here either is the file's error.
 """
 
 from __future__ import annotations
@@ -90,6 +92,18 @@ def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
     mismatch = header_mismatch(query, frame)
     if mismatch:
         raise QueryError(str(query.path), mismatch)
+    if query.key and frame.height:
+        repeated = frame.filter(frame.select(query.key).is_duplicated())
+        if repeated.height:
+            first = ", ".join(
+                f"{c}={v}" for c, v in repeated.row(0, named=True).items() if c in query.key
+            )
+            raise QueryError(
+                str(query.path),
+                f"{repeated.height:,} rows share their Key ({', '.join(query.key)}) with "
+                f"another, as {first} does: readers add the rows up, so each would count "
+                "more than once (a join that repeats rows?)",
+            )
     # DuckDB divides by zero into infinity (or NaN): as a KPI it would show as "inf" on
     # one page and n/a on another, so it is the file's error here.
     not_finite = [
@@ -121,6 +135,9 @@ def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:
         return NO_OUTPUT_HEADER
     declared, actual = query.output_columns, frame.columns
     detail = []
+    unknown_keys = [c for c in query.key if c not in declared]
+    if unknown_keys:
+        detail.append(f"the Key names columns the Output does not: {', '.join(unknown_keys)}")
     if declared != actual:
         missing = [c for c in declared if c not in actual]
         extra = [c for c in actual if c not in declared]

@@ -89,6 +89,14 @@ class QueryFile:
     def output_columns(self) -> list[str]:
         return [name for name, _ in self.outputs]
 
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The columns the header's ``Key:`` line says no two rows share (empty without
+        one): what readers that add the rows up count on."""
+        # the Key line and its indented continuation lines, as the Output line's
+        match = re.search(r"^Key:\s*(.*(?:\n[ \t]+.*)*)", self.doc, flags=re.MULTILINE)
+        return tuple(c.strip() for c in match.group(1).split(",") if c.strip()) if match else ()
+
     def file_line(self, sql_line: int) -> int:
         """The file line of line ``sql_line`` (from 1) of the SQL DuckDB ran."""
         if not self.sql_lines:
