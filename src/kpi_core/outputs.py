@@ -82,8 +82,9 @@ def _sql_name(dtype: pl.DataType) -> str:
 
 
 def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame``, ``query``'s result, if it matches the ``Output:`` header; else a
-    :class:`QueryError` naming the file and how it differs (:func:`header_mismatch`).
+    """``frame``, ``query``'s result, if it matches the ``Output:`` header
+    (:func:`header_mismatch`), no two rows share its ``Key:`` and no number is infinite
+    or NaN; else a :class:`QueryError` naming the file and why.
 
     A number the database gives as a decimal where the header declares a whole number
     (``sum(1)``) or a floating-point one comes as the declared kind, so that readers
