@@ -147,6 +147,13 @@ def _chart(figure, frame: pl.DataFrame, name: str) -> None:
     widgets.chart(figure, frame, name)
 
 
+def _measure(annotators: pl.DataFrame, measure: str) -> pl.DataFrame:
+    """Each annotator's figures of one measure (consensus or gold), as its chart draws."""
+    return annotators.select(
+        "annotator_id", "tier", "vendor", "status", pl.col(f"^(n_)?{measure}_.*$")
+    )
+
+
 # ---------------------------------------------------------------------- reliability
 st.subheader("Reliability")
 _chart(pack.alpha_trend_figure(view), view.alpha_trend, f"Krippendorff's alpha, {week}")
@@ -233,9 +240,17 @@ if not new.is_empty():
     )
 consensus_tab, gold_tab = st.tabs(["Agreement with consensus", "Agreement with gold"])
 with consensus_tab:
-    _chart(pack.agreement_figure(view, "consensus"), view.annotators, "Consensus agreement")
+    _chart(
+        pack.agreement_figure(view, "consensus"),
+        _measure(view.annotators, "consensus"),
+        f"Consensus agreement {week}",
+    )
 with gold_tab:
-    _chart(pack.agreement_figure(view, "gold"), view.annotators, "Gold agreement")
+    _chart(
+        pack.agreement_figure(view, "gold"),
+        _measure(view.annotators, "gold"),
+        f"Gold agreement {week}",
+    )
 shown = pack.agreement_table(view.annotators)
 if shown.is_empty():
     widgets.empty("Nobody labelled in this week and scope.")
