@@ -145,8 +145,9 @@ DRIFT = {
 
 # --- DISPUTE: known ranking by spread x risk weight ---------------------------------------
 # d1 high   A A B    spread 1/3, weight 3 -> score 1.0, 3 annotators
-# d3 medium A B      spread 1/2, weight 2 -> score 1.0, 2 annotators
 # d4 (none) A B      spread 1/2, weight 2 (unknown counts as medium) -> 1.0, 2 annotators
+# d3 medium A B      spread 1/2, weight 2 -> score 1.0, 2 annotators, but settled by the
+#                    2026-W06 decision: after d4, which nothing settles yet
 # d2 low    A B C    spread 2/3, weight 1 -> score 2/3
 # d5 high   A A A    spread 0: not disputed
 # d6 high   g1 says B then A (latest counts), g2 A: no dispute

@@ -76,7 +76,7 @@ def test_meeting_weeks_run_over_the_data_and_default_to_the_last_complete_one():
 
 def test_disputed_items_ranked_by_spread_times_risk_weight(dispute_view):
     d = dispute_view.disputed
-    assert d["item_id"].to_list() == ["d1", "d3", "d4", "d2"]
+    assert d["item_id"].to_list() == ["d1", "d4", "d3", "d2"]  # d3 settled by a decision
     assert d["rank"].to_list() == [1, 2, 3, 4]
     assert d["spread"].to_list() == pytest.approx([1 / 3, 1 / 2, 1 / 2, 2 / 3])
     assert d["risk_weight"].to_list() == [3.0, 2.0, 2.0, 1.0]
@@ -91,8 +91,8 @@ def test_disputed_items_ranked_by_spread_times_risk_weight(dispute_view):
 
 def test_the_disputed_count_is_every_disputed_item_not_the_listed_top(dispute_dir):
     top_two = cal.build_view(open_dataset(dispute_dir), "2026-W07", top=2, draws=10)
-    assert top_two.disputed["item_id"].to_list() == ["d1", "d3"]
-    assert top_two.n_disputed == 4  # d1 d3 d4 d2 (above) disagree
+    assert top_two.disputed["item_id"].to_list() == ["d1", "d4"]
+    assert top_two.n_disputed == 4  # d1 d4 d3 d2 (above) disagree
     assert top_two.disputed_heading == "4 disputed items, the 2 most disputed listed"
     every = cal.build_view(open_dataset(dispute_dir), "2026-W07", top=None, draws=10)
     assert every.disputed_heading == "4 disputed items"
@@ -123,8 +123,8 @@ def test_items_already_decided_are_marked(dispute_view):
 
 def test_top_limits_the_list(dispute_dir):
     view = cal.build_view(open_dataset(dispute_dir), "2026-W07", top=2, draws=50)
-    assert view.disputed["item_id"].to_list() == ["d1", "d3"]
-    assert set(view.disputed_labels["item_id"]) == {"d1", "d3"}
+    assert view.disputed["item_id"].to_list() == ["d1", "d4"]
+    assert set(view.disputed_labels["item_id"]) == {"d1", "d4"}
 
 
 def test_confusion_counts_an_annotator_once_per_item_with_the_latest_label():
@@ -237,7 +237,7 @@ def test_promoted_slices_this_week(tmp_path):
 
 def test_domain_scope_and_unknown_domain(dispute_dir):
     view = cal.build_view(open_dataset(dispute_dir), "2026-W07", domain="coding", draws=50)
-    assert view.disputed["item_id"].to_list() == ["d3", "d4"]
+    assert view.disputed["item_id"].to_list() == ["d4", "d3"]  # d3 is settled already
     assert set(view.confusion["domain"]) == {"coding"}
     with pytest.raises(DataError, match="no annotation is in domain 'law'"):
         cal.build_view(open_dataset(dispute_dir), "2026-W07", domain="law")

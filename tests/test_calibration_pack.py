@@ -79,7 +79,7 @@ def test_pack_holds_the_page_the_agenda_and_every_table(written):
         ),
     }
     disputed = pl.read_csv(out / "disputed_items-2026-W07.csv")
-    assert disputed["item_id"].to_list()[:4] == ["d1", "d3", "d4", "d2"]
+    assert disputed["item_id"].to_list()[:4] == ["d1", "d4", "d3", "d2"]
     agreement = pl.read_csv(out / "annotator_agreement-2026-W07.csv")
     assert agreement.filter(pl.col("is_drifting")).height == 1
 
@@ -193,8 +193,8 @@ def test_cli_writes_the_pack(data_dir, tmp_path, capsys):
     assert (out / "calibration-2026-W07-coding.html").is_file()
     assert (out / "agenda-2026-W07-coding.md").is_file()
     assert pl.read_csv(out / "disputed_items-2026-W07-coding.csv")["item_id"].to_list() == [
-        "d3",
         "d4",
+        "d3",
     ]
 
 

@@ -299,11 +299,7 @@ with final_tab:
 
 # ----------------------------------------------------------------------- disputed items
 st.subheader("Most disputed items")
-st.caption(
-    f"{view.disputed_heading}. "
-    "Spread = 1 − share of the modal label among the item's annotators; score = spread × risk "
-    "weight (" + ", ".join(f"{k} {v:g}" for k, v in cal.RISK_WEIGHTS.items()) + ")."
-)
+st.caption(f"{view.disputed_heading}. {cal.DISPUTE_RANKING}")
 disputed = view.disputed
 if disputed.is_empty():
     widgets.empty("No item of this week has two annotators who disagree.")

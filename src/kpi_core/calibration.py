@@ -23,8 +23,9 @@ Disputed items (items whose week is ``W``, with >= 2 human annotators)
     variation ratio: 0 when all agree, 0.5 when two annotators differ, up to 1 - 1/m).
     *Score* = spread x the risk weight of the item's risk class (:data:`RISK_WEIGHTS`:
     low 1, medium 2, high 3; an unknown risk class counts as medium). Ranked by score,
-    then by the number of annotators (more people, stronger evidence), then item_id;
-    items with spread 0 are not disputed.
+    then by the number of annotators (more people, stronger evidence), then items that
+    no gold label or calibration decision settles yet before those that one does, then
+    item_id; items with spread 0 are not disputed.
 
 Confusion matrices
     Human labels submitted in ``W``, per domain, against the gold label that judges them
@@ -82,6 +83,14 @@ TREND_WEEKS = 8
 MIN_SHARED_ITEMS = 3
 #: Disputed items shown by default.
 TOP_DISPUTED = 20
+
+#: How the disputed items are ranked, in the words the page and the pack print.
+DISPUTE_RANKING = (
+    "Spread = 1 − share of the modal label among the item's annotators; score = spread × "
+    "risk weight ("
+    + ", ".join(f"{k} {v:g}" for k, v in RISK_WEIGHTS.items())
+    + "); ties go to more annotators, then to items no gold label or decision settles yet."
+)
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -375,7 +384,14 @@ def disputed_items(
         .join(latest, on="item_id", how="left", maintain_order="left")
         .with_columns(weight.alias("risk_weight"))
         .with_columns((pl.col("spread") * pl.col("risk_weight")).alias("score"))
-        .sort(["score", "n_annotators", "item_id"], descending=[True, True, False])
+        .sort(
+            pl.col("score"),
+            pl.col("n_annotators"),
+            # Among equals, an item no gold settles yet comes first: the room must.
+            pl.col("item_gold_label").is_not_null() | pl.col("decided_label").is_not_null(),
+            pl.col("item_id"),
+            descending=[True, True, False, False],
+        )
         .with_row_index("rank", offset=1)
         .with_columns(
             pl.col("rank").cast(pl.Int64),

@@ -34,8 +34,8 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from kpi_core.calibration import (
+    DISPUTE_RANKING,
     MIN_SHARED_ITEMS,
-    RISK_WEIGHTS,
     CalibrationInputs,
     CalibrationView,
     Level,
@@ -442,8 +442,7 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
     lines += [
         "",
         "---",
-        "Spread = 1 − share of the modal label among the item's annotators; score = spread × "
-        "risk weight (" + ", ".join(f"{k} {v:g}" for k, v in RISK_WEIGHTS.items()) + "). "
+        f"{DISPUTE_RANKING} "
         f"Drift: one-sided Fisher's exact test of this week's agreement against the "
         f"annotator's own {BASELINE_WEEKS} weeks before, for consensus and gold, "
         f"Bonferroni-adjusted over the two, at {DRIFT_ALPHA}; the meeting-wide p is "
@@ -735,8 +734,7 @@ label in scope this week.</p>
 <div class="chart">{charts["confusion_final"]}</div>
 
 <h2 class="page-break">Most disputed items</h2>
-<p>Ranked by spread (1 − share of the modal label among the item's annotators) × risk weight
-({html.escape(", ".join(f"{k} {v:g}" for k, v in RISK_WEIGHTS.items()))}).</p>
+<p>{html.escape(DISPUTE_RANKING)}</p>
 {_disputed_html(view)}
 
 <h2>Slices promoted to specialist review</h2>
