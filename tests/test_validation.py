@@ -416,8 +416,36 @@ def test_required_column_left_empty(table, column):
     ]
 
 
+KEYS = [
+    (table.name, column.name)
+    for table in TABLES.values()
+    for column in table.columns
+    if column.unique and column.type == "string"
+]
+
+
+@pytest.mark.parametrize(("table", "column"), KEYS, ids=[f"{t}.{c}" for t, c in KEYS])
+def test_a_key_holding_a_nul_byte_is_named(table, column):
+    """The last row is referenced by nothing: the NUL byte is the one problem."""
+    last = len(list(csv.DictReader(io.StringIO(CLEAN[table]))))
+    key = list(csv.DictReader(io.StringIO(CLEAN[table])))[-1][column]
+    write(Path("logs"), with_cell(table, last, column, key + "\0x"))
+    assert lines("logs") == [
+        f"logs/{table}.csv: row {last}, column {column}: {column} holds a NUL byte (\\0): "
+        "the file may be damaged"
+    ]
+
+
 def test_the_generic_rules_and_singular_checks():
-    assert set(RULES) == {"required", "type", "accepted", "minimum", "unique", "references"}
+    assert set(RULES) == {
+        "required",
+        "type",
+        "accepted",
+        "minimum",
+        "unique",
+        "no_nul",
+        "references",
+    }
     assert check_names() == [
         "calibration_week_is_iso_week",
         "defect_resolved_after_opened",

@@ -281,6 +281,16 @@ def _unique(table: Table, column: Column, raw_type: str, bind: _Params, _: _Unre
     yield _branch(column.name, reason, where, source)
 
 
+def _no_nul(table: Table, column: Column, raw_type: str, bind: _Params, _: _Unread):
+    """A key (a unique column) holding a NUL byte: damage, not an id. Its references,
+    written without it, would read "not found" and blame the wrong file. Only keys:
+    looking into every text column costs the report more than this rare damage."""
+    if column.unique and column.type == "string" and raw_type.upper() == "VARCHAR":
+        name = sql_identifier(column.name)
+        reason = bind(f"{column.name} holds a NUL byte (\\0): the file may be damaged")
+        yield _branch(column.name, reason, f"contains({name}, chr(0))")
+
+
 def _references(table: Table, column: Column, raw_type: str, bind: _Params, unread: _Unread):
     """Values missing from the referenced table (skipped when that table cannot be read)."""
     if column.references is None or unread.get(column.references[0]) == "file":
@@ -305,6 +315,7 @@ RULES: dict[str, _Rule] = {
     "accepted": _accepted,
     "minimum": _minimum,
     "unique": _unique,
+    "no_nul": _no_nul,
     "references": _references,
 }
 
