@@ -310,3 +310,25 @@ def test_whole_numbers_stored_as_integers_read_as_their_text(tmp_path):
     pl.read_parquet(path).with_columns(label=pl.lit(3, pl.Int32)).write_parquet(path)
     labels = open_dataset(root).con.sql("select distinct label from annotations").fetchall()
     assert labels == [("3",)]
+
+
+def test_a_memory_limit_duckdb_cannot_take_is_named_not_a_traceback(monkeypatch, capsys):
+    from kpi_core import loading
+    from kpi_core.cli import main
+
+    monkeypatch.setattr(loading, "MEMORY_LIMIT", "lots")
+    assert main(["check"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "KPI_DUCKDB_MEMORY_LIMIT: not a memory size DuckDB takes: 'lots'"
+    )
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "inf"])
+def test_a_time_limit_that_is_no_number_of_seconds_is_named(monkeypatch, capsys, value):
+    from kpi_core.cli import main
+
+    monkeypatch.setenv("KPI_QUERY_TIMEOUT_S", value)
+    assert main(["check"]) == 1
+    assert capsys.readouterr().err.startswith(
+        f"KPI_QUERY_TIMEOUT_S: not a number of seconds above 0: '{value}'"
+    )

@@ -47,6 +47,7 @@ from kpi_core.files import (
     sql_literal,
 )
 from kpi_core.problems import DataError, Problem
+from kpi_core.queries import time_limit
 
 
 @dataclass
@@ -179,7 +180,13 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     con.execute("set TimeZone = 'UTC'")
     # Progress is the caller's to show (tqdm, Streamlit), never DuckDB's own bar on stdout.
     con.execute("set enable_progress_bar = false")
-    con.execute("set memory_limit = $limit", {"limit": MEMORY_LIMIT})
+    try:
+        con.execute("set memory_limit = $limit", {"limit": MEMORY_LIMIT})
+    except duckdb.Error:
+        con.close()
+        reason = f"not a memory size DuckDB takes: {MEMORY_LIMIT!r} (write it as 4GB or 500MB)"
+        raise DataError([Problem(file="KPI_DUCKDB_MEMORY_LIMIT", reason=reason)]) from None
+    time_limit()  # a time limit that is no number of seconds is said now, once
     spill = Path(tempfile.gettempdir()) / f"kpi-duckdb-{uuid.uuid4().hex}"
     con.execute("set temp_directory = $spill", {"spill": str(spill)})
     return con

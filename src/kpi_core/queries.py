@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 
 from kpi_core.outputs import NO_OUTPUT_HEADER, held_to_header
-from kpi_core.problems import QueryError
+from kpi_core.problems import DataError, Problem, QueryError
 
 # aiosql warns that a statement "may not be a select" (on stderr, with no file name):
 # parse_file refuses such a file itself, naming it.
@@ -316,8 +316,17 @@ def _duckdb_error(query: QueryFile, error: duckdb.Error) -> QueryError:
 def time_limit() -> float:
     """Seconds one query file may run before it is stopped, naming the file, so that an
     analyst's join without its condition does not hold every page for ever. Generous
-    (10 minutes) for data far past ten million rows; ``KPI_QUERY_TIMEOUT_S`` sets it."""
-    return float(os.environ.get("KPI_QUERY_TIMEOUT_S", "600"))
+    (10 minutes) for data far past ten million rows; ``KPI_QUERY_TIMEOUT_S`` sets it
+    (:class:`DataError` naming it when it is not a number of seconds above 0)."""
+    text = os.environ.get("KPI_QUERY_TIMEOUT_S", "600")
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        reason = f"not a number of seconds above 0: {text!r} (unset, it is 600)"
+        raise DataError([Problem(file="KPI_QUERY_TIMEOUT_S", reason=reason)])
+    return seconds
 
 
 @contextmanager
