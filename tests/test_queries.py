@@ -513,3 +513,13 @@ def test_rows_repeated_by_an_edit_are_the_files_error_not_a_doubled_kpi(tiny_dir
     path.write_text(path.read_text().rstrip() + " union all select * from final\n")
     aggs = aggregates.fetch(open_dataset(tiny_dir))
     assert "share their Key" in aggs.errors["annotation_kpi_counts"].reason
+
+
+def test_check_of_a_queries_folder_that_is_not_there_says_so_once(
+    tiny_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(queries, "QUERIES_DIR", tmp_path / "nowhere")
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"{tmp_path / 'nowhere'}: no such folder of query files (is KPI_QUERIES_DIR right?)"
+    )

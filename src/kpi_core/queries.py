@@ -428,6 +428,8 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
 
     Returns one message per failing file (empty when all pass).
     """
+    if not Path(root or QUERIES_DIR).is_dir():
+        return [f"{root or QUERIES_DIR}: no such folder of query files (is KPI_QUERIES_DIR right?)"]
     # Materialized as the report and the dashboard do: a slow model then fails itself,
     # once, instead of each query that reads it.
     failed = register_available_models(con, root, materialize=True)
