@@ -18,6 +18,7 @@ shows on the next run.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -322,8 +323,8 @@ def time_limit() -> float:
     try:
         seconds = float(text)
     except ValueError:
-        seconds = float("nan")
-    if not seconds > 0 or seconds == float("inf"):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
         reason = f"not a number of seconds above 0: {text!r} (unset, it is 600)"
         raise DataError([Problem(file="KPI_QUERY_TIMEOUT_S", reason=reason)])
     return seconds
