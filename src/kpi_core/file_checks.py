@@ -162,14 +162,9 @@ def _jsonl_keys(
     each object instead, slower."""
     contract = TABLES[source.table].column_names
     if lenient:
-        found = con.execute(
-            "select distinct unnest(json_keys(json)) from read_json_objects("
-            f"{sql_literal(source.path.as_posix())}, format='newline_delimited', "
-            "ignore_errors=true) where json_type(json) = 'OBJECT'"
-        ).fetchall()
-        if not found:
+        keys = object_keys(con, source.path)
+        if not keys:
             raise Unreadable(first_non_object(con, source.path))
-        keys = sorted(key for (key,) in found)
         maybe_nested = [key for key in keys if key in contract]
     else:
         detected = con.execute(f"describe select * from {source.scan_sql()}").fetchall()
@@ -188,6 +183,17 @@ def _jsonl_keys(
     if reason := first_nested(con, source.path, maybe_nested):
         raise Unreadable(reason)
     return keys
+
+
+def object_keys(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Every key of every JSON object on the lines of a JSONL file, as written (two
+    spellings of one name stay two), sorted; lines that are no object are passed over."""
+    found = con.execute(
+        "select distinct unnest(json_keys(json)) from read_json_objects("
+        f"{sql_literal(path.as_posix())}, format='newline_delimited', ignore_errors=true) "
+        "where json_type(json) = 'OBJECT'"
+    ).fetchall()
+    return sorted(key for (key,) in found)
 
 
 def _line_reasons(path: Path, kinds: dict[int, str | None]) -> dict[int, str]:
@@ -334,11 +340,7 @@ def refuse_renamed_repeats(
     if not renamed or source.format == "csv":  # a CSV header is checked as it is read
         return
     if source.format == "jsonl":
-        keys = con.execute(
-            "select distinct unnest(json_keys(json)) from read_json_objects("
-            f"{sql_literal(source.path.as_posix())}, format='newline_delimited')"
-        ).fetchall()
-        refuse_repeated([k for (k,) in keys], "among the keys")
+        refuse_repeated(object_keys(con, source.path), "among the keys")
         return
     for part in parquet_files(source):
         names = stored_names(part)
@@ -466,25 +468,21 @@ def first_nested(con: duckdb.DuckDBPyConnection, path: Path, keys: Sequence[str]
     if not keys:
         return None
     paths = {f"key{i}": "$." + json.dumps(key) for i, key in enumerate(keys)}
-    nested = " in ('OBJECT', 'ARRAY') then ordinality end)"
-    firsts = con.execute(
-        "select "
-        + ", ".join(f"min(case when json_type(json, ${name}){nested}" for name in paths)
-        + f" from read_json_objects({sql_literal(path.as_posix())}, "
+    # per key, the first line holding a nested value, and that value's JSON type
+    firsts = ", ".join(
+        f"min_by(struct_pack(line := ordinality, kind := json_type(json, ${name})), "
+        f"case when json_type(json, ${name}) in ('OBJECT', 'ARRAY') then ordinality end)"
+        for name in paths
+    )
+    found = con.execute(
+        f"select {firsts} from read_json_objects({sql_literal(path.as_posix())}, "
         "format='newline_delimited', ignore_errors=true) with ordinality",
         paths,
     ).fetchall()[0]
-    found = [(row, key) for row, key in zip(firsts, keys, strict=True) if row is not None]
-    if not found:
+    nested = [(f["line"], key, f["kind"]) for f, key in zip(found, keys, strict=True) if f]
+    if not nested:
         return None
-    line, key = min(found)
-    _, kind = _first_line_of_type(
-        con,
-        path,
-        "json_type(json, $key)",
-        "in ('OBJECT', 'ARRAY')",
-        {"key": "$." + json.dumps(key)},
-    )
+    line, key, kind = min(nested)
     return f"line {line}, key {key}: a JSON {kind.lower()} where one value belongs"
 
 
