@@ -54,16 +54,16 @@ def _seed_from_url(options: Mapping[str, list]) -> None:
         for key in ("from", "to")
         if params.get(key) and _parse_date(params.get(key)) is None
     ]
-    changed = []
+    notes = []  # what the view changed, then what it left out
     start = _parse_date(params.get("from"))
     end = _parse_date(params.get("to"))
     if start is not None and end is not None and end < start:
-        changed.append(f"from={start} comes after to={end}: the view runs from {end} to {start}.")
+        notes.append(f"from={start} comes after to={end}: the view runs from {end} to {start}.")
         start, end = end, start
     if first is not None and last is not None:
         # A range wider than the data loses nothing; one outside it shows other days.
         if start is not None and start > last or end is not None and end < first:
-            changed.append(
+            notes.append(
                 f"dates {start or first} to {end or last} hold no data (it runs from {first} "
                 f"to {last}): the view shows all of it."
             )
@@ -76,7 +76,6 @@ def _seed_from_url(options: Mapping[str, list]) -> None:
         asked = params.get_all(url_key)
         st.session_state[state_key] = [v for v in asked if v in allowed]
         ignored += [f"{url_key}={v} (not in this data)" for v in asked if v not in allowed]
-    notes = changed
     if ignored:
         notes.append(
             f"{'; '.join(ignored)}: left out, so this view is not narrowed by "

@@ -279,8 +279,9 @@ def tile(
     """One KPI tile: its value, the change between the last two ISO weeks of
     ``weeks`` with a sparkline, and its status against its target; a second
     badge when the KPI breaches in every week of a run that goes on in the
-    latest week (a tile's value over the whole period can hide it). A
-    ``compact`` tile, one of three or four in a row, is titled :func:`short_title`."""
+    latest week, or else when the latest week's status is not the period's (a
+    tile's value over the whole period can hide either). A ``compact`` tile, one
+    of three or four in a row, is titled :func:`short_title`."""
     lines = [definition(kpi), target_text(targets, kpi)]
     if value is None or value != value:
         lines.insert(0, views.unavailable_reason(aggs, kpi))
@@ -319,11 +320,12 @@ def tile(
         elif change.last_week:
             lines.append(f"No week-over-week change: {change.last_week} is the only week.")
     better = higher_is_better(kpi)
+    unchanged = delta is not None and delta.startswith("±")  # see fmt_change
     # Green is better, red is worse, as everywhere: whether the latest weeks are off
     # target is the badges' to say ("breach since ..."), not the arrow's.
     delta_color = (
         "off"
-        if better is None or delta is None or delta.startswith("±")
+        if better is None or delta is None or unchanged
         else ("normal" if better else "inverse")
     )
     with st.container(border=True):
@@ -332,7 +334,7 @@ def tile(
             fmt(kpi, value, short=True),
             delta=delta,
             delta_color=delta_color,
-            delta_arrow="off" if delta is not None and delta.startswith("±") else "auto",
+            delta_arrow="off" if unchanged else "auto",
             # a quarter of 1100 px cuts "vs W07" to "vs ...": the tooltip says it
             delta_description=None if compact else description,
             help="\n\n".join(lines),
@@ -353,7 +355,7 @@ def tile(
                 # No icon: in a tile a quarter of 1100 px wide, "breach since W03" just fits.
                 # The week alone: "breach since 2025-W48" does not fit; the tooltip
                 # names the weeks in full. A run of one week is a new breach.
-                since = ongoing["since"].split("-")[-1]
+                since = short_week(ongoing["since"])
                 new = ongoing["since"] == ongoing["latest_week"]
                 st.badge(f"breach in {since}" if new else f"breach since {since}", color="red")
 

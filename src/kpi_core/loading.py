@@ -58,8 +58,9 @@ class Dataset:
     con: duckdb.DuckDBPyConnection
     sources: dict[str, Source]
     columns: dict[str, list[str]] = field(default_factory=dict)
-    #: CSV rows the reader could not split into fields (not set aside), when the
-    #: caller asked to report them itself (``open_dataset(report_rejected=True)``).
+    #: CSV rows the reader could not split into fields and JSONL lines that are not
+    #: one object (not set aside), when the caller asked to report them itself
+    #: (``open_dataset(report_rejected=True)``).
     rejected: list[Problem] = field(default_factory=list)
 
     @property
