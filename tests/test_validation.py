@@ -851,6 +851,27 @@ def test_every_line_that_is_not_one_object_is_named_and_the_rest_is_checked():
     ]
 
 
+def test_every_object_giving_a_key_twice_is_named_with_its_values():
+    """JSON leaves open which value counts: each such row is a problem, the others are read."""
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "audits"})
+    twice = GOOD_AUDIT.replace("au1", "au2")[:-1] + ', "is_error": true}'
+    thrice = (
+        GOOD_AUDIT.replace("au1", "au3")[:-1]
+        + ', "is_error": true, "audit_id": "au4", "is_error": "maybe"}'
+    )
+    late = GOOD_AUDIT.replace("au1", "au5").replace("2026-01-10", "someday")
+    Path("logs/audits.jsonl").write_text(f"{GOOD_AUDIT}\n\n{twice}\n{thrice}\n{late}\n")
+    assert lines("logs") == [
+        "logs/audits.jsonl: row 2, column is_error: is_error is given twice in one object "
+        "(false, then true): keep one",
+        "logs/audits.jsonl: row 3, column audit_id: audit_id is given twice in one object "
+        '("au3", then "au4"): keep one',
+        "logs/audits.jsonl: row 3, column is_error: is_error is given 3 times in one object "
+        '(false, then true, then "maybe"): keep one',
+        "logs/audits.jsonl: row 4, column audited_at: not a valid timestamp: 'someday'",
+    ]
+
+
 def test_bom_crlf_and_header_only_files_are_valid():
     write(Path("logs"), CLEAN)
     Path("logs/items.csv").write_bytes(

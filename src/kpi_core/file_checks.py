@@ -3,7 +3,8 @@
 Each function looks at one file as :mod:`kpi_core.loading` opens it and returns
 (or raises, as :class:`~kpi_core.files.Unreadable`) problems naming the file, the
 row and the column: CSV rows the reader cannot split into fields and JSONL lines
-that are not one JSON object (every one, by its data-row number), columns spelled
+that are not one JSON object or give one key twice (every one, by its data-row
+number), columns spelled
 unlike the contract or stored in a type that would read as other text, parts of a
 Parquet folder that disagree, and DuckDB's reader errors in a user's words.
 """
@@ -97,7 +98,8 @@ def parse_csv(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
 
 def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
     """Parse a JSONL file once into the temporary table ``parsed_<table>``, every key
-    as text; return a problem for each line that is not one JSON object.
+    as text; return a problem for each line that is not one JSON object, and for each
+    key an object gives twice.
 
     Such lines are left out of the table, not the error that stops at the first of
     them, so that every one is named (and can be set aside, as a log writer's
@@ -129,26 +131,34 @@ def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]
             con.execute(f"create temp table {table} as select * from {source.scan_sql(keys)}")
             return []
     except duckdb.Error as error:
-        strict_error = error  # most often a malformed line: found below, with any others
+        # most often a malformed line or a key twice in one object: found below, every one
+        strict_error = error
     bad = con.execute(
         "select ordinality, json_type(json) from read_json_objects("
         f"{sql_literal(source.path.as_posix())}, format='newline_delimited', "
         "ignore_errors=true) with ordinality "
         "where json is null or json_type(json) <> 'OBJECT' order by ordinality"
     ).fetchall()
-    if not bad and strict_error is not None:
+    repeating = _rows_repeating_a_key(con, source.path)
+    if not bad and not repeating and strict_error is not None:
         raise strict_error
     keys = _jsonl_keys(con, source, lenient=True) or []
-    rows = [row for row, _ in bad]
+    rows = sorted({row for row, _ in bad} | repeating.keys())
     con.execute(
         f"create temp table {table} as select * from {source.scan_sql(keys, lenient=True)} "
         "where not list_contains($rows, _row)",
         {"rows": rows},
     )
-    reasons = _line_reasons(source.path, dict(bad))
+    lines = _lines_of_rows(source.path, rows)
+    not_objects = [(row, None, _not_an_object(lines.get(row), kind)) for row, kind in bad]
+    repeats = [
+        (row, key, _repeated_key(lines.get(row), key))
+        for row, keys in repeating.items()
+        for key in keys
+    ]
     return [
-        Problem(file=str(source.path), row=row, reason=reasons[row], table=source.table)
-        for row in rows
+        Problem(file=str(source.path), row=row, column=column, reason=reason, table=source.table)
+        for row, column, reason in sorted(not_objects + repeats, key=lambda p: (p[0], p[1] or ""))
     ]
 
 
@@ -196,30 +206,30 @@ def object_keys(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     return sorted(key for (key,) in found)
 
 
-def _line_reasons(path: Path, kinds: dict[int, str | None]) -> dict[int, str]:
-    """Why each of the JSONL rows ``kinds`` names (row -> the JSON type of its line,
-    None where it is not JSON) is not one object, by reading the lines again in
-    Python: DuckDB says why for the first only. Only for a file with such rows."""
-    reasons: dict[int, str] = {}
-    row = 0
+def _lines_of_rows(path: Path, rows: Sequence[int]) -> dict[int, bytes]:
+    """The JSONL lines of ``rows`` (a blank line is no row), read again in Python to
+    say what is wrong with each: DuckDB says it for the first only. Only for a file
+    with such rows."""
+    wanted, lines, row = set(rows), {}, 0
     with path.open("rb") as handle:
         for line in handle:
             if not line.strip(b" \t\r\n"):
                 continue
             row += 1
-            if row in kinds:
-                reasons[row] = _not_an_object(line, kinds[row])
-                if len(reasons) == len(kinds):
+            if row in wanted:
+                lines[row] = line
+                if len(lines) == len(wanted):
                     break
-    return {row: reasons.get(row, f"not valid JSON{_ONE_OBJECT}") for row in kinds}
+    return lines
 
 
-def _not_an_object(line: bytes, kind: str | None) -> str:
-    """Why one JSONL line is not one JSON object, in a user's words."""
+def _not_an_object(line: bytes | None, kind: str | None) -> str:
+    """Why one JSONL line (of JSON type ``kind``; None where it is not JSON) is not
+    one JSON object, in a user's words."""
     if kind is not None:
         return f"a JSON {_json_kind(kind)}, not an object{_ONE_OBJECT}"
     try:
-        text = line.decode("utf-8")
+        text = (line or b"").decode("utf-8")
     except UnicodeDecodeError:
         return "row is not valid UTF-8 text"
     try:
@@ -228,6 +238,40 @@ def _not_an_object(line: bytes, kind: str | None) -> str:
         at = "" if error.msg.endswith(" at") else " at"  # "Unterminated string starting at"
         return f"not valid JSON: {error.msg}{at} character {error.colno}{_ONE_OBJECT}"
     return f"not valid JSON{_ONE_OBJECT}"
+
+
+def _rows_repeating_a_key(con: duckdb.DuckDBPyConnection, path: Path) -> dict[int, list[str]]:
+    """The JSONL rows whose object gives one key more than once, each with those keys.
+
+    JSON leaves open which of the values counts (RFC 8259), so such a row is a
+    problem to name, not a value to pick. Lines are grouped by their list of keys
+    first: a file has few such lists, so one cheap pass finds that none repeats."""
+    scan = (
+        f"read_json_objects({sql_literal(path.as_posix())}, format='newline_delimited', "
+        "ignore_errors=true) with ordinality where json_type(json) = 'OBJECT'"
+    )
+    key_lists = con.execute(f"select distinct json_keys(json) from {scan}").fetchall()
+    repeating = [keys for (keys,) in key_lists if len(set(keys)) < len(keys)]
+    if not repeating:
+        return {}
+    found = con.execute(
+        f"select ordinality, json_keys(json) from {scan} "
+        "and list_contains($repeating, json_keys(json))",
+        {"repeating": repeating},
+    ).fetchall()
+    return {row: sorted({key for key in keys if keys.count(key) > 1}) for row, keys in found}
+
+
+def _repeated_key(line: bytes | None, key: str) -> str:
+    """Why a JSONL row giving ``key`` more than once is not read: its values, in order."""
+    pairs = json.loads(line or b"{}", object_pairs_hook=lambda pairs: pairs)
+    values = [_cut(json.dumps(value, ensure_ascii=False)) for name, value in pairs if name == key]
+    times = "twice" if len(values) == 2 else f"{len(values)} times"
+    return f"{key} is given {times} in one object ({', then '.join(values)}): keep one"
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _data_rows(path: Path, lines: list[int]) -> dict[int, int]:
