@@ -455,6 +455,27 @@ def test_a_misspelt_type_in_the_header_fails_check(tiny_dir, query_copy, capsys)
     assert "score is declared dubble, which is not a DuckDB type" in capsys.readouterr().err
 
 
+def test_a_cte_nothing_reads_fails_check_at_its_line(tiny_dir, query_copy, capsys):
+    """DuckDB binds only what the query reads: the misspelt column in this CTE would
+    pass, and the analyst's new figure would show nowhere, without a word."""
+    path = query_copy / "domain_coverage.sql"
+    lines = path.read_text().splitlines()
+    at = lines.index("with") + 1
+    unread = [
+        "by_vendor as (",
+        "    select vendr, count(*) as n",
+        "    from annotation_facts",
+        "    group by vendr",
+        "),",
+    ]
+    path.write_text("\n".join([*lines[:at], *unread, *lines[at:]]) + "\n")
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"{path}:{at + 1}: CTE by_vendor is never read, so it shows nowhere and DuckDB does "
+        "not check it: read it from the final select (or a CTE it reads), or delete it"
+    )
+
+
 def test_a_query_past_the_time_limit_is_stopped_naming_its_file(tiny_dir, query_copy, monkeypatch):
     """An analyst's join without its condition must not hold every page for ever."""
     path = query_copy / "model_lift.sql"

@@ -224,8 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Run every SQL file in queries/ and check its columns against its 'Output:' header; "
         "exit 1 naming the file, line and reason when one fails. A file must hold one "
         "SELECT, return the columns its header declares in that order and of those kinds "
-        "(whole numbers whole, no infinity from a division by zero), and finish within "
-        "KPI_QUERY_TIMEOUT_S seconds (default 600); a file the tools run must not be missing.",
+        "(whole numbers whole, no infinity from a division by zero), read every CTE it "
+        "defines, and finish within KPI_QUERY_TIMEOUT_S seconds (default 600); a file the "
+        "tools run must not be missing.",
         (
             "kpi check                                  # the project's queries, on the sample",
             "kpi check --data ./logs                    # on your data",

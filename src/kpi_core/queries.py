@@ -31,6 +31,7 @@ import aiosql
 import duckdb
 import polars as pl
 
+from kpi_core.ctes import unread_ctes
 from kpi_core.outputs import NO_OUTPUT_HEADER, held_to_header
 from kpi_core.problems import DataError, Problem, QueryError
 
@@ -449,12 +450,27 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
                 raise QueryError(str(path), NO_OUTPUT_HEADER)
             wanted = {p: v for p, v in params.items() if p in query.parameters}
             held_to_header(query, run(con, query.name, root, **wanted))
+            if unread := unread_ctes(query.sql):
+                raise QueryError(
+                    str(path),
+                    f"CTE {unread[0]} is never read, so it shows nowhere and DuckDB does not "
+                    "check it: read it from the final select (or a CTE it reads), or delete it",
+                    _line_defining(query, unread[0]),
+                )
         except QueryError as error:
             if str(error) not in failures:  # two files of one name fail alike
                 failures.append(str(error))
     if skipped:
         failures.append(f"not run, as they read a model that failed: {', '.join(skipped)}")
     return failures
+
+
+def _line_defining(query: QueryFile, cte: str) -> int | None:
+    """The file line where ``query`` defines the CTE ``cte`` (``name as (``)."""
+    defining = re.compile(rf"\b{re.escape(cte)}\s+as\b", re.IGNORECASE)
+    lines = query.sql.splitlines()
+    at = next((n for n, line in enumerate(lines, start=1) if defining.search(line)), None)
+    return query.file_line(at) if at else None
 
 
 def model_paths(root: Path | None = None) -> list[Path]:
