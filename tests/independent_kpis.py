@@ -287,11 +287,12 @@ def annotation_kpis(a: pl.DataFrame) -> dict[str, float | int | None]:
     return {
         "accepted": len(accepted),
         "review_backlog": len(ages),
-        # "in buckets <1 d, 1-3 d, 3-7 d, >7 d", each from its lower bound
+        # "in buckets <1 d, 1-3 d, 3-7 d, >7 d": "<" and ">" as written, a shared
+        # bound (3 d) in the bucket it starts
         "n_age_lt_1d": sum(d < 1 for d in ages),
         "n_age_1_3d": sum(1 <= d < 3 for d in ages),
-        "n_age_3_7d": sum(3 <= d < 7 for d in ages),
-        "n_age_gt_7d": sum(d >= 7 for d in ages),
+        "n_age_3_7d": sum(3 <= d <= 7 for d in ages),
+        "n_age_gt_7d": sum(d > 7 for d in ages),
         "review_backlog_oldest_h": max(ages) * 24 if ages else None,
         **rate(
             "accepted_label_error_rate",

@@ -141,6 +141,23 @@ def test_backlog_as_of_an_earlier_time(tiny, tmp_path):
     assert row["review_backlog_oldest_h"] == pytest.approx(1.5)
 
 
+def test_backlog_buckets_read_as_written_at_their_bounds(tiny, tmp_path):
+    """ "< 1 d" and "> 7 d" are strict: an age of exactly 7 days is "3-7 d", exactly
+    1 day "1-3 d"; exactly 3 days starts "3-7 d"."""
+    dataset = open_dataset(write_dataset(tmp_path, TINY))
+    # as of 01-14 10:00 without a review: a4 (192 h), a5 (168 h), a7 (48 h)
+    row = kpi_table(aggregates.fetch(dataset, as_of=datetime(2026, 1, 14, 10))).row(0, named=True)
+    assert row["review_backlog"] == 3
+    assert (row["n_age_1_3d"], row["n_age_3_7d"], row["n_age_gt_7d"]) == (1, 1, 1)
+    buckets = ["n_age_lt_1d", "n_age_1_3d", "n_age_3_7d", "n_age_gt_7d"]
+    # a day earlier: a4 (168 h), a5 (144 h), a7 (24 h), a8 (submitted that instant)
+    row = kpi_table(aggregates.fetch(dataset, as_of=datetime(2026, 1, 13, 10))).row(0, named=True)
+    assert [row[b] for b in buckets] == [1, 1, 2, 0]
+    # a day later: a4 (216 h), a5 (192 h), a7 (72 h)
+    row = kpi_table(aggregates.fetch(dataset, as_of=datetime(2026, 1, 15, 10))).row(0, named=True)
+    assert [row[b] for b in buckets] == [0, 0, 1, 2]
+
+
 def test_precheck_pass_and_final_overturn(overall):
     # prechecks r1 r3 r4 r6 r8 r11: 5 of 6 accept
     assert overall["precheck_pass_rate"] == pytest.approx(5 / 6)
@@ -183,6 +200,7 @@ def test_empty_group_counts_are_zero_and_rates_null(tiny):
     # stem has only r7's review time in W03: no annotations submitted then
     row = rows.to_dicts()[0]
     assert row["accepted"] == 0
+    assert row["throughput"] == 0  # a week's accepted count, none that week
     assert row["review_backlog"] == 0
     assert row["accepted_label_error_rate"] is None
     assert row["cost_per_accepted_label"] is None

@@ -270,8 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--as-of",
         metavar="TIMESTAMP",
-        help="ISO 8601 time the backlog and slice promotion are judged at (default: the "
-        "latest timestamp in the data); the other KPIs cover all the data",
+        help="ISO 8601 time the backlog, the defects and slice promotion are judged at "
+        "(default: the latest timestamp in the data): what waits for review then, the "
+        "defects opened by then (open if resolved later), the K ISO weeks of promotion "
+        "ending with its week; the other KPIs cover all the data",
     )
     report.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     report.add_argument(

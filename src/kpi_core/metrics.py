@@ -101,7 +101,7 @@ def kpi_table(
     ``YYYY-Www``. A group appears when any of its KPIs has data. Rates are
     null where their denominator is 0, and every KPI whose table is absent
     is null; counts (accepted, review_backlog, the n_ columns, cost) are 0 for an
-    empty group.
+    empty group, and so is a week's throughput.
     """
     filters = filters or Filters()
     keys = group_keys(by)
@@ -158,6 +158,9 @@ def kpi_table(
     zero_for_empty = [c for q, counts in _ZERO_FOR_EMPTY.items() if aggs.ok(q) for c in counts]
     if with_agreement:
         zero_for_empty += _AGREEMENT_COUNTS
+    if "week" in by and aggs.ok("annotation_kpi_counts"):
+        # A week's throughput is its accepted count: 0 in a week that only reviews reach.
+        zero_for_empty.append("throughput")
     table = table.with_columns(pl.col(c).fill_null(0) for c in zero_for_empty)
     for kpi in KPIS.values():
         if not aggs.has(*kpi.needs):
