@@ -191,9 +191,19 @@ def test_a_week_with_only_a_review_counts_0_and_rates_null(tmp_path, capsys):
     assert review_only["specialist_review_time_median_s"] == 60
     for count in ("accepted", "review_backlog", "n_annotations", "n_decided", "cost", "n_pairs"):
         assert review_only[count] == 0, count
+    assert review_only["throughput"] == 0  # the week's accepted count
     for rate in ("rework_rate", "cost_per_accepted_label", "disagreement_rate"):
         assert review_only[rate] is None, rate
     assert first["n_items_multi"] == 0 and first["disagreement_rate"] is None
+
+
+def test_without_reviews_coverage_is_not_available_not_a_breach(tmp_path, capsys):
+    """No label is accepted without a review: coverage of the targets is unknown, not 0."""
+    _, out, _ = run_report(capsys, str(write_dataset(tmp_path, TINY, drop=("reviews",))))
+    report = json.loads(out)
+    assert report["overall"]["domain_coverage"] is None
+    assert report["domain_coverage"] == []
+    assert report["status"].get("domain_coverage") is None
 
 
 def test_an_out_path_that_cannot_be_written_is_one_line(tiny_dir, tmp_path, capsys):

@@ -32,6 +32,7 @@ import streamlit as st
 from kpi_core import aggregates, metrics, queries, views
 from kpi_core.agreement import Level
 from kpi_core.backlog import backlog_by_stage
+from kpi_core.coverage import NEEDS as COVERAGE_NEEDS
 from kpi_core.coverage import coverage_overall
 from kpi_core.defects import defect_turnaround
 from kpi_core.grouping import SLICE, Filters
@@ -321,7 +322,7 @@ def defects(source: Source, filters: Filters) -> tuple[pl.DataFrame, pl.DataFram
 def coverage(source: Source, filters: Filters) -> tuple[float | None, pl.DataFrame]:
     """Domain coverage overall (share of target slices at 1) and per target slice."""
     loaded = _load(source)
-    if not loaded.aggs.has("targets") or not loaded.aggs.ok("domain_coverage"):
+    if not loaded.aggs.has(*COVERAGE_NEEDS) or not loaded.aggs.ok("domain_coverage"):
         return None, pl.DataFrame()
     frame = loaded.aggs.frames["domain_coverage"]
     if filters.domains:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
+#: The tables coverage needs: the targets, and reviews, which make a label accepted.
+#: Without either it is not available, never 0 (a breach on every target slice).
+NEEDS = ("targets", "reviews")
+
 
 def coverage_overall(coverage: pl.DataFrame) -> float | None:
     """The share of target slices at full coverage (domain_coverage == 1); null without targets."""

@@ -10,6 +10,7 @@ the folders below it only. Paths and column names go into SQL text through
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,6 +203,7 @@ def discover(root: Path) -> dict[str, Source]:
     problems: list[Problem] = []
     found: dict[str, list[Source]] = {}
     unknown: set[str] = set()  # tables with a file in an unknown format, reported as such
+    maybe_misnamed: list[Path] = []
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
             continue
@@ -209,6 +211,8 @@ def discover(root: Path) -> dict[str, Source]:
         # are not read rather than leave the table out.
         table, dot, suffix = entry.name.partition(".")
         if table.lower() not in TABLES:
+            if entry.is_dir() or suffix.lower() in FORMATS:
+                maybe_misnamed.append(entry)
             continue  # other files (notes, quarantine output) are not tables
         reason = _not_a_table_file(entry, table, dot + suffix)
         if reason:
@@ -226,6 +230,20 @@ def discover(root: Path) -> dict[str, Source]:
                     table=table,
                     file=str(root / table),
                     reason=f"two files for one table ({names}); keep exactly one",
+                )
+            )
+    for entry in maybe_misnamed:
+        # "review.csv" for reviews.csv: its rows would be left out without a word.
+        stem, _, suffix = entry.name.partition(".")
+        meant = difflib.get_close_matches(stem.lower(), TABLES, n=1, cutoff=0.8)
+        if meant and meant[0] not in found and meant[0] not in unknown:
+            unknown.add(meant[0])
+            name = meant[0] + ("." + suffix if suffix else "/")
+            problems.append(
+                Problem(
+                    table=meant[0],
+                    file=str(entry),
+                    reason=f"no table is named {stem!r}: rename it {name} to have it read",
                 )
             )
     for table in REQUIRED_TABLES:

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from kpi_core import aggregates
 from kpi_core.agreement import Level
 from kpi_core.catalog import KPIS
+from kpi_core.coverage import NEEDS as COVERAGE_NEEDS
 from kpi_core.coverage import coverage_overall
 from kpi_core.defects import defect_turnaround
 from kpi_core.formatting import format_timestamp
@@ -72,7 +73,7 @@ def build_report(
     def frame_if(query: str, *tables: str) -> pl.DataFrame | None:
         return aggs.frames[query] if aggs.ok(query) and aggs.has(*tables) else None
 
-    coverage = frame_if("domain_coverage", "targets")
+    coverage = frame_if("domain_coverage", *COVERAGE_NEEDS)
     defects = frame_if("defect_durations", "defects")
     lift = frame_if("model_lift", "benchmarks")
     overall = kpi_table(aggs, level=level).with_columns(
