@@ -451,6 +451,7 @@ def test_the_generic_rules_and_singular_checks():
         "defect_resolved_after_opened",
         "fix_needs_corrected_label",
         "review_after_submission",
+        "target_slice_once",
     ]
 
 
@@ -487,6 +488,18 @@ def test_a_duplicated_annotation_is_judged_by_its_first_row_only():
 def lines_of(tables: dict[str, str]) -> list[str]:
     write(Path("logs"), tables)
     return lines("logs")
+
+
+def test_a_slice_with_two_targets():
+    """An empty difficulty or risk class ("any") is the same slice as another empty one;
+    a different one is another slice."""
+    targets = CLEAN["targets"] + "medicine,,,80\nmedicine,hard,,80\nstem,easy,,100\n"
+    assert lines_of({**CLEAN, "targets": targets}) == [
+        "logs/targets.csv: row 3, column domain, difficulty, risk_class: the slice "
+        "medicine / any / any already has a target (row 2); keep one row per slice",
+        "logs/targets.csv: row 5, column domain, difficulty, risk_class: the slice "
+        "stem / easy / any already has a target (row 1); keep one row per slice",
+    ]
 
 
 def test_problems_are_sorted_by_file_then_row():
