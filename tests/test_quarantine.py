@@ -157,6 +157,11 @@ def test_report_with_quarantine_counts_what_it_set_aside(broken, tmp_path, capsy
     }
     assert any("set aside 3 invalid row(s)" in w for w in report["warnings"])
     assert report["overall"]["n_annotations"] == 9  # TINY's nine; a10 is not counted
+    capsys.readouterr()
+    assert main(args[:2] + args[3:]) == 0  # not --quiet: said on stderr too
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"set aside 3 invalid row(s) (1 annotations, 2 reviews); reasons in {path}"
+    )
 
 
 def test_report_without_quarantine_says_so(tmp_path, capsys):

@@ -251,3 +251,6 @@ def write_report(
         out.write_text(text, encoding="utf-8")
         if progress:
             print(f"wrote {fmt} report to {out}", file=sys.stderr)
+    if progress and quarantine is not None:
+        # said where a user looks, not only inside the report
+        print(summary(aside, quarantine), file=sys.stderr)
