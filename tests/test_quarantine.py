@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -89,25 +90,28 @@ def _as_jsonl(root: Path, tables: dict[str, str]) -> Path:
 
 
 def test_jsonl_lines_that_are_not_one_object_are_set_aside_and_the_rest_kept(tmp_path):
-    """A JSON array between two rows, an object giving its label twice, and a last line
-    cut short (a log writer that stopped mid-line), are set aside like any other bad
-    row; the rows after the array keep their own numbers."""
+    """A JSON array between two rows, an object giving its label twice, one giving an
+    object for its label, and a last line cut short (a log writer that stopped
+    mid-line), are set aside like any other bad row; the rows after the array keep
+    their own numbers."""
     root = _as_jsonl(tmp_path / "broken", TINY)
     clean = _as_jsonl(tmp_path / "clean", TINY)
     lines = (root / "annotations.jsonl").read_text().splitlines()
     label_twice = lines[0].replace('"label"', '"label": "x", "label"')
-    broken = [*lines[:2], '["a10", "i1"]', *lines[2:], label_twice, lines[0][:25]]
+    label_nested = re.sub(r'"label": "[^"]*"', '"label": {"v": 1}', lines[0])
+    broken = [*lines[:2], '["a10", "i1"]', *lines[2:], label_twice, label_nested, lines[0][:25]]
     (root / "annotations.jsonl").write_text("\n".join(broken))
     aside = set_aside_bad_rows(root)
     assert [(p.table, p.row) for p in aside] == [
         ("annotations", 3),
+        ("annotations", len(broken) - 2),
         ("annotations", len(broken) - 1),
         ("annotations", len(broken)),
     ]
     kept = aggregates.fetch(open_dataset(root, set_aside=aside))
     assert kpi_table(kept).equals(kpi_table(aggregates.fetch(open_dataset(clean))))
     rows = open_dataset(root, set_aside=aside).con.sql("select _row from annotations order by 1")
-    assert [row for (row,) in rows.fetchall()] == [1, 2, *range(4, len(broken) - 1)]
+    assert [row for (row,) in rows.fetchall()] == [1, 2, *range(4, len(broken) - 2)]
     with pytest.raises(DataError):  # without setting them aside, nothing is computed
         open_dataset(root)
 

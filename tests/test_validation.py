@@ -638,16 +638,27 @@ def test_jsonl_line_that_is_not_an_object():
 
 
 @pytest.mark.parametrize("before", ["", "{oops\n"], ids=["clean", "after-a-broken-line"])
-def test_jsonl_object_where_a_value_belongs(before):
-    """Found whether or not DuckDB could detect the keys' types (a broken line stops it)."""
+def test_jsonl_object_or_array_where_a_value_belongs(before):
+    """Each such row is named (and can be set aside), whether or not DuckDB could detect
+    the keys' types (a broken line stops it); read as text, it would be a severity
+    '{"level": 1}'."""
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "defects"})
     Path("logs/defects.jsonl").write_text(
         before + '{"defect_id": "d1", "severity": "sev1", "opened_at": "2026-01-03"}\n'
         '{"defect_id": "d2", "severity": {"level": 1}, "opened_at": "2026-01-03"}\n'
+        '{"defect_id": "d3", "severity": "sev2", "opened_at": "2026-01-04"}\n'
+        '{"defect_id": ["d4"], "severity": [], "opened_at": "2026-01-04"}\n'
     )
-    line = 2 + len(before.splitlines())
-    assert lines("logs") == [
-        f"logs/defects.jsonl: line {line}, key severity: a JSON object where one value belongs"
+    row = 2 + len(before.splitlines())
+    broken = [
+        "logs/defects.jsonl: row 1: not valid JSON: Expecting property name enclosed in "
+        "double quotes at character 2; each line must be one whole JSON object"
+    ]
+    assert lines("logs") == broken[: len(before.splitlines())] + [
+        f"logs/defects.jsonl: row {row}, column severity: a JSON object where one value belongs",
+        f"logs/defects.jsonl: row {row + 2}, column defect_id: a JSON array where one value "
+        "belongs",
+        f"logs/defects.jsonl: row {row + 2}, column severity: a JSON array where one value belongs",
     ]
 
 

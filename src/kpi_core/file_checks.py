@@ -3,8 +3,8 @@
 Each function looks at one file as :mod:`kpi_core.loading` opens it and returns
 (or raises, as :class:`~kpi_core.files.Unreadable`) problems naming the file, the
 row and the column: CSV rows the reader cannot split into fields and JSONL lines
-that are not one JSON object or give one key twice (every one, by its data-row
-number), columns spelled
+that are not one JSON object, give one key twice or nest a value (every one, by
+its data-row number), columns spelled
 unlike the contract or stored in a type that would read as other text, parts of a
 Parquet folder that disagree, and DuckDB's reader errors in a user's words.
 """
@@ -98,15 +98,16 @@ def parse_csv(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
 
 def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]:
     """Parse a JSONL file once into the temporary table ``parsed_<table>``, every key
-    as text; return a problem for each line that is not one JSON object, and for each
-    key an object gives twice.
+    as text; return a problem for each line that is not one JSON object, for each key
+    an object gives twice, and for each object or array where a column's one value
+    belongs (read as text, ``{"a": 1}`` would become the label ``'{"a": 1}'``).
 
     Such lines are left out of the table, not the error that stops at the first of
     them, so that every one is named (and can be set aside, as a log writer's
     truncated last line often must be). The rows after one keep their numbers (a
     blank line is no row). What no row can be read past stays a problem with the
     whole file (:class:`~kpi_core.files.Unreadable`): a byte-order mark, no object
-    at all, a key holding nested values, one key in two spellings.
+    at all, one key in two spellings.
     """
     table = f"parsed_{source.table}"
     if is_blank(source.path):
@@ -126,10 +127,12 @@ def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]
             )
     strict_error = None
     try:
-        keys = _jsonl_keys(con, source, lenient=False)
-        if keys is not None:
-            con.execute(f"create temp table {table} as select * from {source.scan_sql(keys)}")
-            return []
+        detected = _jsonl_keys(con, source, lenient=False)
+        if detected is not None:
+            keys, maybe_nested = detected
+            if not _rows_nesting(con, source.path, maybe_nested):
+                con.execute(f"create temp table {table} as select * from {source.scan_sql(keys)}")
+                return []
     except duckdb.Error as error:
         # most often a malformed line or a key twice in one object: found below, every one
         strict_error = error
@@ -140,10 +143,11 @@ def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]
         "where json is null or json_type(json) <> 'OBJECT' order by ordinality"
     ).fetchall()
     repeating = _rows_repeating_a_key(con, source.path)
-    if not bad and not repeating and strict_error is not None:
+    keys, maybe_nested = _jsonl_keys(con, source, lenient=True) or ([], [])
+    nesting = _rows_nesting(con, source.path, maybe_nested)
+    if not bad and not repeating and not nesting and strict_error is not None:
         raise strict_error
-    keys = _jsonl_keys(con, source, lenient=True) or []
-    rows = sorted({row for row, _ in bad} | repeating.keys())
+    rows = sorted({row for row, _ in bad} | repeating.keys() | nesting.keys())
     con.execute(
         f"create temp table {table} as select * from {source.scan_sql(keys, lenient=True)} "
         "where not list_contains($rows, _row)",
@@ -156,20 +160,28 @@ def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]
         for row, keys in repeating.items()
         for key in keys
     ]
+    nested = [
+        (row, key, f"a JSON {kind} where one value belongs")
+        for row, found in nesting.items()
+        for key, kind in found
+    ]
     return [
         Problem(file=str(source.path), row=row, column=column, reason=reason, table=source.table)
-        for row, column, reason in sorted(not_objects + repeats, key=lambda p: (p[0], p[1] or ""))
+        for row, column, reason in sorted(
+            not_objects + repeats + nested, key=lambda p: (p[0], p[1] or "")
+        )
     ]
 
 
 def _jsonl_keys(
     con: duckdb.DuckDBPyConnection, source: Source, *, lenient: bool
-) -> list[str] | None:
-    """The keys of a JSONL file's objects (every line looked at), refused when no line
-    is an object, a key comes in two spellings, or a key of the contract holds nested
-    values. ``lenient`` looks past lines that are not objects, which DuckDB's detection
-    of keys and types cannot (None: some line is not an object): the keys come from
-    each object instead, slower."""
+) -> tuple[list[str], list[str]] | None:
+    """The keys of a JSONL file's objects (every line looked at), and those of the
+    contract that may hold a nested value; refused when no line is an object or a
+    key comes in two spellings. ``lenient`` looks past lines that are not objects,
+    which DuckDB's detection of keys and types cannot (None: some line is not an
+    object): the keys come from each object instead, slower, and any of the
+    contract's may hold a nested value."""
     contract = TABLES[source.table].column_names
     if lenient:
         keys = object_keys(con, source.path)
@@ -181,7 +193,6 @@ def _jsonl_keys(
         if [tuple(row[:2]) for row in detected] == [("json", "JSON"), ("_row", "BIGINT")]:
             return None
         keys = [row[0] for row in detected if row[0] != "_row"]
-        # Read as text, {"a": 1} would become a label '{"a": 1}'.
         # (JSON is also what DuckDB calls a key holding both strings and numbers.)
         maybe_nested = [
             key
@@ -190,9 +201,7 @@ def _jsonl_keys(
             and (kind == "JSON" or kind.startswith(("STRUCT", "MAP")) or kind.endswith("]"))
         ]
     refuse_repeated(keys, "among the keys")
-    if reason := first_nested(con, source.path, maybe_nested):
-        raise Unreadable(reason)
-    return keys
+    return keys, maybe_nested
 
 
 def object_keys(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -506,28 +515,31 @@ def _json_kind(json_type: str) -> str:
     return names.get(json_type, "object" if json_type == "OBJECT" else "number")
 
 
-def first_nested(con: duckdb.DuckDBPyConnection, path: Path, keys: Sequence[str]) -> str | None:
-    """Why a JSONL file cannot be read: the first object or array value under one of
-    ``keys``, if any (all keys looked at in one pass over the file)."""
+def _rows_nesting(
+    con: duckdb.DuckDBPyConnection, path: Path, keys: Sequence[str]
+) -> dict[int, list[tuple[str, str]]]:
+    """The JSONL rows holding an object or an array under one of ``keys``, each with
+    those keys and the JSON type found (all keys looked at in one pass over the file)."""
     if not keys:
-        return None
+        return {}
     paths = {f"key{i}": "$." + json.dumps(key) for i, key in enumerate(keys)}
-    # per key, the first line holding a nested value, and that value's JSON type
-    firsts = ", ".join(
-        f"min_by(struct_pack(line := ordinality, kind := json_type(json, ${name})), "
-        f"case when json_type(json, ${name}) in ('OBJECT', 'ARRAY') then ordinality end)"
-        for name in paths
-    )
+    kinds = ", ".join(f"json_type(json, ${name})" for name in paths)
     found = con.execute(
-        f"select {firsts} from read_json_objects({sql_literal(path.as_posix())}, "
-        "format='newline_delimited', ignore_errors=true) with ordinality",
+        f"select ordinality, kinds from (select ordinality, [{kinds}] as kinds "
+        f"from read_json_objects({sql_literal(path.as_posix())}, "
+        "format='newline_delimited', ignore_errors=true) with ordinality "
+        "where json_type(json) = 'OBJECT') "
+        "where list_has_any(kinds, ['OBJECT', 'ARRAY'])",
         paths,
-    ).fetchall()[0]
-    nested = [(f["line"], key, f["kind"]) for f, key in zip(found, keys, strict=True) if f]
-    if not nested:
-        return None
-    line, key, kind = min(nested)
-    return f"line {line}, key {key}: a JSON {kind.lower()} where one value belongs"
+    ).fetchall()
+    return {
+        row: [
+            (key, kind.lower())
+            for key, kind in zip(keys, row_kinds, strict=True)
+            if kind in ("OBJECT", "ARRAY")
+        ]
+        for row, row_kinds in found
+    }
 
 
 _ONE_OBJECT = "; each line must be one whole JSON object"
