@@ -137,13 +137,11 @@ def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]
         # most often a malformed line or a key twice in one object: found below, every one
         strict_error = error
     bad = con.execute(
-        "select ordinality, json_type(json) from read_json_objects("
-        f"{sql_literal(source.path.as_posix())}, format='newline_delimited', "
-        "ignore_errors=true) with ordinality "
+        f"select ordinality, json_type(json) from {_lines_scan(source.path)} "
         "where json is null or json_type(json) <> 'OBJECT' order by ordinality"
     ).fetchall()
     repeating = _rows_repeating_a_key(con, source.path)
-    keys, maybe_nested = _jsonl_keys(con, source, lenient=True) or ([], [])
+    keys, maybe_nested = _jsonl_keys(con, source, lenient=True)
     nesting = _rows_nesting(con, source.path, maybe_nested)
     if not bad and not repeating and not nesting and strict_error is not None:
         raise strict_error
@@ -204,12 +202,20 @@ def _jsonl_keys(
     return keys, maybe_nested
 
 
+def _lines_scan(path: Path) -> str:
+    """A JSONL file's lines as DuckDB's JSON values (``json``, NULL where a line is not
+    JSON) and their row numbers (``ordinality``; a blank line is no row)."""
+    return (
+        f"read_json_objects({sql_literal(path.as_posix())}, format='newline_delimited', "
+        "ignore_errors=true) with ordinality"
+    )
+
+
 def object_keys(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Every key of every JSON object on the lines of a JSONL file, as written (two
     spellings of one name stay two), sorted; lines that are no object are passed over."""
     found = con.execute(
-        "select distinct unnest(json_keys(json)) from read_json_objects("
-        f"{sql_literal(path.as_posix())}, format='newline_delimited', ignore_errors=true) "
+        f"select distinct unnest(json_keys(json)) from {_lines_scan(path)} "
         "where json_type(json) = 'OBJECT'"
     ).fetchall()
     return sorted(key for (key,) in found)
@@ -255,10 +261,7 @@ def _rows_repeating_a_key(con: duckdb.DuckDBPyConnection, path: Path) -> dict[in
     JSON leaves open which of the values counts (RFC 8259), so such a row is a
     problem to name, not a value to pick. Lines are grouped by their list of keys
     first: a file has few such lists, so one cheap pass finds that none repeats."""
-    scan = (
-        f"read_json_objects({sql_literal(path.as_posix())}, format='newline_delimited', "
-        "ignore_errors=true) with ordinality where json_type(json) = 'OBJECT'"
-    )
+    scan = f"{_lines_scan(path)} where json_type(json) = 'OBJECT'"
     key_lists = con.execute(f"select distinct json_keys(json) from {scan}").fetchall()
     repeating = [keys for (keys,) in key_lists if len(set(keys)) < len(keys)]
     if not repeating:
@@ -491,9 +494,7 @@ def _first_line_of_type(
     """The first line of a JSONL file, with its ``json_type`` (SQL over the line's
     ``json``), where that type meets ``wanted`` (e.g. ``<> 'OBJECT'``); None if none does."""
     return con.execute(
-        f"select ordinality, {json_type} from read_json_objects({sql_literal(path.as_posix())}, "
-        f"format='newline_delimited', ignore_errors=true) with ordinality "
-        f"where {json_type} {wanted} "
+        f"select ordinality, {json_type} from {_lines_scan(path)} where {json_type} {wanted} "
         "order by ordinality limit 1",
         params,
     ).fetchone()
@@ -526,9 +527,7 @@ def _rows_nesting(
     kinds = ", ".join(f"json_type(json, ${name})" for name in paths)
     found = con.execute(
         f"select ordinality, kinds from (select ordinality, [{kinds}] as kinds "
-        f"from read_json_objects({sql_literal(path.as_posix())}, "
-        "format='newline_delimited', ignore_errors=true) with ordinality "
-        "where json_type(json) = 'OBJECT') "
+        f"from {_lines_scan(path)} where json_type(json) = 'OBJECT') "
         "where list_has_any(kinds, ['OBJECT', 'ARRAY'])",
         paths,
     ).fetchall()
