@@ -220,6 +220,25 @@ def test_filters_narrow_every_kpi(tiny):
     assert coding["krippendorff_alpha"] is None
 
 
+def test_a_slice_whose_items_nobody_labelled_shows_with_counts_0(tmp_path):
+    """An item falls in its slice with no annotation: the slice is an empty group, not
+    a missing one (a missing difficulty reads unknown)."""
+    tables = {**TINY, "items": TINY["items"] + "i9,finance,,high,\n"}
+    tiny = aggregates.fetch(open_dataset(write_dataset(tmp_path, tables)))
+    slices = kpi_table(tiny, list(SLICE))
+    assert slices.height == 3
+    row = slices.filter(pl.col("domain") == "finance").row(0, named=True)
+    assert (row["difficulty"], row["risk_class"]) == ("unknown", "high")
+    for count in ("accepted", "review_backlog", "n_annotations", "n_items_multi"):
+        assert row[count] == 0, count
+    for rate in ("accepted_label_error_rate", "disagreement_rate", "throughput"):
+        assert row[rate] is None, rate
+    assert "finance" in kpi_table(tiny, ["domain"])["domain"].to_list()
+    # a filter keeps the items' slices it lets through, no others
+    coding = kpi_table(tiny, list(SLICE), Filters(domains=("coding",)))
+    assert coding["domain"].to_list() == ["coding"]
+
+
 def test_absent_optional_tables_make_their_kpis_null_not_zero(tmp_path):
     root = write_dataset(tmp_path, TINY, drop=("reviews", "audits", "targets", "defects"))
     row = kpi_table(aggregates.fetch(open_dataset(root))).to_dicts()[0]

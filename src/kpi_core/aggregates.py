@@ -26,6 +26,7 @@ QUERY_NEEDS: dict[str, tuple[str, ...]] = {
     "annotation_kpi_counts": (),
     "item_label_counts": (),
     "agreement_marginals": (),
+    "item_slices": (),
     "specialist_review_times": ("reviews",),
     "turnaround_hours": ("reviews",),
     "specialist_review_time_quantiles": ("reviews",),
@@ -62,6 +63,7 @@ def report_queries(level: str = "nominal") -> tuple[str, ...]:
         "domain_coverage",
         "defect_durations",
         "model_lift",
+        "item_slices",
     )
 
 

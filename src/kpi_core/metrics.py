@@ -98,7 +98,8 @@ def kpi_table(
     """Every KPI of kpis.md per group of ``by`` (one row overall when empty).
 
     ``by`` takes any of grouping.DIMENSIONS; ``week`` comes out as
-    ``YYYY-Www``. A group appears when any of its KPIs has data. Rates are
+    ``YYYY-Www``. A group appears when any of its KPIs has data, and every slice
+    (or domain) of the items does, labelled or not (item_slices.sql). Rates are
     null where their denominator is 0, and every KPI whose table is absent
     is null; counts (accepted, review_backlog, the n_ columns, cost) are 0 for an
     empty group, and so is a week's throughput.
@@ -139,7 +140,11 @@ def kpi_table(
         types = {k: pl.Date if k == "week_start" else pl.String for k in keys}
         table = pl.DataFrame(schema=types) if keys else pl.DataFrame({"n_annotations": [None]})
     elif keys:
-        table = pl.concat([p.select(keys) for p in collected]).unique()
+        groups = [p.select(keys) for p in collected]
+        if set(keys) <= set(SLICE) and aggs.ok("item_slices"):
+            # a slice, or domain, whose items nobody labelled yet: counts 0, rates n/a
+            groups.append(filters.apply(aggs["item_slices"]).select(keys).collect())
+        table = pl.concat(groups).unique()
         for part in collected:
             table = table.join(part, on=keys, how="left", nulls_equal=True)
         table = table.sort(keys, nulls_last=True)

@@ -401,6 +401,7 @@ NEEDED = (
     "domain_labels.sql",
     "item_domains.sql",
     "item_label_counts.sql",
+    "item_slices.sql",
     "model_lift.sql",
     "models/annotation_facts.sql",
     "models/labelled_items.sql",
