@@ -729,6 +729,20 @@ def test_the_queries_page_holds_a_result_to_its_header(sample_dir, monkeypatch, 
     assert "model_lift.sql" in errors and "declared but not returned: lift_note" in errors
 
 
+def test_the_queries_page_names_a_cte_nothing_reads(sample_dir, monkeypatch, broken_queries):
+    """As kpi check does: the analyst's new CTE would otherwise show nowhere, silently."""
+    path = broken_queries / "model_lift.sql"
+    lines = path.read_text().splitlines()
+    at_line = lines.index("with") + 1
+    lines[at_line:at_line] = ["draft as (select 1 as n),"]
+    path.write_text("\n".join(lines) + "\n")
+    at = app(sample_dir, monkeypatch, "pages/queries.py")
+    no_exception(at)
+    assert "1 failing" in shown(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert f"model_lift.sql:{at_line + 1}" in errors and "CTE draft is never read" in errors
+
+
 def test_a_chart_of_a_failed_query_names_it_instead_of_an_empty_selection(
     sample_dir, monkeypatch, broken_queries
 ):

@@ -396,6 +396,7 @@ def query_result(
     loaded = _load(source)
     try:
         query = queries.parse_file(Path(path))
+        unread = queries.unread_cte_error(query)
         failed = loaded.aggs.failed_models
         if (broken := queries.failed_model_read(query, failed)) is not None:
             return None, 0, QueryFailure.reads_failed(query, broken)
@@ -414,9 +415,12 @@ def query_result(
             frame, n = preview_query(source, query)
     except QueryError as error:
         return None, 0, QueryFailure.of(error)
-    # As kpi check: the result must have the columns the header promises readers.
+    # As kpi check: the result must have the columns the header promises readers, and
+    # every CTE must be read.
     mismatch = header_mismatch(query, frame)
     failure = QueryFailure(str(query.path), None, mismatch) if mismatch else None
+    if failure is None and unread is not None:
+        failure = QueryFailure.of(unread)
     return frame.head(PREVIEW_ROWS), n, failure
 
 

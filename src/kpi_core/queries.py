@@ -451,19 +451,29 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
                 raise QueryError(str(path), NO_OUTPUT_HEADER)
             wanted = {p: v for p, v in params.items() if p in query.parameters}
             held_to_header(query, run(con, query.name, root, **wanted))
-            if unread := unread_ctes(query.sql):
-                raise QueryError(
-                    str(path),
-                    f"CTE {unread[0]} is never read, so it shows nowhere and DuckDB does not "
-                    "check it: read it from the final select (or a CTE it reads), or delete it",
-                    _line_defining(query, unread[0]),
-                )
+            if (unread := unread_cte_error(query)) is not None:
+                raise unread
         except QueryError as error:
             if str(error) not in failures:  # two files of one name fail alike
                 failures.append(str(error))
     if skipped:
         failures.append(f"not run, as they read a model that failed: {', '.join(skipped)}")
     return failures
+
+
+def unread_cte_error(query: QueryFile) -> QueryError | None:
+    """The error for a CTE of ``query`` that nothing reads, at its line, if any: DuckDB
+    binds only what a query reads, so a mistake there passes, and what it computes
+    shows nowhere."""
+    unread = unread_ctes(query.sql)
+    if not unread:
+        return None
+    return QueryError(
+        str(query.path),
+        f"CTE {unread[0]} is never read, so it shows nowhere and DuckDB does not check it: "
+        "read it from the final select (or a CTE it reads), or delete it",
+        _line_defining(query, unread[0]),
+    )
 
 
 def _line_defining(query: QueryFile, cte: str) -> int | None:
