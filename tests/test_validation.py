@@ -875,6 +875,16 @@ def test_every_line_that_is_not_one_object_is_named_and_the_rest_is_checked():
     ]
 
 
+def test_a_jsonl_line_null_is_not_an_object():
+    """DuckDB reads a line `null` as a row of empty values, without a word."""
+    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "audits"})
+    Path("logs/audits.jsonl").write_text(f"{GOOD_AUDIT}\nnull\n")
+    assert lines("logs") == [
+        "logs/audits.jsonl: row 2: a JSON null, not an object; each line must be one whole "
+        "JSON object"
+    ]
+
+
 def test_every_object_giving_a_key_twice_is_named_with_its_values():
     """JSON leaves open which value counts: each such row is a problem, the others are read."""
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "audits"})

@@ -130,16 +130,16 @@ def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]
         detected = _jsonl_keys(con, source, lenient=False)
         if detected is not None:
             keys, maybe_nested = detected
-            if not _rows_nesting(con, source.path, maybe_nested):
+            # (a line `null` reads as a row of empty values without a word)
+            if not _rows_nesting(con, source.path, maybe_nested) and not _non_objects(
+                con, source.path
+            ):
                 con.execute(f"create temp table {table} as select * from {source.scan_sql(keys)}")
                 return []
     except duckdb.Error as error:
         # most often a malformed line or a key twice in one object: found below, every one
         strict_error = error
-    bad = con.execute(
-        f"select ordinality, json_type(json) from {_lines_scan(source.path)} "
-        "where json is null or json_type(json) <> 'OBJECT' order by ordinality"
-    ).fetchall()
+    bad = _non_objects(con, source.path)
     repeating = _rows_repeating_a_key(con, source.path)
     keys, maybe_nested = _jsonl_keys(con, source, lenient=True)
     nesting = _rows_nesting(con, source.path, maybe_nested)
@@ -169,6 +169,15 @@ def parse_jsonl(con: duckdb.DuckDBPyConnection, source: Source) -> list[Problem]
             not_objects + repeats + nested, key=lambda p: (p[0], p[1] or "")
         )
     ]
+
+
+def _non_objects(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[int, str | None]]:
+    """The JSONL rows that are not one JSON object, each with its JSON type (None where
+    the line is not JSON)."""
+    return con.execute(
+        f"select ordinality, json_type(json) from {_lines_scan(path)} "
+        "where json is null or json_type(json) <> 'OBJECT' order by ordinality"
+    ).fetchall()
 
 
 def _jsonl_keys(
