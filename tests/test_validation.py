@@ -839,12 +839,23 @@ GOOD_AUDIT = (
 )
 
 
-def test_malformed_jsonl_line():
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (
+            "{'audit_id': 'au2'}",
+            "not valid JSON: Expecting property name enclosed in double quotes at character 2",
+        ),
+        # DuckDB reads a line `null` as a row of empty values, without a word
+        ("null", "a JSON null, not an object"),
+    ],
+    ids=["single-quotes", "null"],
+)
+def test_a_jsonl_line_that_is_not_one_object(line, reason):
     write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "audits"})
-    Path("logs/audits.jsonl").write_text(f"{GOOD_AUDIT}\n{{'audit_id': 'au2'}}\n")
+    Path("logs/audits.jsonl").write_text(f"{GOOD_AUDIT}\n{line}\n")
     assert lines("logs") == [
-        "logs/audits.jsonl: row 2: not valid JSON: Expecting property name enclosed in "
-        "double quotes at character 2; each line must be one whole JSON object"
+        f"logs/audits.jsonl: row 2: {reason}; each line must be one whole JSON object"
     ]
 
 
@@ -872,16 +883,6 @@ def test_every_line_that_is_not_one_object_is_named_and_the_rest_is_checked():
         f"{len(GOOD_AUDIT) + 2}{one_object}",
         f"logs/audits.jsonl: row 7: not valid JSON: Unterminated string starting at "
         f"character {truncated.index(unclosed) + 1}{one_object}",
-    ]
-
-
-def test_a_jsonl_line_null_is_not_an_object():
-    """DuckDB reads a line `null` as a row of empty values, without a word."""
-    write(Path("logs"), {t: CLEAN[t] for t in CLEAN if t != "audits"})
-    Path("logs/audits.jsonl").write_text(f"{GOOD_AUDIT}\nnull\n")
-    assert lines("logs") == [
-        "logs/audits.jsonl: row 2: a JSON null, not an object; each line must be one whole "
-        "JSON object"
     ]
 
 
