@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from datasets import loading_problems
 from formats import write_csv, write_parquet_folder
 from kpi_core.files import discover
@@ -24,15 +26,18 @@ def test_a_data_directory_that_is_a_file_says_so(tmp_path):
     ]
 
 
-def test_a_file_named_almost_like_a_missing_table_is_named(tmp_path):
+@pytest.mark.parametrize(
+    "name",
+    ["annotation", "annotations (1)", "annotations_2026", "annotation-old", "anotations"],
+)
+def test_a_file_named_almost_like_a_missing_table_is_named(tmp_path, name):
     """review.csv would leave every review out, and the review KPIs n/a, without a word;
     annotation.csv (a required table) is named so, not as annotations.csv missing."""
     root = write_csv(tmp_path / "logs")
-    (root / "annotations.csv").rename(root / "annotation.csv")
+    (root / "annotations.csv").rename(root / f"{name}.csv")
     (root / "notes.csv").write_text("note\nnot a table\n")  # unlike any table: not read
     assert loading_problems(root) == [
-        f"{root}/annotation.csv: no table is named 'annotation': rename it annotations.csv "
-        "to have it read"
+        f"{root}/{name}.csv: no table is named {name!r}: rename it annotations.csv to have it read"
     ]
 
 

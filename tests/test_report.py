@@ -199,11 +199,15 @@ def test_a_week_with_only_a_review_counts_0_and_rates_null(tmp_path, capsys):
 
 def test_without_reviews_coverage_is_not_available_not_a_breach(tmp_path, capsys):
     """No label is accepted without a review: coverage of the targets is unknown, not 0."""
-    _, out, _ = run_report(capsys, str(write_dataset(tmp_path, TINY, drop=("reviews",))))
+    data = str(write_dataset(tmp_path, TINY, drop=("reviews",)))
+    _, out, _ = run_report(capsys, data)
     report = json.loads(out)
     assert report["overall"]["domain_coverage"] is None
     assert report["domain_coverage"] == []
     assert report["status"].get("domain_coverage") is None
+    _, markdown, _ = run_report(capsys, data, "--format", "markdown")
+    section = markdown.split("## Domain coverage\n", 1)[1].split("##", 1)[0]
+    assert section.strip() == "Not available: the data has no reviews table."
 
 
 def test_an_out_path_that_cannot_be_written_is_one_line(tiny_dir, tmp_path, capsys):

@@ -869,7 +869,7 @@ def test_every_line_that_is_not_one_object_is_named_and_the_rest_is_checked():
     Path("logs/audits.jsonl").write_bytes(
         f"{GOOD_AUDIT}\n\n{{oops\n[1, 2]\n{late}\n".encode()
         + b'{"audit_id": "au\xff"}\n'
-        + f"{GOOD_AUDIT.replace('au1', 'au3')} extra\n{truncated}".encode()
+        + f"{GOOD_AUDIT.replace('au1', 'au3')} extra\n{truncated}\n".encode()
     )
     one_object = "; each line must be one whole JSON object"
     assert lines("logs") == [
@@ -895,7 +895,8 @@ def test_every_object_giving_a_key_twice_is_named_with_its_values():
         + ', "is_error": true, "audit_id": "au4", "is_error": "maybe"}'
     )
     late = GOOD_AUDIT.replace("au1", "au5").replace("2026-01-10", "someday")
-    Path("logs/audits.jsonl").write_text(f"{GOOD_AUDIT}\n\n{twice}\n{thrice}\n{late}\n")
+    nested = GOOD_AUDIT.replace("au1", "au6")[:-1] + ', "cost": {"eur": 2}, "cost": 3}'
+    Path("logs/audits.jsonl").write_text(f"{GOOD_AUDIT}\n\n{twice}\n{thrice}\n{late}\n{nested}\n")
     assert lines("logs") == [
         "logs/audits.jsonl: row 2, column is_error: is_error is given twice in one object "
         "(false, then true): keep one",
@@ -904,6 +905,9 @@ def test_every_object_giving_a_key_twice_is_named_with_its_values():
         "logs/audits.jsonl: row 3, column is_error: is_error is given 3 times in one object "
         '(false, then true, then "maybe"): keep one',
         "logs/audits.jsonl: row 4, column audited_at: not a valid timestamp: 'someday'",
+        "logs/audits.jsonl: row 5, column cost: a JSON object where one value belongs",
+        "logs/audits.jsonl: row 5, column cost: cost is given twice in one object "
+        '({"eur": 2}, then 3): keep one',
     ]
 
 

@@ -253,7 +253,8 @@ def _not_an_object(line: bytes | None, kind: str | None) -> str:
     if kind is not None:
         return f"a JSON {_json_kind(kind)}, not an object{_ONE_OBJECT}"
     try:
-        text = (line or b"").decode("utf-8")
+        # without its line end: a line cut short inside a string reads "Unterminated string"
+        text = (line or b"").decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
         return "row is not valid UTF-8 text"
     try:
@@ -285,10 +286,27 @@ def _rows_repeating_a_key(con: duckdb.DuckDBPyConnection, path: Path) -> dict[in
 
 def _repeated_key(line: bytes | None, key: str) -> str:
     """Why a JSONL row giving ``key`` more than once is not read: its values, in order."""
-    pairs = json.loads(line or b"{}", object_pairs_hook=lambda pairs: pairs)
-    values = [_cut(json.dumps(value, ensure_ascii=False)) for name, value in pairs if name == key]
+    pairs = json.loads(line or b"{}", object_pairs_hook=_Pairs)
+    values = [
+        _cut(json.dumps(_Pairs.plain(value), ensure_ascii=False))
+        for name, value in pairs
+        if name == key
+    ]
     times = "twice" if len(values) == 2 else f"{len(values)} times"
     return f"{key} is given {times} in one object ({', then '.join(values)}): keep one"
+
+
+class _Pairs(list):
+    """A JSON object as its (key, value) pairs, every one kept (a dict keeps one per key)."""
+
+    @staticmethod
+    def plain(value: object) -> object:
+        """``value`` with its objects as dicts again, to show it as written."""
+        if isinstance(value, _Pairs):
+            return {name: _Pairs.plain(inner) for name, inner in value}
+        if isinstance(value, list):
+            return [_Pairs.plain(inner) for inner in value]
+        return value
 
 
 def _cut(text: str, limit: int = 40) -> str:

@@ -233,15 +233,16 @@ def discover(root: Path) -> dict[str, Source]:
                 )
             )
     for entry in maybe_misnamed:
-        # "review.csv" for reviews.csv: its rows would be left out without a word.
+        # "review.csv" or "reviews (1).csv" for reviews.csv: its rows would be left out
+        # without a word.
         stem, _, suffix = entry.name.partition(".")
-        meant = difflib.get_close_matches(stem.lower(), TABLES, n=1, cutoff=0.8)
-        if meant and meant[0] not in found and meant[0] not in unknown:
-            unknown.add(meant[0])
-            name = meant[0] + ("." + suffix if suffix else "/")
+        meant = _table_meant(stem)
+        if meant and meant not in found and meant not in unknown:
+            unknown.add(meant)
+            name = meant + ("." + suffix if suffix else "/")
             problems.append(
                 Problem(
-                    table=meant[0],
+                    table=meant,
                     file=str(entry),
                     reason=f"no table is named {stem!r}: rename it {name} to have it read",
                 )
@@ -259,6 +260,23 @@ def discover(root: Path) -> dict[str, Source]:
     if problems:
         raise DataError(problems)
     return {t: s[0] for t, s in found.items()}
+
+
+def _table_meant(stem: str) -> str | None:
+    """The table a file named ``stem`` (not a table's name) was most likely meant to
+    be: one whose name it starts with, singular or plural, then a non-letter
+    (``reviews (1)``, ``review_2026``, ``reviews-old``), or one it is spelt almost
+    like (``reveiws``, ``my_reviews``)."""
+    stem = stem.lower()
+    starting = [
+        table
+        for table in TABLES
+        if re.match(rf"{re.escape(table.removesuffix('s'))}s?(?![a-z])", stem)
+    ]
+    if starting:
+        return max(starting, key=len)
+    close = difflib.get_close_matches(stem, TABLES, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _not_a_table_file(entry: Path, table: str, suffix: str) -> str | None:

@@ -15,6 +15,7 @@ import polars as pl
 from kpi_core.breaches import AS_OF_STATES, breach_since
 from kpi_core.catalog import KPIS
 from kpi_core.coverage import GAP_COLUMNS, coverage_gaps
+from kpi_core.coverage import NEEDS as COVERAGE_NEEDS
 from kpi_core.formatting import (
     NOT_AVAILABLE,
     STATUS_WORDS,
@@ -169,7 +170,12 @@ def _promoted(report: KpiReport, data: dict) -> Section:
 
 def _coverage(report: KpiReport, data: dict) -> Section | None:
     if not report.coverage.height:
-        return None
+        lacking = [t for t in COVERAGE_NEEDS if t not in report.present]
+        if "targets" not in report.present or not lacking:
+            return None  # no target was set
+        return Section(
+            "Domain coverage", notes=[f"Not available: the data has no {lacking[0]} table."]
+        )
     share = data["overall"].get("domain_coverage")
     rows = [
         [domain, difficulty or "any", risk or "any"]

@@ -59,6 +59,8 @@ class KpiReport:
     defects: pl.DataFrame
     model_lift: pl.DataFrame
     targets: Targets
+    #: The tables the data directory has.
+    present: frozenset[str] = frozenset()
     #: Rows set aside as invalid (``--quarantine``), and the file naming them.
     set_aside: list[Problem] = field(default_factory=list)
     quarantine_file: Path | None = None
@@ -100,6 +102,7 @@ def build_report(
         defects=defect_turnaround(defects.lazy()) if defects is not None else pl.DataFrame(),
         model_lift=lift if lift is not None else pl.DataFrame(),
         targets=targets,
+        present=aggs.present,
     )
 
 
