@@ -403,9 +403,7 @@ def _missing_columns(
             if separator in header:
                 reason += f", which looks separated by {name}: a CSV file here is comma-separated"
                 break
-    if source.format == "jsonl" and _first_line_of_type(
-        con, source.path, "json_type(json)", "<> 'OBJECT'"
-    ):
+    if source.format == "jsonl" and _first_json_non_object(con, source.path):
         return Problem(file="", reason=first_non_object(con, source.path))
     return Problem(file="", column=", ".join(missing), reason=reason)
 
@@ -511,25 +509,18 @@ def _failing_part(con: duckdb.DuckDBPyConnection, source: Source) -> Path | None
     return None
 
 
-def _first_line_of_type(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    json_type: str,
-    wanted: str,
-    params: dict[str, str] | None = None,
-) -> tuple[int, str] | None:
-    """The first line of a JSONL file, with its ``json_type`` (SQL over the line's
-    ``json``), where that type meets ``wanted`` (e.g. ``<> 'OBJECT'``); None if none does."""
+def _first_json_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, str] | None:
+    """The first line of a JSONL file that is JSON but not an object, with its JSON type;
+    None if there is none."""
     return con.execute(
-        f"select ordinality, {json_type} from {_lines_scan(path)} where {json_type} {wanted} "
-        "order by ordinality limit 1",
-        params,
+        f"select ordinality, json_type(json) from {_lines_scan(path)} "
+        "where json_type(json) <> 'OBJECT' order by ordinality limit 1"
     ).fetchone()
 
 
 def first_non_object(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """Why DuckDB found no records in a JSONL file: its first line that is not an object."""
-    found = _first_line_of_type(con, path, "json_type(json)", "<> 'OBJECT'")
+    found = _first_json_non_object(con, path)
     rule = 'each line must be one object: {"column": value, ...}'
     if found is None:
         return f"no JSON objects found; {rule}"
