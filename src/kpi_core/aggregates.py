@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from kpi_core import queries
+from kpi_core.coverage import NEEDS as COVERAGE_NEEDS
 from kpi_core.loading import Dataset
 from kpi_core.outputs import held_to_header
 from kpi_core.problems import QueryError
@@ -33,7 +34,7 @@ QUERY_NEEDS: dict[str, tuple[str, ...]] = {
     "turnaround_quantiles": ("reviews",),
     "review_backlog": ("reviews",),
     "oldest_waiting_annotations": ("reviews",),
-    "domain_coverage": ("reviews", "targets"),
+    "domain_coverage": COVERAGE_NEEDS,
     "defect_durations": ("defects",),
     "model_lift": ("benchmarks",),
 }

@@ -20,6 +20,7 @@ from kpi_core.aggregates import Aggregates
 from kpi_core.agreement import Level, unit_label_counts
 from kpi_core.backlog import AGE_BUCKETS
 from kpi_core.catalog import KPIS
+from kpi_core.coverage import NEEDS as COVERAGE_NEEDS
 from kpi_core.grouping import SLICE, Filters, iso_week
 from kpi_core.problems import QueryError
 from kpi_core.reliability import bootstrap_alpha
@@ -634,7 +635,7 @@ SOURCE_QUERY: dict[str, str] = {
     "domain_coverage": "domain_coverage",
 }
 
-_NEEDS_EXTRA = {"domain_coverage": ("reviews", "targets")}
+_NEEDS_EXTRA = {"domain_coverage": COVERAGE_NEEDS}
 
 
 def unavailable_reason(aggs: Aggregates, kpi: str) -> str:
