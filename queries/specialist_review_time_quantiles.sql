@@ -4,7 +4,9 @@
 -- durations never leave the database (the frequency table
 -- specialist_review_times serves the dashboard's free groupings).
 -- quantile_cont interpolates linearly between order statistics, as kpis.md
--- asks; SQLGlot writes it as Spark's exact percentile_cont.
+-- asks; SQLGlot writes it as Spark's exact percentile_cont. A final review
+-- without a duration counts in no median, but its week is still a group (its
+-- median NULL), as it is of every other grouping of the rows.
 -- In a row, the columns its grouping leaves out are NULL (domain and
 -- week_start are never NULL in the data; missing difficulty and risk_class
 -- read 'unknown').
@@ -21,7 +23,7 @@ final_reviews as (
         duration_s,
         cast(date_trunc('week', reviewed_at) as date) as week_start
     from reviews
-    where stage = 'final' and duration_s is not null
+    where stage = 'final'
 ),
 
 sliced as (

@@ -1,6 +1,8 @@
 -- name: specialist_review_times()
 -- How long final-stage (specialist) reviews take: the frequency of each
 -- duration, so medians and p90s can be computed exactly for any grouping.
+-- Reviews without a duration are a row of NULL duration_s: they count in no
+-- median, but the groups they fall in are still listed.
 -- Keep the definition in step with specialist_review_time_quantiles.sql (the report's).
 -- Grain: one row per slice x dataset_version x vendor x tier x annotator x ISO week
 --   (of reviewed_at) x duration_s. Vendor and tier are the annotation's.
@@ -17,7 +19,7 @@ final_reviews as (
         duration_s,
         cast(date_trunc('week', reviewed_at) as date) as week_start
     from reviews
-    where stage = 'final' and duration_s is not null
+    where stage = 'final'
 ),
 
 final as (

@@ -193,6 +193,25 @@ def test_weeks_follow_the_rules_of_each_kpi(tiny):
     assert (w2["review_backlog"], w3["review_backlog"]) == (2, 1)
 
 
+@pytest.mark.parametrize("path", ["dashboard", "report"])
+def test_a_week_only_a_final_review_without_a_duration_reaches_is_listed(tmp_path, path):
+    # r12, a final review of a2 in W04 with no duration, is the week's one row: the
+    # review falls in the week of its reviewed_at, and counts in no median.
+    r12 = "r12,a2,s1,final,reject,,2026-01-20T12:00:00Z,,1.0"
+    root = write_dataset(tmp_path, {**TINY, "reviews": TINY["reviews"].rstrip() + "\n" + r12})
+    fetch = (
+        {} if path == "dashboard" else {"names": aggregates.report_queries(), "by_annotator": False}
+    )
+    aggs = aggregates.fetch(open_dataset(root), **fetch)
+    weeks = by_key(kpi_table(aggs, ["week"]), "week")
+    assert set(weeks) == {"2026-W02", "2026-W03", "2026-W04"}
+    w4 = weeks["2026-W04"]
+    assert (w4["accepted"], w4["throughput"], w4["review_backlog"]) == (0, 0, 0)
+    assert w4["specialist_review_time_median_s"] is None
+    assert w4["specialist_review_time_p90_s"] is None
+    assert w4["accepted_label_error_rate"] is None
+
+
 def test_empty_group_counts_are_zero_and_rates_null(tiny):
     rows = kpi_table(tiny, [*SLICE, "week"]).filter(
         (pl.col("domain") == "stem") & (pl.col("week") == "2026-W03")

@@ -31,6 +31,14 @@ def test_weighted_quantiles_equal_numpy_on_the_expanded_values(rows):
         assert row["p90"] == pytest.approx(np.quantile(expanded, 0.9), rel=1e-12, abs=1e-9)
 
 
+def test_weighted_quantiles_skip_null_values_but_keep_their_group():
+    frame = pl.LazyFrame(
+        {"g": ["a", "a", "a", "b"], "v": [1.0, None, 3.0, None], "n": [1, 5, 1, 2]}
+    )
+    got = weighted_quantiles(frame, ["g"], "v", "n", {"p50": 0.5}).sort("g").collect()
+    assert got.rows() == [("a", 2.0), ("b", None)]  # a: median of 1 and 3; b: no value
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 500), st.integers(0, 500))
 def test_wilson_interval_equals_statsmodels(successes, extra):

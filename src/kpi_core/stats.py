@@ -55,12 +55,12 @@ def weighted_quantiles(
     Interpolates linearly between order statistics, as numpy's default does:
     with N values sorted x[0..N-1] and h = (N - 1) q, the quantile is
     x[floor h] + (h - floor h) (x[ceil h] - x[floor h]). Works from frequency
-    tables, so only aggregates need to leave the database.
+    tables, so only aggregates need to leave the database. Null values count in
+    no quantile, but a group of null values only is kept, its quantiles null:
+    the rows fall in it, their values are missing.
     """
     values = (
-        frame.filter(pl.col(value).is_not_null() & (pl.col(weight) > 0))
-        .select(*by, pl.col(value).repeat_by(weight))
-        .explode(value)
+        frame.filter(pl.col(weight) > 0).select(*by, pl.col(value).repeat_by(weight)).explode(value)
     )
     aggs = [
         pl.col(value).quantile(q, interpolation="linear").alias(n) for n, q in quantiles.items()
