@@ -27,6 +27,7 @@ from kpi_core.formatting import NOT_AVAILABLE, as_csv, format_as
 from kpi_core.problems import Problem, QueryError
 from kpi_core.quarantine import as_frame as quarantine_frame
 from kpi_core.quarantine import counted
+from kpi_core.spacing import spaced_value_notes
 from kpi_core.targets import Targets
 
 #: Colours for series that have no colour of their own (one per vendor, domain...),
@@ -676,6 +677,30 @@ def set_aside_notice(aside: list[Problem], quarantine: str | None) -> None:
     )
 
 
+def _problems_frame(problems: Sequence[Problem]) -> pl.DataFrame:
+    """One row per problem: file (relative to the repository), row, column, reason."""
+    return pl.DataFrame(
+        [(relative(p.file), p.row, p.column, p.reason) for p in problems],
+        schema={"file": pl.String, "row": pl.Int64, "column": pl.String, "reason": pl.String},
+        orient="row",
+    )
+
+
+def spaced_values_notice(aggs: Aggregates) -> None:
+    """A warning naming the text values with spaces around them (:mod:`kpi_core.spacing`):
+    each counts as a value of its own, which no number on the page shows."""
+    notes = spaced_value_notes(aggs.frames["spaced_values"]) if aggs.ok("spaced_values") else []
+    if not notes:
+        return
+    st.warning(
+        "**Text with spaces around it** counts as a value of its own: `' stem'` is another "
+        "domain than `'stem'`, `'4 '` another label than `'4'`. Trim it where the data "
+        "is exported; the first such cell of each column:",
+        icon=":material/space_bar:",
+    )
+    st.dataframe(_problems_frame(notes), hide_index=True, width="stretch")
+
+
 def problems_page(loaded: Loaded) -> None:
     """The page shown instead of the dashboard when the data cannot be used."""
     problems: list[Problem] = loaded.problems
@@ -698,11 +723,7 @@ def problems_page(loaded: Loaded) -> None:
         st.markdown(f"- {hint}")
     st.markdown(f"- Check again from a terminal with `kpi validate {root}` (exit 0 when clean).")
     st.subheader("Validation report")
-    frame = pl.DataFrame(
-        [(relative(p.file), p.row, p.column, p.reason) for p in problems],
-        schema={"file": pl.String, "row": pl.Int64, "column": pl.String, "reason": pl.String},
-        orient="row",
-    )
+    frame = _problems_frame(problems)
     # A problem with a whole file has no row or column: show a dash, not "None".
     shown = frame.with_columns(
         pl.col("row").cast(pl.String).fill_null("—"), pl.col("column").fill_null("—")

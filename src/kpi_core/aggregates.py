@@ -37,6 +37,7 @@ QUERY_NEEDS: dict[str, tuple[str, ...]] = {
     "domain_coverage": COVERAGE_NEEDS,
     "defect_durations": ("defects",),
     "model_lift": ("benchmarks",),
+    "spaced_values": (),
 }
 
 #: What only the report fetches: statistics the database computes for the report's
@@ -65,6 +66,7 @@ def report_queries(level: str = "nominal") -> tuple[str, ...]:
         "defect_durations",
         "model_lift",
         "item_slices",
+        "spaced_values",
     )
 
 

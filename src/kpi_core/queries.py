@@ -409,6 +409,7 @@ NEEDED = (
     "oldest_waiting_annotations.sql",
     "review_backlog.sql",
     "specialist_review_time_quantiles.sql",
+    "spaced_values.sql",
     "specialist_review_times.sql",
     "turnaround_hours.sql",
     "turnaround_quantiles.sql",

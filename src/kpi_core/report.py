@@ -27,6 +27,7 @@ from kpi_core.metrics import kpi_table
 from kpi_core.problems import DataError, Problem, QueryError
 from kpi_core.promotion import promoted_slices, slice_weeks
 from kpi_core.quarantine import rows_by_table, rows_to_leave_out, summary
+from kpi_core.spacing import spaced_value_notes
 from kpi_core.targets import Targets
 from kpi_core.validation import cross_table_counts, explain_counts, validate
 from kpi_core.validation import steps as validation_steps
@@ -61,6 +62,8 @@ class KpiReport:
     targets: Targets
     #: The tables the data directory has.
     present: frozenset[str] = frozenset()
+    #: Text values with spaces around them (:mod:`kpi_core.spacing`).
+    spaced: list[Problem] = field(default_factory=list)
     #: Rows set aside as invalid (``--quarantine``), and the file naming them.
     set_aside: list[Problem] = field(default_factory=list)
     quarantine_file: Path | None = None
@@ -103,6 +106,7 @@ def build_report(
         model_lift=lift if lift is not None else pl.DataFrame(),
         targets=targets,
         present=aggs.present,
+        spaced=spaced_value_notes(aggs.frames["spaced_values"]) if aggs.ok("spaced_values") else [],
     )
 
 
@@ -164,6 +168,7 @@ def _warnings(report: KpiReport, overall: dict[str, Any]) -> list[str]:
             f"{overall['n_cost_missing']} annotation, review or audit cost(s) missing with no "
             "duration and hourly rate to derive them from; counted as 0"
         )
+    warnings += [str(note) for note in report.spaced]
     return warnings
 
 
