@@ -25,7 +25,7 @@ def spaced_value_notes(spaced: pl.DataFrame) -> list[Problem]:
         others = f"; {more} more row(s) like it" if more else ""
         reason = (
             f"{value!r} has spaces around it, so it counts as a value of its own, "
-            f"not as {value.strip()!r}{others}"
+            f"not as {value.strip(' ')!r}{others}"
         )
         notes.append(
             Problem(
