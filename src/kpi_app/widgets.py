@@ -692,13 +692,15 @@ def spaced_values_notice(aggs: Aggregates) -> None:
     notes = spaced_value_notes(aggs.frames["spaced_values"]) if aggs.ok("spaced_values") else []
     if not notes:
         return
+    columns = ", ".join(f"{note.table}.{note.column}" for note in notes)
     st.warning(
-        "**Text with spaces around it** counts as a value of its own: `' stem'` is another "
-        "domain than `'stem'`, `'4 '` another label than `'4'`. Trim it where the data "
-        "is exported; the first such cell of each column:",
+        f"**Text with spaces around it** in {columns} counts as a value of its own: "
+        "`' stem'` is another domain than `'stem'`, `'4 '` another label than `'4'`. "
+        "Trim it where the data is exported.",
         icon=":material/space_bar:",
     )
-    st.dataframe(_problems_frame(notes), hide_index=True, width="stretch")
+    with st.expander("Where: the first such cell of each column"):
+        st.dataframe(_problems_frame(notes), hide_index=True, width="stretch")
 
 
 def problems_page(loaded: Loaded) -> None:
