@@ -81,14 +81,19 @@ def test_the_report_lists_them_among_its_warnings(tmp_path, capsys):
     ]
 
 
-@pytest.mark.parametrize("spaced", [False, True])
-def test_the_overview_warns_only_when_there_are_some(tmp_path, monkeypatch, spaced):
+@pytest.mark.parametrize(
+    ("spaced", "page"), [(False, None), (True, None), (True, "pages/slices.py")]
+)
+def test_every_page_warns_only_when_there_are_some(tmp_path, monkeypatch, spaced, page):
+    # ' coding' shows as a second, look-alike coding on every page: each says why.
     root = spaced_tiny(tmp_path) if spaced else write_dataset(tmp_path, TINY)
     monkeypatch.setenv("KPI_DATA_DIR", str(root))
     monkeypatch.delenv("KPI_TARGETS", raising=False)
     monkeypatch.delenv("KPI_QUARANTINE", raising=False)
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
+    if page is not None:
+        at.switch_page(page).run()
     assert not at.exception
     warned = [w for w in at.warning if "Text with spaces around it" in w.value]
     assert bool(warned) == spaced

@@ -38,7 +38,6 @@ PROMOTED_CARD_PX = 260
 ctx = shell.context()
 ctx.header("Overview", "How good are the accepted labels, and what needs attention now?")
 widgets.query_errors(ctx.aggs)
-widgets.spaced_values_notice(ctx.aggs)
 
 overall = ctx.overall()
 weeks = ctx.table("week")

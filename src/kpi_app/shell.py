@@ -133,6 +133,8 @@ class Context:
         st.title(title)
         shows = view or f"Showing {filters.describe(self.filters, applies)}"
         st.caption(f"{lead} · As of {_as_of(self.aggs.as_of)} · {shows}")
+        # On every page: a spaced ' stem' shows as a second, look-alike stem everywhere.
+        widgets.spaced_values_notice(self.aggs)
         narrowed = view is None and applies is None and self.filters != Filters()
         if (
             narrowed
