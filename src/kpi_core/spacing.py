@@ -3,7 +3,7 @@
 Any text is a valid string, so validation cannot refuse ``' stem'`` or ``'4 '``;
 yet each is a value of its own (another domain and slice, another label), and
 almost always an export slip. The tools say so where they say the rest:
-``kpi validate`` and the report's warnings, and the dashboard's overview.
+``kpi validate``, the report's warnings and every dashboard page's header.
 """
 
 from __future__ import annotations
