@@ -206,6 +206,19 @@ DISPUTE = {
 }
 
 
+def spaced_tiny(root: Path) -> Path:
+    """TINY written to ``root`` with i3's domain 'coding ' and the labels of a2 and a4
+    ' B' and 'X ': valid text with spaces around it."""
+    tables = dict(TINY)
+    tables["items"] = TINY["items"].replace("i3,coding,", 'i3,"coding ",')
+    tables["annotations"] = (
+        TINY["annotations"]
+        .replace("a2,i1,g2,B,", 'a2,i1,g2," B",')
+        .replace("a4,i2,g1,X,", 'a4,i2,g1,"X ",')
+    )
+    return write_dataset(root, tables)
+
+
 def write_dataset(root: Path, tables: dict[str, str], *, drop: tuple[str, ...] = ()) -> Path:
     """Write ``tables`` (name -> CSV text, indented freely) as ``root/<name>.csv``."""
     root.mkdir(parents=True, exist_ok=True)

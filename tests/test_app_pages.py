@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from datasets import TINY, write_dataset
+from datasets import TINY, spaced_tiny, write_dataset
 from kpi_app import widgets
 from kpi_app.links import PAGES
 from kpi_core import aggregates, breaches, queries, views
@@ -844,6 +844,22 @@ def test_a_missing_data_directory_shows_how_to_fix_it(tmp_path, monkeypatch):
     text = shown(at)
     assert "data directory not found" in at.dataframe[0].value.to_string()
     assert "kpi sample" in text
+
+
+@pytest.mark.parametrize(
+    ("spaced", "page"), [(False, None), (True, None), (True, "pages/slices.py")]
+)
+def test_every_page_warns_of_text_with_spaces_around_it(tmp_path, monkeypatch, spaced, page):
+    # ' coding' shows as a second, look-alike coding on every page: each says why.
+    root = spaced_tiny(tmp_path) if spaced else write_dataset(tmp_path, TINY)
+    at = app(root, monkeypatch, page)
+    no_exception(at)
+    warned = [w for w in at.warning if "Text with spaces around it" in w.value]
+    assert bool(warned) == spaced
+    if spaced:
+        table = at.dataframe[0].value
+        assert list(table["column"]) == ["label", "domain"]
+        assert list(table["row"]) == [2, 3]
 
 
 def test_an_invalid_data_directory_shows_the_validation_report(tmp_path, monkeypatch):

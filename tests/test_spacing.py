@@ -4,31 +4,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from datasets import TINY, write_dataset
+from datasets import TINY, spaced_tiny, write_dataset
 from kpi_core import aggregates
 from kpi_core.cli import main
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
 from kpi_core.spacing import spaced_values
-
-APP = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
-
-
-def spaced_tiny(tmp_path: Path) -> Path:
-    """TINY with i3's domain written 'coding ' and a2's, a4's labels ' B' and 'X '."""
-    tables = dict(TINY)
-    tables["items"] = TINY["items"].replace("i3,coding,", 'i3,"coding ",')
-    tables["annotations"] = (
-        TINY["annotations"]
-        .replace("a2,i1,g2,B,", 'a2,i1,g2," B",')
-        .replace("a4,i2,g1,X,", 'a4,i2,g1,"X ",')
-    )
-    return write_dataset(tmp_path, tables)
 
 
 def test_clean_data_has_no_spaced_values(tmp_path):
@@ -79,25 +61,3 @@ def test_the_report_lists_them_among_its_warnings(tmp_path, capsys):
     assert [w for w in warnings if "has spaces around it" in w] == [
         str(n) for n in spaced_values(open_dataset(root))
     ]
-
-
-@pytest.mark.parametrize(
-    ("spaced", "page"), [(False, None), (True, None), (True, "pages/slices.py")]
-)
-def test_every_page_warns_only_when_there_are_some(tmp_path, monkeypatch, spaced, page):
-    # ' coding' shows as a second, look-alike coding on every page: each says why.
-    root = spaced_tiny(tmp_path) if spaced else write_dataset(tmp_path, TINY)
-    monkeypatch.setenv("KPI_DATA_DIR", str(root))
-    monkeypatch.delenv("KPI_TARGETS", raising=False)
-    monkeypatch.delenv("KPI_QUARANTINE", raising=False)
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
-    assert not at.exception
-    warned = [w for w in at.warning if "Text with spaces around it" in w.value]
-    assert bool(warned) == spaced
-    if spaced:
-        table = at.dataframe[0].value
-        assert list(table["column"]) == ["label", "domain"]
-        assert list(table["row"]) == [2, 3]
