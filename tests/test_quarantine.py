@@ -148,6 +148,17 @@ def test_validate_with_quarantine_goes_on(broken, tmp_path, capsys):
     assert pl.read_csv(path).height == 3
 
 
+@pytest.mark.parametrize("verb", ["validate", "report"])
+def test_a_quarantine_file_inside_the_data_directory_is_refused(broken, capsys, verb):
+    # It would overwrite reviews.csv, and the next run would read it as the reviews.
+    reviews = broken / "reviews.csv"
+    before = reviews.read_bytes()
+    assert main([verb, str(broken), "--quarantine", str(reviews)]) == 1
+    assert reviews.read_bytes() == before
+    err = capsys.readouterr().err
+    assert f"{reviews}: the quarantine file must be written outside the data directory" in err
+
+
 def test_report_with_quarantine_counts_what_it_set_aside(broken, tmp_path, capsys):
     path, out = tmp_path / "quarantine.csv", tmp_path / "report.json"
     assert main(["report", str(broken), "--quiet", "--out", str(out)]) == 1

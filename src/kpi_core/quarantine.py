@@ -78,6 +78,17 @@ def rows_to_leave_out(
     ``quarantine``, its invalid rows (written there); without, DataError.
     ``on_step`` follows the (first) validation, as :func:`validation.validate`'s;
     ``found`` is that validation's result when the caller has it already."""
+    if quarantine is not None and quarantine.resolve().is_relative_to(Path(root).resolve()):
+        # It could overwrite a table, and the next run would read it as one.
+        raise DataError(
+            [
+                Problem(
+                    file=str(quarantine),
+                    reason="the quarantine file must be written outside the data "
+                    "directory, where it would replace or be read as a table",
+                )
+            ]
+        )
     problems = validate(root, on_step=on_step) if found is None else found
     if quarantine is None:
         if problems:
