@@ -89,3 +89,47 @@ def test_an_unreadable_targets_file_is_one_clear_error(tmp_path):
     path.write_text("[promotion\n")
     with pytest.raises(DataError, match="bad.toml: cannot read targets"):
         Targets.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('[kpi.rework_rate]\ntarget = "high"', "kpi.rework_rate.target: a number, not 'high'"),
+        ('[kpi.rework_rate]\ndirection = "up"', 'kpi.rework_rate.direction: "max" (lower'),
+        ("[kpi.rework_rat]\ntarget = 0.5", "kpi.rework_rat: no KPI has this name"),
+        ("[kpi.rework_rate]\ntargt = 0.5", "kpi.rework_rate.targt: not a setting"),
+        ("foo = 1", "foo: not a setting"),
+        ('[promotion]\nweeks = "three"', "promotion.weeks: a whole number of weeks, at least 1"),
+        ("[promotion]\nweeks = 0", "promotion.weeks: a whole number of weeks, at least 1, not 0"),
+        ("[promotion]\nmin_known = -1", "promotion.min_known: a whole number, at least 0"),
+        ("[promotion]\nmax_error_rate = 5", "promotion.max_error_rate: a rate from 0 to 1"),
+        # the default rework_rate rule is target 0.20, warn 0.15 (direction max)
+        ("[kpi.rework_rate]\nwarn = 0.9", "kpi.rework_rate: warn 0.9 is above target 0.2"),
+        # a domain's rule is read over the project's and its defaults (medicine: target 0.03)
+        (
+            "[domain.medicine.kpi.accepted_label_error_rate]\nwarn = 0.06",
+            "domain.medicine.kpi.accepted_label_error_rate: warn 0.06 is above target 0.03",
+        ),
+        ("[kpi.turnaround_p90_h]\ntarget = 3", "kpi.turnaround_p90_h: direction, warn missing"),
+        ("[domain.medicine]\nkpis = 1", "domain.medicine: holds [domain.medicine.kpi.<name>]"),
+    ],
+)
+def test_a_targets_file_mistake_is_named_not_ignored(tmp_path, text, reason):
+    # Left alone, each would keep a default in force, or misjudge a KPI, without a word.
+    path = tmp_path / "targets.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(DataError) as raised:
+        Targets.load(path)
+    assert any(str(p).startswith(f"{path}: {reason}") for p in raised.value.problems), [
+        str(p) for p in raised.value.problems
+    ]
+
+
+def test_a_sound_targets_file_loads(tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_text(
+        "[promotion]\nweeks = 4\n[domain.stem.kpi.rework_rate]\ntarget = 0.5\nwarn = 0.4\n"
+    )
+    targets = Targets.load(path)
+    assert targets.promotion.weeks == 4
+    assert targets.status("rework_rate", 0.45, domain="stem") == "warn"

@@ -7,7 +7,7 @@ overrides any key it sets (per project, and per domain under ``[domain.<name>]``
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
@@ -16,9 +16,13 @@ from typing import Any, Literal
 
 import polars as pl
 
+from kpi_core.catalog import KPIS
 from kpi_core.problems import DataError, Problem
 
 Status = Literal["ok", "warn", "breach"]
+
+#: The KPIs a target can be set for: every KPI, coverage and defect turnaround.
+_TARGETABLE = frozenset({*KPIS, "domain_coverage", "defect_turnaround_h"})
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -40,6 +44,97 @@ class Promotion:
     max_error_rate: float = 0.05
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: Each promotion setting: what a valid value is, and how to say it.
+_PROMOTION_SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "weeks": (lambda v: _is_whole(v) and v >= 1, "a whole number of weeks, at least 1"),
+    "min_known": (lambda v: _is_whole(v) and v >= 0, "a whole number, at least 0"),
+    "max_error_rate": (lambda v: _is_number(v) and 0 <= v <= 1, "a rate from 0 to 1"),
+}
+
+
+def _rule_mistakes(where: str, rule: Any, merged: dict[str, Any] | None) -> Iterator[str]:
+    """What is wrong with the targets file's ``rule`` at ``where`` (``merged``: the rule
+    with the defaults and the project's rule under it, None for a KPI without one)."""
+    if not isinstance(rule, dict):
+        yield f"{where}: a table of direction, target and warn, not {rule!r}"
+        return
+    for key in sorted(set(rule) - {"direction", "target", "warn"}):
+        yield f"{where}.{key}: not a setting; a KPI's are direction, target and warn"
+    if "direction" in rule and rule["direction"] not in ("max", "min"):
+        yield f'{where}.direction: "max" (lower is better) or "min", not {rule["direction"]!r}'
+    for key in ("target", "warn"):
+        if key in rule and not _is_number(rule[key]):
+            yield f"{where}.{key}: a number, not {rule[key]!r}"
+    if merged is None:
+        return
+    missing = [k for k in ("direction", "target", "warn") if k not in merged]
+    if missing:
+        yield f"{where}: {', '.join(missing)} missing (a KPI without a default needs all three)"
+    elif merged["direction"] in ("max", "min") and all(
+        _is_number(merged[k]) for k in ("target", "warn")
+    ):
+        lower = merged["direction"] == "max"
+        if (merged["warn"] > merged["target"]) if lower else (merged["warn"] < merged["target"]):
+            side = "above" if lower else "below"
+            yield (
+                f"{where}: warn {merged['warn']:g} is {side} target {merged['target']:g}; "
+                f"a warning comes before the breach (direction {merged['direction']})"
+            )
+
+
+def _kpi_mistakes(where: str, rules: Any, merged: dict[str, Any]) -> Iterator[str]:
+    if not isinstance(rules, dict):
+        yield f"{where}: a table of KPIs, not {rules!r}"
+        return
+    for kpi, rule in rules.items():
+        if kpi not in _TARGETABLE:
+            yield f"{where}.{kpi}: no KPI has this name (see targets.toml for those that do)"
+        else:
+            yield from _rule_mistakes(f"{where}.{kpi}", rule, merged.get(kpi))
+
+
+def _mistakes(user: dict[str, Any], merged: dict[str, Any]) -> Iterator[str]:
+    """Every key of a user's targets file that would be ignored or misread."""
+    for key in sorted(set(user) - {"promotion", "kpi", "domain"}):
+        yield f"{key}: not a setting; the file holds [promotion], [kpi.<name>] and [domain.<name>.kpi.<name>]"
+    promotion = user.get("promotion", {})
+    if not isinstance(promotion, dict):
+        yield f"promotion: a table, not {promotion!r}"
+        promotion = {}
+    for key, value in promotion.items():
+        if key not in _PROMOTION_SETTINGS:
+            yield f"promotion.{key}: not a setting; they are {', '.join(_PROMOTION_SETTINGS)}"
+        elif not _PROMOTION_SETTINGS[key][0](value):
+            yield f"promotion.{key}: {_PROMOTION_SETTINGS[key][1]}, not {value!r}"
+    yield from _kpi_mistakes("kpi", user.get("kpi", {}), merged.get("kpi", {}))
+    domains = user.get("domain", {})
+    if not isinstance(domains, dict):
+        yield f"domain: a table of domains, not {domains!r}"
+        return
+    for domain, settings in domains.items():
+        where = f"domain.{domain}"
+        rules = settings.get("kpi", {}) if isinstance(settings, dict) else None
+        if not isinstance(rules, dict) or set(settings) - {"kpi"}:
+            yield f"{where}: holds [{where}.kpi.<name>] tables only"
+            continue
+        # The domain's rules as they will be read: its keys (and the defaults') over the project's.
+        project, overrides = merged.get("kpi", {}), merged["domain"][domain].get("kpi", {})
+        read = {
+            kpi: {**project.get(kpi, {}), **overrides[kpi]}
+            for kpi in rules
+            if isinstance(overrides[kpi], dict)
+        }
+        yield from _kpi_mistakes(f"{where}.kpi", rules, read)
+
+
 @dataclass(frozen=True)
 class Targets:
     settings: dict[str, Any]
@@ -51,11 +146,17 @@ class Targets:
         settings = tomllib.loads(text)
         if path is not None:
             try:
-                settings = _merge(settings, tomllib.loads(Path(path).read_text(encoding="utf-8")))
+                user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
                 raise DataError(
                     [Problem(file=str(path), reason=f"cannot read targets: {error}")]
                 ) from None
+            merged = _merge(settings, user)
+            # A misspelt key would leave its default in force without a word.
+            problems = [Problem(file=str(path), reason=r) for r in _mistakes(user, merged)]
+            if problems:
+                raise DataError(problems)
+            settings = merged
         return cls(settings)
 
     @property
