@@ -644,7 +644,7 @@ def test_a_numeric_level_on_text_labels_is_a_warning_not_a_traceback(edge_dir, m
     at = app(edge_dir, monkeypatch, "pages/reliability.py")
     at.segmented_control(key="reliability_level").set_value("interval").run()
     no_exception(at)
-    assert "reads labels as numbers" in "\n".join(w.value for w in at.warning)
+    assert "reads labels as finite numbers" in "\n".join(w.value for w in at.warning)
 
 
 def test_clear_filters_resets_the_view(sample_dir, monkeypatch):

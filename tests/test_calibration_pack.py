@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from test_calibration import DISPUTE, DRIFT
 
-from datasets import write_dataset
+from datasets import TINY, write_dataset
 from kpi_core import calibration as cal
 from kpi_core import calibration_pack as pack
 from kpi_core.cli import BUNDLED_SAMPLE, main
@@ -223,6 +223,19 @@ def test_cli_malformed_week_is_one_line(data_dir, tmp_path, capsys, week):
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith("--week: ") and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_cli_text_labels_at_a_numeric_level_are_one_line(tmp_path, capsys):
+    # TINY's labels are letters (the meeting's: each annotator's latest, up to W02):
+    # ordinal alpha cannot read them. It was a polars traceback.
+    data = write_dataset(tmp_path / "tiny", TINY)
+    args = ["--week", "2026-W02", "--level", "ordinal", "--out", str(tmp_path / "pack")]
+    assert main(["calibration-pack", str(data), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "annotations: column label: level ordinal reads labels as finite numbers, "
+        "but these are not: 'A', 'B', 'Y'"
+    ]
 
 
 def test_cli_unknown_domain_and_missing_directory_are_one_line(data_dir, tmp_path, capsys):

@@ -298,7 +298,22 @@ def test_markdown_and_html(tiny_dir, tmp_path, capsys):
 def test_levels_other_than_nominal_need_numeric_labels(tiny_dir, capsys):
     code, _, err = run_report(capsys, str(tiny_dir), "--level", "ordinal")
     assert code == 1
-    assert "level ordinal reads labels as numbers" in err
+    assert "level ordinal reads labels as finite numbers" in err
+
+
+@pytest.mark.parametrize("bad", ["inf", "-Infinity", "nan"])
+def test_labels_that_are_no_finite_number_are_refused_at_numeric_levels(tmp_path, capsys, bad):
+    # inf makes every distance infinite (alpha null), and nan dropped out unseen.
+    annotations = TINY["annotations"]
+    for letter, number in zip("ABXYZ", "12345", strict=True):
+        annotations = annotations.replace(f",{letter},2026", f",{number},2026")
+    numeric = write_dataset(tmp_path / "numeric", {**TINY, "annotations": annotations})
+    assert run_report(capsys, str(numeric), "--level", "interval")[0] == 0
+    annotations = annotations.replace("a2,i1,g2,2,", f"a2,i1,g2,{bad},")
+    data = write_dataset(tmp_path / "bad", {**TINY, "annotations": annotations})
+    code, _, err = run_report(capsys, str(data), "--level", "interval")
+    assert code == 1
+    assert f"level interval reads labels as finite numbers, but these are not: '{bad}'" in err
 
 
 @pytest.mark.parametrize("fmt", ["json", "markdown", "html"])

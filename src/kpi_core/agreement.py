@@ -15,6 +15,7 @@ from typing import Literal
 import polars as pl
 
 from kpi_core.grouping import Filters, group_keys, rollup
+from kpi_core.problems import DataError, Problem
 from kpi_core.reliability import (
     MARGINAL_COLUMNS,
     alpha_from_value_counts,
@@ -39,15 +40,34 @@ AGREEMENT_COLUMNS = (
 
 
 def non_numeric_labels(item_labels: pl.LazyFrame, limit: int = 5) -> list[str]:
-    """Labels that cannot be read as numbers (ordinal, interval and ratio alpha need numbers)."""
+    """Labels that cannot be read as finite numbers (ordinal, interval and ratio alpha
+    need numbers: 'inf' would make every distance infinite, 'nan' drop out unseen)."""
+    number = pl.col("label").cast(pl.Float64, strict=False)
     return (
         item_labels.select(pl.col("label").unique())
-        .filter(pl.col("label").cast(pl.Float64, strict=False).is_null())
+        .filter(~number.is_finite().fill_null(False))
         .sort("label")
         .head(limit)
         .collect()["label"]
         .to_list()
     )
+
+
+def require_numeric_labels(item_labels: pl.LazyFrame, level: Level) -> None:
+    """Raise :class:`DataError` naming the labels ``level`` cannot read as numbers
+    (none at the nominal level, which compares labels as text)."""
+    bad = non_numeric_labels(item_labels) if level != "nominal" else []
+    if bad:
+        reason = f"level {level} reads labels as finite numbers, but these are not: "
+        raise DataError(
+            [
+                Problem(
+                    file="annotations",
+                    column="label",
+                    reason=reason + ", ".join(repr(b) for b in bad),
+                )
+            ]
+        )
 
 
 def unit_label_counts(item_labels: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:

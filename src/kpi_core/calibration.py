@@ -66,6 +66,7 @@ import polars as pl
 
 from kpi_core import queries
 from kpi_core.aggregates import Aggregates
+from kpi_core.agreement import require_numeric_labels
 from kpi_core.drift import BASELINE_WEEKS, agreement_counts, agreement_drift, drift_order
 from kpi_core.grouping import SLICE, iso_week, iso_week_label, week_start
 from kpi_core.kappa import cohen_kappa_pairs, fleiss_kappa, fleiss_scope
@@ -715,6 +716,7 @@ def compute_view(
     seed: int = 0,
 ) -> CalibrationView:
     """The meeting's frames from the fetched query results (no database access)."""
+    require_numeric_labels(inputs.item_labels.lazy(), level)
     week = inputs.week_start
     every_disputed = disputed_items(inputs.annotations, inputs.decisions, week, top=None)
     disputed = every_disputed.head(top) if top is not None else every_disputed

@@ -14,7 +14,7 @@ from kpi_core.agreement import (
     agreement_from_stats,
     agreement_kpis,
     agreement_stats,
-    non_numeric_labels,
+    require_numeric_labels,
     stats_from_marginals,
 )
 from kpi_core.backlog import AGE_BUCKETS, review_backlog
@@ -22,7 +22,6 @@ from kpi_core.catalog import KPIS, Kpi
 from kpi_core.durations import precomputed_quantiles, specialist_review_time, turnaround
 from kpi_core.grouping import SLICE, Filters, finish_keys, group_keys
 from kpi_core.ops import COUNT_COLUMNS, annotation_kpis
-from kpi_core.problems import DataError, Problem
 
 
 def _columns(kpi: Kpi) -> tuple[str, ...]:
@@ -113,19 +112,8 @@ def kpi_table(
         "review_backlog": lambda f: review_backlog(f, by),
         **_duration_builders(aggs, by, filters),
     }
-    if level != "nominal" and aggs.ok("item_label_counts"):
-        bad = non_numeric_labels(aggs["item_label_counts"])
-        if bad:
-            raise DataError(
-                [
-                    Problem(
-                        file="annotations",
-                        column="label",
-                        reason=f"level {level} reads labels as numbers, but these are not: "
-                        + ", ".join(repr(b) for b in bad),
-                    )
-                ]
-            )
+    if aggs.ok("item_label_counts"):
+        require_numeric_labels(aggs["item_label_counts"], level)
     # A query that failed leaves its KPIs null; aggs.errors says why.
     parts = [build(filters.apply(aggs[name])) for name, build in builders.items() if aggs.ok(name)]
     with_agreement = "annotator_id" not in by and (
