@@ -206,6 +206,8 @@ def test_a_file_of_the_table_in_another_format_is_replaced(tmp_path):
 def test_bad_arguments_are_refused(tmp_path):
     with pytest.raises(DataError, match="at least 1"):
         sampling.write_sample(tmp_path, 0, seed=1, progress=False)
+    with pytest.raises(DataError, match="--seed: must be 0 or more, not -1"):
+        sampling.write_sample(tmp_path, 10, seed=-1, progress=False)
     with pytest.raises(ValueError, match="unknown format"):
         sampling.write_sample(tmp_path, 10, seed=1, fmt="xlsx", progress=False)
 

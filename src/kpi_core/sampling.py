@@ -851,6 +851,8 @@ def _shard(pool: _Pool, seed: int, index: int, n: int, ann0: int) -> _ShardResul
 def _generate(n_annotations: int, seed: int, step: Callable[[str], None]):
     if n_annotations < 1:
         raise DataError([Problem(file="--annotations", reason="must be at least 1 annotation")])
+    if seed < 0:
+        raise DataError([Problem(file="--seed", reason=f"must be 0 or more, not {seed}")])
     n = int(n_annotations)
     world = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
     pool = _Pool(n, world)
