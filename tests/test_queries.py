@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from datasets import TINY, write_dataset
-from kpi_core import queries
+from kpi_core import queries, validation
 from kpi_core.cli import BUNDLED_SAMPLE, main
 from kpi_core.loading import open_dataset
 from kpi_core.problems import QueryError
@@ -544,3 +544,36 @@ def test_check_of_a_queries_folder_that_is_not_there_says_so_once(
     assert capsys.readouterr().err.splitlines()[0] == (
         f"{tmp_path / 'nowhere'}: no such folder of query files (is KPI_QUERIES_DIR right?)"
     )
+
+
+@pytest.mark.parametrize("check", ["review_after_submission", "fix_needs_corrected_label"])
+@pytest.mark.parametrize("verb", ["validate", "report"])
+def test_a_broken_check_stops_validate_and_report(
+    tiny_dir, query_copy, monkeypatch, capsys, check, verb
+):
+    # The report counts review_after_submission from the facts instead of running it;
+    # its file is still bound, so a broken one stops the report as it stops validate.
+    monkeypatch.setattr(validation, "CHECKS_DIR", query_copy / "checks")
+    path = query_copy / "checks" / f"{check}.sql"
+    path.write_text(path.read_text().replace("select", "selec", 1))
+    assert main([verb, str(tiny_dir)]) == 1
+    assert f"{path}:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("-- Output: as_of timestamp\n", "", "header has no 'Output:' line"),
+        (" as as_of", " as as_of, 1 as extra", "returned but not declared: extra"),
+    ],
+    ids=["no Output line", "extra column"],
+)
+def test_data_as_of_is_held_to_its_header_like_every_query(
+    tiny_dir, query_copy, capsys, old, new, reason
+):
+    path = query_copy / "data_as_of.sql"
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    assert main(["report", str(tiny_dir), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: " in err and reason in err

@@ -107,7 +107,8 @@ class Aggregates:
 
 def data_as_of(dataset: Dataset) -> datetime | None:
     """The latest timestamp in any timestamp column of any table."""
-    return queries.run(dataset.con, "data_as_of").item(0, "as_of")
+    frame = queries.run(dataset.con, "data_as_of")
+    return held_to_header(queries.load("data_as_of"), frame).item(0, "as_of")
 
 
 def fetch(

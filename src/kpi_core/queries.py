@@ -385,6 +385,19 @@ def run(
         raise _duckdb_error(query, error) from None
 
 
+def output_columns(
+    con: duckdb.DuckDBPyConnection, name: str, root: Path | None = None
+) -> list[str]:
+    """The columns query ``name`` returns, found by binding it without running it:
+    its syntax and every name it reads are checked (a QueryError naming the file and
+    line), at no cost over the data."""
+    query = load(name, root)
+    try:
+        return con.sql(query.sql, params={p: None for p in query.parameters} or None).columns
+    except duckdb.Error as error:
+        raise _duckdb_error(query, error) from None
+
+
 #: The query files the tools run by name, or read as models, under ``queries/`` (the
 #: checks in ``checks/`` are optional): ``kpi check`` says when one is missing. A test
 #: holds this list to the names the code runs.

@@ -37,7 +37,7 @@ from kpi_core.file_checks import reading_problem
 from kpi_core.files import sql_identifier, sql_literal
 from kpi_core.loading import Dataset, open_dataset, typed_value
 from kpi_core.problems import DataError, Problem
-from kpi_core.queries import QUERIES_DIR, QueryError, query_paths, run
+from kpi_core.queries import QUERIES_DIR, QueryError, output_columns, query_paths, run
 
 #: Where the singular checks live; each file returns ``file, row, column, reason``.
 CHECKS_DIR = QUERIES_DIR / "checks"
@@ -410,23 +410,28 @@ def _check_problems(
     problems = []
     for name in check_names(root):
         step(name)
-        if name in skip:
-            continue
         try:
-            frame = run(dataset.con, name, root or CHECKS_DIR)
-            if frame.columns != ["file", "row", "column", "reason"]:
+            # A check counted elsewhere (skip) is still bound, so a broken file stops
+            # every tool alike; only its run over the data is spared.
+            frame = None if name in skip else run(dataset.con, name, root or CHECKS_DIR)
+            columns = (
+                output_columns(dataset.con, name, root or CHECKS_DIR)
+                if frame is None
+                else frame.columns
+            )
+            if columns != ["file", "row", "column", "reason"]:
                 raise QueryError(
                     str((root or CHECKS_DIR) / f"{name}.sql"),
-                    "a check must return file, row, column, reason; got "
-                    + ", ".join(frame.columns),
+                    "a check must return file, row, column, reason; got " + ", ".join(columns),
                 )
         except QueryError as error:
             if broken is None:
                 raise
             broken.append(error)
             continue
-        problems += [
-            Problem(file, row, column, reason, _table_of(dataset, file))
-            for file, row, column, reason in frame.iter_rows()
-        ]
+        if frame is not None:
+            problems += [
+                Problem(file, row, column, reason, _table_of(dataset, file))
+                for file, row, column, reason in frame.iter_rows()
+            ]
     return problems
