@@ -716,6 +716,29 @@ def test_a_broken_query_is_named_and_other_pages_keep_working(
     assert tiles(at)[widgets.short_title(kpi)] == widgets.fmt(kpi, overall[kpi])
 
 
+def test_a_column_cut_from_a_query_and_its_header_is_a_banner_not_a_traceback(
+    sample_dir, monkeypatch, broken_queries
+):
+    # The header still matches the query, so only the tools know n_rework is needed.
+    path = broken_queries / "annotation_kpi_counts.sql"
+    text = path.read_text().replace(
+        "--   n_rework bigint, n_accepted_known", "--   n_accepted_known"
+    )
+    path.write_text(
+        text.replace(
+            "        count(case when decision_verdict in ('reject', 'fix') then 1 end) as n_rework,\n",
+            "",
+        )
+    )
+    at = app(sample_dir, monkeypatch)
+    no_exception(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "annotation_kpi_counts.sql" in errors and "n_rework" in errors
+    for page in OWN_PAGES:  # those that need the file name it too; none breaks
+        at.switch_page(page).run()
+        no_exception(at)
+
+
 def test_the_queries_page_holds_a_result_to_its_header(sample_dir, monkeypatch, broken_queries):
     """As kpi check does: a result without a column its header promises is a failure."""
     path = broken_queries / "model_lift.sql"

@@ -16,6 +16,7 @@ from kpi_core import queries, validation
 from kpi_core.cli import BUNDLED_SAMPLE, main
 from kpi_core.loading import open_dataset
 from kpi_core.problems import QueryError
+from kpi_core.read_columns import READ_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -577,3 +578,50 @@ def test_data_as_of_is_held_to_its_header_like_every_query(
     assert main(["report", str(tiny_dir), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert f"{path}: " in err and reason in err
+
+
+def test_the_columns_the_tools_read_are_the_shipped_headers():
+    # READ_COLUMNS is the code's side of each header: a change to one changes the other.
+    shipped = {
+        queries.parse_file(queries.QUERIES_DIR / needed).name: tuple(
+            queries.parse_file(queries.QUERIES_DIR / needed).output_columns
+        )
+        for needed in queries.NEEDED
+    }
+    assert shipped == READ_COLUMNS
+
+
+#: A column removed from a file's header and its select together: the header check
+#: passes, and the tools' readers would fail far from the file.
+COLUMN_CUTS = {
+    "annotation_kpi_counts.sql": (
+        ("--   n_rework bigint, n_accepted_known", "--   n_accepted_known"),
+        (
+            "        count(case when decision_verdict in ('reject', 'fix') then 1 end) as n_rework,\n",
+            "",
+        ),
+    ),
+    "models/annotation_facts.sql": (
+        ("truth_is_error boolean, gold_label varchar,", "truth_is_error boolean,"),
+        ("        ) as truth_is_error,\n        gold_label,\n", "        ) as truth_is_error,\n"),
+    ),
+}
+
+
+@pytest.mark.parametrize("file", COLUMN_CUTS)
+def test_a_column_the_tools_read_cut_from_header_and_query_is_named_at_its_header(
+    tiny_dir, query_copy, capsys, file
+):
+    path = query_copy / file
+    text = path.read_text()
+    for old, new in COLUMN_CUTS[file]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "Output:" in t)
+    where = f"{path}:{line}: the report and the dashboard read "
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    assert where in capsys.readouterr().err
+    assert main(["report", str(tiny_dir), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(where) and "Traceback" not in err

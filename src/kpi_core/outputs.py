@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from kpi_core.problems import QueryError
+from kpi_core.read_columns import READ_COLUMNS
 
 if TYPE_CHECKING:
     from kpi_core.queries import QueryFile
@@ -93,6 +94,9 @@ def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
     mismatch = header_mismatch(query, frame)
     if mismatch:
         raise QueryError(str(query.path), mismatch)
+    gone = columns_gone(query, frame.columns)
+    if gone is not None:
+        raise gone
     if query.key and frame.height:
         repeated = frame.filter(frame.select(query.key).is_duplicated())
         if repeated.height:
@@ -125,6 +129,24 @@ def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
         and _base_type(declared) in (*_WHOLE_NUMBERS, *_FRACTIONS)
     }
     return frame.cast(as_declared) if as_declared else frame
+
+
+def columns_gone(query: QueryFile, columns: list[str]) -> QueryError | None:
+    """The error of a query (or model) that no longer returns a column the tools read
+    from it (:data:`kpi_core.read_columns.READ_COLUMNS`), named at its ``Output:``
+    line; None when none is gone. A header edited along with the query would pass
+    :func:`header_mismatch`, and the column's readers fail far from the file."""
+    gone = [c for c in READ_COLUMNS.get(query.name, ()) if c not in columns]
+    if not gone:
+        return None
+    lines = query.path.read_text(encoding="utf-8").splitlines()
+    line = next((i for i, text in enumerate(lines, 1) if "Output:" in text), None)
+    return QueryError(
+        str(query.path),
+        f"the report and the dashboard read {', '.join(gone)} from this query, which no "
+        "longer returns it: put it back (adding columns is fine)",
+        line,
+    )
 
 
 def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:

@@ -32,7 +32,7 @@ import duckdb
 import polars as pl
 
 from kpi_core.ctes import unread_ctes
-from kpi_core.outputs import NO_OUTPUT_HEADER, held_to_header
+from kpi_core.outputs import NO_OUTPUT_HEADER, columns_gone, held_to_header
 from kpi_core.problems import DataError, Problem, QueryError
 
 # aiosql warns that a statement "may not be a select" (on stderr, with no file name):
@@ -559,6 +559,9 @@ def register_available_models(
         try:
             with _stopped_after_time_limit(con, query):
                 con.execute(f"create or replace {kind} {query.name} as {query.sql}")
+            gone = columns_gone(query, con.sql(f"select * from {query.name}").columns)
+            if gone is not None:
+                failed[query.name] = gone
         except QueryError as error:
             failed[query.name] = error
         except duckdb.Error as error:
