@@ -199,7 +199,7 @@ def test_fleiss_and_cohen_kappa_of_the_week(dispute_view):
     table = [[2, 1, 0], [1, 1, 1], [3, 0, 0]]
     assert dispute_view.fleiss_kappa == pytest.approx(fleiss_kappa(table, method="fleiss"))
     assert dispute_view.fleiss_items == (3, 3, 6)  # 3 of the 6 items, those with 3 raters
-    assert dispute_view.fleiss_scope_text.startswith("3 of 6 items with 2+ annotators")
+    assert dispute_view.fleiss_scope_text.startswith("over 3 of 6 items with 2+ annotators")
     pairs = {
         (r["annotator_id_a"], r["annotator_id_b"]): r for r in dispute_view.kappa_pairs.to_dicts()
     }

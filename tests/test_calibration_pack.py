@@ -379,3 +379,18 @@ def test_a_packs_decisions_stop_at_its_week(data_dir, tmp_path):
     assert pl.read_csv(earlier["decisions-2026-W05.csv"]).height == 0
     later = pack.write_pack(data_dir, week="2026-W07", out=tmp_path)
     assert pl.read_csv(later["decisions-2026-W07.csv"])["decision_id"].to_list() == ["c1"]
+
+
+def test_the_agenda_of_a_week_without_a_shared_item_reads_as_a_sentence(tmp_path):
+    # In W03 of TINY plus n1 (new, one label on i4), no item has two human annotators.
+    tables = {
+        **TINY,
+        "annotators": TINY["annotators"].rstrip() + "\n        n1,generalist,acme,30",
+        "annotations": TINY["annotations"].rstrip()
+        + "\n        a10,i4,n1,B,2026-01-14T09:00:00Z,,1.0",
+    }
+    data = write_dataset(tmp_path / "data", tables)
+    files = pack.write_pack(data, week="2026-W03", out=tmp_path / "pack", pseudonymise=False)
+    agenda = files["agenda-2026-W03.md"].read_text(encoding="utf-8")
+    assert "Fleiss' kappa n/a as no item of the week has two or more annotators." in agenda
+    assert "- n1 (generalist, acme): 1 label this week" in agenda

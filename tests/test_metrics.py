@@ -197,7 +197,7 @@ def test_weeks_follow_the_rules_of_each_kpi(tiny):
 def test_a_week_only_a_final_review_without_a_duration_reaches_is_listed(tmp_path, path):
     # r12, a final review of a2 in W04 with no duration, is the week's one row: the
     # review falls in the week of its reviewed_at, and counts in no median.
-    r12 = "r12,a2,s1,final,reject,,2026-01-20T12:00:00Z,,1.0"
+    r12 = "        r12,a2,s1,final,reject,,2026-01-20T12:00:00Z,,1.0"
     root = write_dataset(tmp_path, {**TINY, "reviews": TINY["reviews"].rstrip() + "\n" + r12})
     fetch = (
         {} if path == "dashboard" else {"names": aggregates.report_queries(), "by_annotator": False}

@@ -66,6 +66,11 @@ def test_backlog_defects_and_model_lift_by_hand(markdown):
     assert "| sev2 | n/a | n/a | 0 | 1 | 96.0 h (4 d) |" in markdown
     assert "| stem | mmlu | v1 → v2 | 0.650 | +0.050 |" in markdown
     assert "## Review backlog" in markdown and "| over 7 days |" in markdown
+    # a4 has waited since 2026-01-06T10:00Z: 193 h, in days once only
+    assert (
+        "annotations wait for review at the as-of time; the oldest has waited 193.0 h (8 d).\n"
+        in markdown
+    )
 
 
 def test_promoted_slices_show_their_weekly_evidence_in_both(markdown, page):

@@ -101,7 +101,7 @@ with st.container(horizontal=True, wrap=True, gap="medium"):
     st.metric(
         "Fleiss' kappa",
         pack.fmt_coefficient(view.fleiss_kappa),
-        help=f"Over {view.fleiss_scope_text}.",
+        help=f"Computed {view.fleiss_scope_text}.",
         width="content",
         border=True,
     )

@@ -625,12 +625,14 @@ class CalibrationView:
 
     @property
     def fleiss_scope_text(self) -> str:
-        """ "218 of 322 items with 2+ annotators: those with 2, the most common number"."""
+        """ "over 218 of 322 items with 2+ annotators: those with 2, the most common
+        number", or why there is no such item."""
         n, raters, rated = self.fleiss_items
         if raters is None:
-            return "no item of the week has two or more annotators"
+            return "as no item of the week has two or more annotators"
         return (
-            f"{n} of {rated} items with 2+ annotators: those with {raters}, the most common number"
+            f"over {n} of {rated} items with 2+ annotators: those with {raters}, "
+            "the most common number"
         )
 
     @property

@@ -393,7 +393,7 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
         f"Krippendorff's alpha ({view.level}) this week: {fmt_coefficient(alpha['krippendorff_alpha'])}"
         f" (95% CI {fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
         f"{fmt_coefficient(alpha['krippendorff_alpha_ci_high'])}) over {alpha['n_units']} items; "
-        f"Fleiss' kappa {fmt_coefficient(view.fleiss_kappa)} over {view.fleiss_scope_text}.",
+        f"Fleiss' kappa {fmt_coefficient(view.fleiss_kappa)} {view.fleiss_scope_text}.",
         "",
         "## Disputed items",
         "",
@@ -416,7 +416,7 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
         lines += ["", "## New annotators (for information)", ""]
         lines += [
             f"- {r['annotator_id']} ({r['tier']}, {r['vendor']}): {r['n_labels_week']} "
-            "labels this week"
+            f"label{'s' if r['n_labels_week'] != 1 else ''} this week"
             for r in new.to_dicts()
         ]
     rates = view.promoted.with_columns(

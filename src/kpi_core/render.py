@@ -214,8 +214,7 @@ def _backlog(data: dict) -> Section | None:
         "Review backlog",
         notes=[
             f"{format_as('count', overall['review_backlog'])} annotations wait for review at the "
-            f"as-of time; the oldest has waited {format_as('hours', oldest)}"
-            + (f" ({oldest / 24:,.1f} days)." if oldest is not None else ".")
+            f"as-of time; the oldest has waited {format_as('hours', oldest)}."
         ],
         header=["waiting", "annotations"],
         rows=[[label, format_as("count", overall.get(key))] for key, label in _AGE_BUCKETS],
