@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from kpi_core.catalog import KPIS
-from kpi_core.cli import build_parser
+from kpi_core.cli import build_parser, main
 from kpi_core.queries import PARAMETERS, QUERIES_DIR, query_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,3 +52,11 @@ def test_every_verb_has_help_with_an_example(capsys):
         with contextlib.suppress(SystemExit):
             parser.parse_args([verb, "--help"])
         assert "example:" in capsys.readouterr().out, verb
+
+
+def test_an_unknown_option_is_told_with_the_verbs_own_usage(capsys):
+    with contextlib.suppress(SystemExit):
+        main(["validate", "data", "--bogus"])
+    err = capsys.readouterr().err
+    assert err.startswith("usage: kpi validate [-h]")
+    assert "kpi validate: error: unrecognized arguments: --bogus" in err
