@@ -41,12 +41,17 @@ def test_every_query_runs_and_matches_its_header(data, tiny_dir, capsys):
     assert "match their headers" in capsys.readouterr().err
 
 
-def test_check_on_a_malformed_file_names_it_without_traceback(tiny_dir, capsys):
-    """check does not validate, but the rows it reads still have to be read."""
+def test_check_on_invalid_data_names_the_data_not_the_queries(tiny_dir, capsys):
+    """A key given twice would read as a query's repeated rows: the data is named first."""
     items = tiny_dir / "items.csv"
-    items.write_text(items.read_text() + "i9,stem,easy,low,A,surplus\n")
+    items.write_text(items.read_text() + "i9,stem,easy,low,A,surplus\ni1,stem,easy,low,A\n")
     assert main(["check", "--data", str(tiny_dir)]) == 1
-    assert capsys.readouterr().err == f"{items}: row 5: row has 6 fields but the header has 5\n"
+    assert capsys.readouterr().err.splitlines() == [
+        f"{items}: row 5: row has 6 fields but the header has 5",
+        f"{items}: row 6, column item_id: duplicate item_id 'i1' (first at row 1)",
+        f"2 problem(s) in the data {tiny_dir}: the queries are checked on valid data "
+        "(fix these, or check on the bundled sample without --data)",
+    ]
 
 
 def test_every_query_file_has_a_full_header():
