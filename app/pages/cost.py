@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kpi_app import shell, widgets
+from kpi_core import views
 from kpi_core.formatting import interval_error_bars
 
 KPI = "cost_per_accepted_label"
@@ -69,6 +70,7 @@ for column, dimension in zip(st.columns(3), ("vendor", "tier", "domain"), strict
             figure,
             frame.select(dimension, KPI, "cost", "accepted", "n_annotations"),
             f"Cost per accepted label by {dimension}",
+            why_empty=views.unavailable_reason(ctx.aggs, KPI),
         )
 
 st.subheader("Throughput")
@@ -91,6 +93,7 @@ widgets.chart(
     figure,
     by_vendor_week.select("week", "vendor", "accepted", "n_annotations"),
     "Throughput: accepted labels per ISO week, by vendor",
+    why_empty=views.unavailable_reason(ctx.aggs, "throughput"),
 )
 
 st.subheader("Cost against quality")

@@ -72,6 +72,7 @@ with right:
                 y=[ctx.targets.rule(kpi, d)["target"] for d in domains["domain"]],
                 mode="markers",
                 name="the domain's target",
+                meta=widgets.REFERENCE,  # a target alone is nothing to draw
                 marker=dict(
                     symbol="line-ew", size=36, color="#222", line=dict(width=2, color="#222")
                 ),
@@ -82,11 +83,12 @@ with right:
         widgets.style(figure, x="Domain", y=widgets.axis_title(kpi), y_unit="rate"),
         domains.select("domain", kpi, low, high, "n_accepted_known", "n_accepted_wrong"),
         "Accepted-label error rate by domain (95% Wilson interval)",
+        why_empty=views.unavailable_reason(ctx.aggs, kpi),
     )
 
 left, right = st.columns(2)
 with left:
-    funnel = views.qa_funnel(overall)
+    funnel = views.qa_funnel(overall, reviews=ctx.aggs.has("reviews"))
     figure = go.Figure(
         go.Funnel(
             y=funnel["stage"].to_list(),
@@ -100,6 +102,7 @@ with left:
         widgets.style(figure, x="Count", y="Stage", height=380),
         funnel,
         "Two-tier QA funnel: submitted → precheck → final",
+        why_empty=views.unavailable_reason(ctx.aggs, "precheck_pass_rate"),
     )
     st.caption(
         f"Precheck pass rate {widgets.fmt('precheck_pass_rate', overall.get('precheck_pass_rate'))}; "

@@ -453,8 +453,14 @@ def download(frame: pl.DataFrame, name: str, label: str = "Download data (CSV)")
     )
 
 
+#: The ``meta`` of a trace that only gives a reference (a target): drawn beside data,
+#: but on its own nothing to show.
+REFERENCE = "reference"
+
+
 def _draws_nothing(figure: go.Figure) -> bool:
-    """True when no trace has a number to plot (every value n/a, or no trace)."""
+    """True when no trace but references has a number to plot (every value n/a, or
+    no trace)."""
 
     def numbers(values) -> bool:
         for value in values if values is not None else ():
@@ -468,6 +474,7 @@ def _draws_nothing(figure: go.Figure) -> bool:
     return not any(
         numbers(getattr(trace, axis, None))
         for trace in figure.data
+        if trace.meta != REFERENCE
         for axis in ("x", "y", "z", "values")
     )
 

@@ -213,13 +213,15 @@ def worst_items(
 # ------------------------------------------------------------------------- quality
 
 
-def qa_funnel(overall: Mapping[str, float | None]) -> pl.DataFrame:
+def qa_funnel(overall: Mapping[str, float | None], *, reviews: bool = True) -> pl.DataFrame:
     """The two-tier QA funnel from one row of ``kpi_table``.
 
     Stages: submitted (annotations), precheck reviews, precheck passes
     (accepting precheck reviews), passed precheck and final-reviewed
     (``n_overturn_base``), final accept (those whose latest final review is
     accept = n_overturn_base - n_overturned). ``share`` is each stage / submitted.
+    No rows without a reviews table (``reviews`` False): the stages are not
+    available, not 0.
     """
 
     def count(name: str) -> int:
@@ -233,6 +235,8 @@ def qa_funnel(overall: Mapping[str, float | None]) -> pl.DataFrame:
         ("Final accept", count("n_overturn_base") - count("n_overturned")),
     ]
     frame = pl.DataFrame(stages, schema={"stage": pl.String, "n": pl.Int64}, orient="row")
+    if not reviews:
+        frame = frame.clear()
     first = stages[0][1]
     return frame.with_columns(
         (pl.col("n") / first if first else pl.lit(None, pl.Float64)).alias("share")
