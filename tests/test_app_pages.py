@@ -283,6 +283,17 @@ def test_a_tile_says_since_when_its_kpi_breaches_in_every_latest_week(
     assert len([m for m in at.markdown if "period: " in m.value]) == len(expected)
 
 
+def test_a_wide_tile_gives_the_year_of_a_breach_that_began_in_another(sample_dir, monkeypatch):
+    # The Cost page's tiles are a third wide: "breach since W45" read as a week to come
+    # when the latest week is 2026-W08.
+    at = app(sample_dir, monkeypatch, "pages/cost.py")
+    weeks = kpi_table(fetched(sample_dir), ["week"])
+    since = breaches.breach_since(weeks, Targets.load(), ["rework_rate"]).row(0, named=True)
+    assert since["since"][:4] != since["latest_week"][:4]  # the sample's run crosses a year
+    badges = [m.value for m in at.markdown if "breach since" in m.value]
+    assert any(b.endswith(f"breach since {since['since']}]") for b in badges), badges
+
+
 @pytest.mark.parametrize(
     "page", ["pages/quality.py", "pages/cost.py", "pages/backlog.py", "pages/reliability.py"]
 )

@@ -354,9 +354,10 @@ def tile(
                 st.badge(f"{short_week(latest_week)}: {word}", color=color)
             elif ongoing is not None:
                 # No icon: in a tile a quarter of 1100 px wide, "breach since W03" just fits.
-                # The week alone: "breach since 2025-W48" does not fit; the tooltip
-                # names the weeks in full. A run of one week is a new breach.
-                since = short_week(ongoing["since"])
+                # There the week alone ("breach since 2025-W48" does not fit; the tooltip
+                # names the weeks in full); a wider tile gives the year when it is not the
+                # latest week's. A run of one week is a new breach.
+                since = short_week(ongoing["since"], None if compact else ongoing["latest_week"])
                 new = ongoing["since"] == ongoing["latest_week"]
                 st.badge(f"breach in {since}" if new else f"breach since {since}", color="red")
 
