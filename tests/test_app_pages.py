@@ -358,6 +358,13 @@ def test_charts_without_reviews_say_why_instead_of_empty_axes(edge_dir, monkeypa
     assert not any("Nothing to draw" in i.value for i in at.info), [i.value for i in at.info]
 
 
+@pytest.mark.parametrize("page", [None, "pages/slices.py"])
+def test_promotion_without_reviews_says_so_alike_on_both_pages(edge_dir, monkeypatch, page):
+    at = app(edge_dir, monkeypatch, page)
+    no_exception(at)
+    assert "Promotion needs reviews; this data has none." in [i.value for i in at.info]
+
+
 def test_a_four_across_tile_has_a_short_title_and_its_full_title_on_hover(sample_dir, monkeypatch):
     at = app(sample_dir, monkeypatch)
     helps = {m.label: m.proto.help for m in at.metric}

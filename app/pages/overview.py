@@ -67,11 +67,7 @@ off_target = breaches.attention(values, by_domain, ctx.targets, WATCHED, since)
 promoted = data.promoted(ctx.source, ctx.filters)
 st.markdown("**Slices promoted to specialist review**")
 if promoted is None:
-    widgets.empty(
-        "Promotion is not available: annotation_kpi_counts.sql failed (see above)."
-        if "annotation_kpi_counts" in ctx.aggs.errors
-        else "Promotion needs reviews; this data has none."
-    )
+    widgets.empty(views.promotion_unavailable_reason(ctx.aggs))
 elif promoted.height == 0:
     as_of_week = iso_week_label(ctx.aggs.as_of.date()) if ctx.aggs.as_of else None
     labelled = ctx.aggs.frames["annotation_kpi_counts"]["week_start"].max()  # all, unfiltered

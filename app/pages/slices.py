@@ -216,7 +216,7 @@ st.caption(
     "annotations of known truth each week."
 )
 if promoted is None:
-    widgets.empty("Promotion needs reviews and an as-of time; this data has none.")
+    widgets.empty(views.promotion_unavailable_reason(ctx.aggs))
 elif promoted.height == 0:
     st.success("No slice is promoted.", icon=":material/check_circle:")
 else:

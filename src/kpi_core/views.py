@@ -642,6 +642,15 @@ SOURCE_QUERY: dict[str, str] = {
 _NEEDS_EXTRA = {"domain_coverage": COVERAGE_NEEDS}
 
 
+def promotion_unavailable_reason(aggs: Aggregates) -> str:
+    """Why no slice can be judged for promotion (when ``kpi_app.data.promoted`` gives None)."""
+    if "annotation_kpi_counts" in aggs.errors:
+        return "Promotion is not available: annotation_kpi_counts.sql failed (see above)."
+    if not aggs.has("reviews"):
+        return "Promotion needs reviews; this data has none."
+    return "Promotion needs an as-of time; this data has no timestamp."
+
+
 def unavailable_reason(aggs: Aggregates, kpi: str) -> str:
     """Why ``kpi`` is not available ("n/a"): a table the data lacks, a query file
     that failed, or an empty denominator in the selection."""
