@@ -60,3 +60,12 @@ def test_an_unknown_option_is_told_with_the_verbs_own_usage(capsys):
     err = capsys.readouterr().err
     assert err.startswith("usage: kpi validate [-h]")
     assert "kpi validate: error: unrecognized arguments: --bogus" in err
+
+
+def test_version_and_an_empty_path_are_answered_in_one_line(capsys):
+    with contextlib.suppress(SystemExit):
+        main(["--version"])
+    assert re.fullmatch(r"kpi \S+\n", capsys.readouterr().out)
+    with contextlib.suppress(SystemExit):
+        main(["report", "data", "--out", ""])  # would have quietly meant stdout
+    assert "argument --out: an empty path" in capsys.readouterr().err

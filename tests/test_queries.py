@@ -630,3 +630,14 @@ def test_a_column_the_tools_read_cut_from_header_and_query_is_named_at_its_heade
     assert main(["report", str(tiny_dir), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(where) and "Traceback" not in err
+
+
+def test_an_empty_time_limit_in_the_environment_reads_as_unset(monkeypatch):
+    monkeypatch.setenv("KPI_QUERY_TIMEOUT_S", "")
+    assert queries.time_limit() == 600
+
+
+def test_the_report_with_no_folder_of_queries_says_so(tiny_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(queries, "QUERIES_DIR", tmp_path / "nowhere")
+    assert main(["report", str(tiny_dir), "--quiet"]) == 1
+    assert f"{tmp_path / 'nowhere'}: no such folder of query files" in capsys.readouterr().err

@@ -89,3 +89,12 @@ def test_a_pipe_in_a_value_stays_in_its_cell(tmp_path):
     for table in tables_text:
         cells = {len(re.split(r"(?<!\\)\|", line)) for line in table.splitlines()}
         assert len(cells) == 1, table
+
+
+def test_a_value_that_looks_like_html_is_shown_as_written_in_markdown(tmp_path):
+    # A domain "<b>stem</b>" rendered bold in a markdown viewer; it is text, escaped.
+    tables = {**TINY, "items": TINY["items"].replace("stem", "<b>stem</b>")}
+    tables["targets"] = TINY["targets"].replace("stem", "<b>stem</b>")
+    markdown = rendered(write_dataset(tmp_path / "html", tables), "markdown")
+    assert "| \\<b>stem\\</b> |" in markdown
+    assert "| <b>" not in markdown

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from kpi_core.cli import BUNDLED_SAMPLE, main
 from kpi_core.problems import DataError
 from kpi_core.targets import Promotion, Targets
 
@@ -133,3 +134,15 @@ def test_a_sound_targets_file_loads(tmp_path):
     targets = Targets.load(path)
     assert targets.promotion.weeks == 4
     assert targets.status("rework_rate", 0.45, domain="stem") == "warn"
+
+
+@pytest.mark.parametrize("verb", ["report", "calibration-pack"])
+def test_kpi_targets_is_the_default_targets_file_as_for_kpi_serve(
+    tmp_path, monkeypatch, capsys, verb
+):
+    path = tmp_path / "ours.toml"
+    path.write_text("[kpi.rework_rat]\ntarget = 0.5\n")  # read: so its mistake is told
+    monkeypatch.setenv("KPI_TARGETS", str(path))
+    args = ["--week", "2026-W07", "--out", str(tmp_path / "pack")] if verb != "report" else []
+    assert main([verb, str(BUNDLED_SAMPLE), *args]) == 1
+    assert capsys.readouterr().err.startswith(f"{path}: kpi.rework_rat: no KPI has this name")

@@ -7,6 +7,7 @@ non-zero; a traceback is never what a user sees for bad input.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -155,6 +156,7 @@ def _calibration_pack(args: argparse.Namespace) -> int:
         out=Path(args.out),
         pseudonymise=not args.real_names,
         level=args.level,
+        targets=Path(args.targets) if args.targets else None,
     )
     print(
         f"wrote the {args.week} calibration pack ({len(written)} files) to {args.out}",
@@ -163,11 +165,39 @@ def _calibration_pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_targets(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--targets",
+        type=_path,
+        metavar="TOML",
+        default=os.environ.get("KPI_TARGETS") or None,
+        help="targets file overriding the defaults (default: $KPI_TARGETS, as kpi serve "
+        f"reads it); copy {Path(__file__).with_name('targets.toml')} and keep the keys "
+        "you change",
+    )
+
+
+def _path(text: str) -> str:
+    """A path argument; an empty one (``--out ""``) would quietly mean stdout or here."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give a file or folder name")
+    return text
+
+
 _QUARANTINE_HELP = (
     "go on despite rows that break the contract: set them aside, write each broken "
     "rule to FILE (CSV: table, file, row, column, reason) and count them; "
     "a whole file that cannot be read still stops"
 )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kpi-dashboard")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "(not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -180,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format markdown && kpi serve demo",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     def verb(
@@ -304,13 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
         "defects opened by then (open if resolved later), the K ISO weeks of promotion "
         "ending with its week; the other KPIs cover all the data",
     )
-    report.add_argument("--out", metavar="FILE", help="write here instead of stdout")
-    report.add_argument(
-        "--targets",
-        metavar="TOML",
-        help="targets file overriding the defaults; copy "
-        f"{Path(__file__).with_name('targets.toml')} and keep the keys you change",
-    )
+    report.add_argument("--out", type=_path, metavar="FILE", help="write here instead of stdout")
+    _add_targets(report)
     report.add_argument("--quarantine", metavar="FILE", help=_QUARANTINE_HELP)
     report.add_argument(
         "--quiet", action="store_true", help="nothing on stderr but errors (no progress)"
@@ -342,7 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("data_dir", metavar="DATA_DIR", help="data directory")
     pack.add_argument("--week", required=True, metavar="YYYY-Www", help="ISO week of the meeting")
     pack.add_argument("--domain", help="only this domain (default: all)")
-    pack.add_argument("--out", required=True, metavar="DIR", help="directory to write the pack to")
+    pack.add_argument(
+        "--out", type=_path, required=True, metavar="DIR", help="directory to write the pack to"
+    )
+    _add_targets(pack)
     pack.add_argument(
         "--level",
         choices=("nominal", "ordinal", "interval", "ratio"),

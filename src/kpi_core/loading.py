@@ -169,7 +169,7 @@ def _scan(source: Source) -> str:
 #: to disk: a little slower, but a 10-million-annotation report then peaks under
 #: 6 GiB with the polars frames beside it, and the dashboard's server leaves room
 #: for everything else on the machine. ``KPI_DUCKDB_MEMORY_LIMIT`` overrides it.
-MEMORY_LIMIT = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT", "4GB")
+MEMORY_LIMIT = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT") or "4GB"  # set but empty: unset
 
 
 def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:

@@ -266,9 +266,12 @@ def query_paths(root: Path | None = None) -> list[Path]:
 
 def load(name: str, root: Path | None = None) -> QueryFile:
     """The query called ``name`` (a file ``<name>.sql`` under ``root``), fresh from disk."""
-    matches = [p for p in query_paths(root) if p.stem == name]
+    folder = Path(root or QUERIES_DIR)
+    if not folder.is_dir():
+        raise QueryError(str(folder), "no such folder of query files (is KPI_QUERIES_DIR right?)")
+    matches = [p for p in query_paths(folder) if p.stem == name]
     if not matches:
-        raise QueryError(str(Path(root or QUERIES_DIR) / f"{name}.sql"), "no such query file")
+        raise QueryError(str(folder / f"{name}.sql"), "no such query file")
     if len(matches) > 1:  # else the first found (a draft copy, say) would silently win
         others = ", ".join(str(m) for m in matches[1:])
         raise QueryError(str(matches[0]), f"another file has the same name: {others}")
@@ -320,7 +323,7 @@ def time_limit() -> float:
     analyst's join without its condition does not hold every page for ever. Generous
     (10 minutes) for data far past ten million rows; ``KPI_QUERY_TIMEOUT_S`` sets it
     (:class:`DataError` naming it when it is not a number of seconds above 0)."""
-    text = os.environ.get("KPI_QUERY_TIMEOUT_S", "600")
+    text = os.environ.get("KPI_QUERY_TIMEOUT_S") or "600"  # set but empty: unset
     try:
         seconds = float(text)
     except ValueError:

@@ -295,8 +295,9 @@ def sections(report: KpiReport, data: dict, breaching: dict[str, str]) -> list[S
 
 
 def _markdown_cell(text: str) -> str:
-    # A pipe would end the cell, a line break the row.
-    return text.replace("|", "\\|").replace("\n", " ")
+    # A pipe would end the cell, a line break the row, and a < open an HTML tag (a
+    # domain named "<b>x</b>" would render bold): each is escaped, read as written.
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<").replace("\n", " ")
 
 
 def _markdown(section: Section) -> list[str]:
