@@ -70,7 +70,7 @@ for column, dimension in zip(st.columns(3), ("vendor", "tier", "domain"), strict
             figure,
             frame.select(dimension, KPI, "cost", "accepted", "n_annotations"),
             f"Cost per accepted label by {dimension}",
-            why_empty=views.unavailable_reason(ctx.aggs, KPI),
+            why_empty=views.missing_reason(ctx.aggs, KPI),
         )
 
 st.subheader("Throughput")
@@ -93,7 +93,7 @@ widgets.chart(
     figure,
     by_vendor_week.select("week", "vendor", "accepted", "n_annotations"),
     "Throughput: accepted labels per ISO week, by vendor",
-    why_empty=views.unavailable_reason(ctx.aggs, "throughput"),
+    why_empty=views.missing_reason(ctx.aggs, "throughput"),
 )
 
 st.subheader("Cost against quality")

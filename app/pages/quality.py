@@ -83,7 +83,7 @@ with right:
         widgets.style(figure, x="Domain", y=widgets.axis_title(kpi), y_unit="rate"),
         domains.select("domain", kpi, low, high, "n_accepted_known", "n_accepted_wrong"),
         "Accepted-label error rate by domain (95% Wilson interval)",
-        why_empty=views.unavailable_reason(ctx.aggs, kpi),
+        why_empty=views.missing_reason(ctx.aggs, kpi),
     )
 
 left, right = st.columns(2)
@@ -102,7 +102,7 @@ with left:
         widgets.style(figure, x="Count", y="Stage", height=380),
         funnel,
         "Two-tier QA funnel: submitted → precheck → final",
-        why_empty=views.unavailable_reason(ctx.aggs, "precheck_pass_rate"),
+        why_empty=views.missing_reason(ctx.aggs, "precheck_pass_rate"),
     )
     st.caption(
         f"Precheck pass rate {widgets.fmt('precheck_pass_rate', overall.get('precheck_pass_rate'))}; "

@@ -651,9 +651,9 @@ def promotion_unavailable_reason(aggs: Aggregates) -> str:
     return "Promotion needs an as-of time; this data has no timestamp."
 
 
-def unavailable_reason(aggs: Aggregates, kpi: str) -> str:
-    """Why ``kpi`` is not available ("n/a"): a table the data lacks, a query file
-    that failed, or an empty denominator in the selection."""
+def missing_reason(aggs: Aggregates, kpi: str) -> str | None:
+    """Why ``kpi`` cannot be computed on this data at all: a table the data lacks or a
+    query file that failed; None when it can (a selection may still be empty)."""
     needs = KPIS[kpi].needs if kpi in KPIS else _NEEDS_EXTRA.get(kpi, ())
     missing = [t for t in needs if not aggs.has(t)]
     if missing:
@@ -662,12 +662,23 @@ def unavailable_reason(aggs: Aggregates, kpi: str) -> str:
     error = aggs.errors.get(query) if query else None
     if error is not None:
         return f"Not available: query file {error} failed."
+    return None
+
+
+def unavailable_reason(aggs: Aggregates, kpi: str) -> str:
+    """Why ``kpi`` is not available ("n/a"): a table the data lacks, a query file
+    that failed, or an empty denominator in the selection."""
+    reason = missing_reason(aggs, kpi)
+    if reason is not None:
+        return reason
     definition = KPIS[kpi].definition if kpi in KPIS else "share of target slices at full coverage"
     return f"Not available: nothing to divide by in this selection ({definition})."
 
 
 __all__ = [
     "SOURCE_QUERY",
+    "missing_reason",
+    "promotion_unavailable_reason",
     "unavailable_reason",
     "ORDER",
     "WeekChange",
