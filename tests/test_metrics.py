@@ -272,6 +272,11 @@ def test_absent_optional_tables_make_their_kpis_null_not_zero(tmp_path):
         assert row[kpi] is None, kpi
     assert row["disagreement_rate"] == 0.5  # needs only annotations
     assert row["gold_accuracy"] == pytest.approx(3 / 4)
+    # the counts only reviews make are n/a too, not 0 beside an accepted of n/a
+    assert {c: row[c] for c in ("n_decided", "n_accepted", "n_precheck")} == dict.fromkeys(
+        ("n_decided", "n_accepted", "n_precheck")
+    )
+    assert (row["n_annotations"], row["n_gold"]) == (9, 4)
 
 
 def test_numeric_levels_agree_with_the_krippendorff_package(tmp_path):

@@ -21,7 +21,7 @@ from kpi_core.backlog import AGE_BUCKETS, review_backlog
 from kpi_core.catalog import KPIS, Kpi
 from kpi_core.durations import precomputed_quantiles, specialist_review_time, turnaround
 from kpi_core.grouping import SLICE, Filters, finish_keys, group_keys
-from kpi_core.ops import COUNT_COLUMNS, annotation_kpis
+from kpi_core.ops import COUNT_COLUMNS, REVIEW_COUNTS, annotation_kpis
 
 
 def _columns(kpi: Kpi) -> tuple[str, ...]:
@@ -159,6 +159,8 @@ def kpi_table(
         if not aggs.has(*kpi.needs):
             table = table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in _columns(kpi))
     if not aggs.has("reviews"):
-        table = table.with_columns(pl.lit(None, pl.Int64).alias(c) for c in AGE_BUCKETS)
+        table = table.with_columns(
+            pl.lit(None, pl.Int64).alias(c) for c in (*AGE_BUCKETS, *REVIEW_COUNTS)
+        )
     table = finish_keys(table.lazy(), by).collect()
     return table.select(*by, pl.exclude(*by)) if by else table

@@ -33,6 +33,20 @@ COUNT_COLUMNS = (
     "n_overturned",
 )
 
+#: The counts only reviews make: without a reviews table they are not available, as
+#: the KPIs they make are, rather than 0 beside an accepted count of n/a.
+REVIEW_COUNTS = (
+    "n_decided",
+    "n_accepted",
+    "n_rework",
+    "n_accepted_known",
+    "n_accepted_wrong",
+    "n_precheck",
+    "n_precheck_accept",
+    "n_overturn_base",
+    "n_overturned",
+)
+
 
 def annotation_kpis(counts: pl.LazyFrame, by: Sequence[str] = ()) -> pl.LazyFrame:
     """Annotation-level KPIs per group of ``by``.
