@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -336,3 +337,31 @@ def test_the_report_is_the_same_bytes_whatever_the_file_format(tmp_path, capsys)
         reports[fmt] = out
     assert reports["csv"] == reports["parquet"]
     assert reports["jsonl"] == reports["parquet"]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "note"),
+    [
+        (
+            "2020-01-01",
+            "--as-of 2020-01-01T00:00:00Z is before the week of the first annotation (2026-01-05T00:00:00Z)",
+        ),
+        (
+            "2026-03-01",
+            "--as-of 2026-03-01T00:00:00Z is after the latest timestamp in the data (2026-01-14T11:00:00Z)",
+        ),
+        ("2026-01-10", None),
+    ],
+)
+def test_an_as_of_outside_the_data_is_said_not_silently_taken(tiny_dir, capsys, as_of, note):
+    code, out, _ = run_report(capsys, str(tiny_dir), "--as-of", as_of)
+    assert code == 0
+    said = [w for w in json.loads(out)["warnings"] if w.startswith("--as-of")]
+    # on stderr too, unless --quiet: a report written to a file hides its warnings
+    assert main(["report", str(tiny_dir), "--as-of", as_of, "--out", os.devnull]) == 0
+    err = capsys.readouterr().err
+    if note:
+        assert len(said) == 1 and said[0].startswith(note)
+        assert f"warning: {note}" in err
+    else:
+        assert said == [] and "warning: --as-of" not in err

@@ -64,6 +64,8 @@ class KpiReport:
     present: frozenset[str] = frozenset()
     #: Text values with spaces around them (:mod:`kpi_core.spacing`).
     spaced: list[Problem] = field(default_factory=list)
+    #: What to know about an ``--as-of`` outside the data's time (:func:`as_of_notes`).
+    as_of_notes: list[str] = field(default_factory=list)
     #: Rows set aside as invalid (``--quarantine``), and the file naming them.
     set_aside: list[Problem] = field(default_factory=list)
     quarantine_file: Path | None = None
@@ -169,7 +171,33 @@ def _warnings(report: KpiReport, overall: dict[str, Any]) -> list[str]:
             "duration and hourly rate to derive them from; counted as 0"
         )
     warnings += [str(note) for note in report.spaced]
-    return warnings
+    return warnings + report.as_of_notes
+
+
+def _first_week(aggs: aggregates.Aggregates) -> datetime | None:
+    """Monday 00:00 of the ISO week of the data's first annotation."""
+    first = aggs.frames["annotation_kpi_counts"]["week_start"].min()
+    return datetime.combine(first, datetime.min.time()) if first is not None else None
+
+
+def as_of_notes(as_of: datetime, first: datetime | None, latest: datetime | None) -> list[str]:
+    """What an ``--as-of`` time before the week of the data's first annotation (``first``,
+    its Monday) or after its ``latest`` timestamp means: the report is not wrong, but it
+    may not be what was meant."""
+    moment = format_timestamp(as_of)
+    if first is not None and as_of < first:
+        return [
+            f"--as-of {moment} is before the week of the first annotation "
+            f"({format_timestamp(first)}): nothing waits for review then, no defect is "
+            "open, and no slice is promoted"
+        ]
+    if latest is not None and as_of > latest:
+        return [
+            f"--as-of {moment} is after the latest timestamp in the data "
+            f"({format_timestamp(latest)}): what still waits for review, and each open "
+            "defect, ages up to it"
+        ]
+    return []
 
 
 def to_json(report: KpiReport) -> str:
@@ -237,6 +265,11 @@ def write_report(
         counts = cross_table_counts(dataset.con) if quarantine is None else {}
         if any(counts.values()):
             raise DataError(explain_counts(data_dir, counts))
+        notes = (
+            as_of_notes(moment, _first_week(aggs), aggregates.data_as_of(dataset))
+            if moment is not None
+            else []
+        )
     except (DataError, QueryError):
         steps.close()
         raise
@@ -247,6 +280,7 @@ def write_report(
         build_report(aggs, level=level, targets=target_settings),
         set_aside=aside,
         quarantine_file=quarantine,
+        as_of_notes=notes,
     )
     steps.update()
     steps.close()
@@ -262,3 +296,6 @@ def write_report(
     if progress and quarantine is not None:
         # said where a user looks, not only inside the report
         print(summary(aside, quarantine), file=sys.stderr)
+    if progress:
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
