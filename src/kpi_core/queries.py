@@ -380,10 +380,9 @@ def run(
     unknown = set(params) - set(query.parameters)
     if unknown:
         raise QueryError(str(query.path), f"unexpected parameters {sorted(unknown)}")
-    bound = {p: params.get(p) for p in query.parameters}
     try:
         with _stopped_after_time_limit(con, query):
-            return con.sql(query.sql, params=bound or None).pl()
+            return _bound(con, query, params).pl()
     except duckdb.Error as error:
         raise _duckdb_error(query, error) from None
 
@@ -396,9 +395,16 @@ def output_columns(
     line), at no cost over the data."""
     query = load(name, root)
     try:
-        return con.sql(query.sql, params={p: None for p in query.parameters} or None).columns
+        return _bound(con, query, {}).columns
     except duckdb.Error as error:
         raise _duckdb_error(query, error) from None
+
+
+def _bound(
+    con: duckdb.DuckDBPyConnection, query: QueryFile, params: dict[str, object]
+) -> duckdb.DuckDBPyRelation:
+    """``query`` parsed and bound, not yet run; a parameter not given is NULL."""
+    return con.sql(query.sql, params={p: params.get(p) for p in query.parameters} or None)
 
 
 #: The query files the tools run by name, or read as models, under ``queries/`` (the
