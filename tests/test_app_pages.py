@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from datasets import TINY, spaced_tiny, write_dataset
 from kpi_app import widgets
+from kpi_app.filters import file_part
 from kpi_app.links import PAGES
 from kpi_core import aggregates, breaches, queries, views
 from kpi_core.catalog import KPIS
@@ -391,6 +392,14 @@ def test_coverage_lists_every_target_slice_least_covered_first(sample_dir, monke
     assert set(table["Domain"]) == {"medicine"}
     assert tiles(at)["Domain coverage"] == widgets.fmt("domain_coverage", coverage_overall(frame))
     assert "Showing domain: medicine" in shown(at)
+
+
+def test_a_downloads_name_carries_the_filters_its_page_applies():
+    # (the browser test downloads one; this one covers the filters a page ignores)
+    chosen = Filters(domains=("stem",), vendors=("acme", "bluepeak"), date_from=date(2026, 1, 5))
+    assert file_part(Filters()) == ""
+    assert file_part(chosen) == "2026-01-05-to-as-of_domain-stem_vendor-acme-bluepeak"
+    assert file_part(chosen, ["domain"]) == "domain-stem"
 
 
 def test_coverage_without_targets_says_how_to_add_them(edge_dir, monkeypatch):

@@ -212,6 +212,30 @@ def link_params(**extra: str | list[str]) -> dict[str, str | list[str]]:
     return {**url_params(current()), **extra}
 
 
+def _applied(
+    filters: Filters, applies: Collection[str] | None
+) -> tuple[list[tuple[str, str, list[str]]], list[str]]:
+    """The filters set that a page's data honours, as (URL key, label, values) with the
+    dates first, and the labels of those set that it does not (see :func:`describe`)."""
+    parts, ignored = [], []
+    if filters.date_from or filters.date_to:
+        dates = [
+            filters.date_from.isoformat() if filters.date_from else "start",
+            filters.date_to.isoformat() if filters.date_to else "as-of",
+        ]
+        if applies is None or "dates" in applies:
+            parts.append(("dates", "dates", dates))
+        else:
+            ignored.append("date")
+    for url_key, (_, label, field) in LISTS.items():
+        values = getattr(filters, field)
+        if values and (applies is None or url_key in applies):
+            parts.append((url_key, label.lower(), list(values)))
+        elif values:
+            ignored.append(label.lower())
+    return parts, ignored
+
+
 def describe(filters: Filters, applies: Collection[str] | None = None) -> str:
     """The filters in words, for captions ("all data" when none).
 
@@ -220,27 +244,28 @@ def describe(filters: Filters, applies: Collection[str] | None = None) -> str:
     filters set but not among them are named as not applying, so a caption never
     claims a filter the page ignores.
     """
-    parts, ignored = [], []
-    dated = filters.date_from or filters.date_to
-    if dated and (applies is None or "dates" in applies):
-        parts.append(
-            f"{filters.date_from.isoformat() if filters.date_from else 'start'} – "
-            f"{filters.date_to.isoformat() if filters.date_to else 'as-of'}"
-        )
-    elif dated:
-        ignored.append("date")
-    for url_key, (_, label, field) in LISTS.items():
-        values = getattr(filters, field)
-        if values and (applies is None or url_key in applies):
-            parts.append(f"{label.lower()}: {', '.join(values)}")
-        elif values:
-            ignored.append(label.lower())
-    text = "; ".join(parts) if parts else "all data"
+    parts, ignored = _applied(filters, applies)
+    text = "; ".join(
+        " – ".join(values) if key == "dates" else f"{label}: {', '.join(values)}"
+        for key, label, values in parts
+    )
+    text = text or "all data"
     if ignored:
         names = " and ".join([", ".join(ignored[:-1]), ignored[-1]] if ignored[:-1] else ignored)
         many = len(ignored) > 1
         text += f" (the {names} filter{'s do' if many else ' does'} not apply here)"
     return text
+
+
+def file_part(filters: Filters, applies: Collection[str] | None = None) -> str:
+    """The filters a page honours, for a downloaded file's name ("" when none): an
+    export of medicine alone must not be named like the whole data's.
+    ``domain-medicine_2026-01-05-to-as-of``."""
+    parts, _ = _applied(filters, applies)
+    return "_".join(
+        "-to-".join(values) if key == "dates" else f"{key}-{'-'.join(values)}"
+        for key, _, values in parts
+    )
 
 
 # ------------------------------------------------------------ page-specific choices

@@ -52,6 +52,7 @@ def configure() -> None:
 def run(page) -> None:
     """Show ``page`` (from ``st.navigation``) inside the frame, or the validation
     report when the data directory cannot be used."""
+    widgets.DOWNLOAD_VIEW.set("")  # until a page's header names its filters
     source = data.current_source()
     loaded = data.load(source)
     for error in loaded.broken_checks:
@@ -132,6 +133,7 @@ class Context:
         the filters its data honours, see :func:`kpi_app.filters.describe`)."""
         st.title(title)
         shows = view or f"Showing {filters.describe(self.filters, applies)}"
+        widgets.DOWNLOAD_VIEW.set("" if view else filters.file_part(self.filters, applies))
         st.caption(f"{lead} · As of {_as_of(self.aggs.as_of)} · {shows}")
         # On every page: a spaced ' stem' shows as a second, look-alike stem everywhere.
         widgets.spaced_values_notice(self.aggs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from numbers import Real
 from pathlib import Path
 
@@ -439,13 +440,21 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "data"
 
 
+#: The filters of the page being drawn, for its downloads' names (see :func:`download`);
+#: set by the page's header, each run.
+DOWNLOAD_VIEW: ContextVar[str] = ContextVar("kpi_download_view", default="")
+
+
 def download(frame: pl.DataFrame, name: str, label: str = "Download data (CSV)") -> None:
-    """A button that downloads ``frame`` (raw numbers, nulls empty) as ``name``.csv."""
+    """A button that downloads ``frame`` (raw numbers, nulls empty) as ``name``.csv,
+    followed by the page's filters (:data:`DOWNLOAD_VIEW`) when it has some: an export
+    of one domain is not named like the whole data's."""
     slug = _slug(name)
+    view = DOWNLOAD_VIEW.get()
     st.download_button(
         label,
         data=as_csv(frame),
-        file_name=f"{slug}.csv",
+        file_name=f"{slug}_{_slug(view)}.csv" if view else f"{slug}.csv",
         mime="text/csv",
         key=f"download-{slug}",
         on_click="ignore",

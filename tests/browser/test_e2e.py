@@ -242,6 +242,27 @@ def test_filter_lives_in_url_and_survives(page, nav, artifacts):
     assert metric_values(page) == filtered
 
 
+def test_a_download_is_the_charts_data_named_with_the_filters(page):
+    """An export for a meeting says what it holds: one domain's CSV is not named like
+    the whole data's, and holds other figures."""
+    names, texts = {}, {}
+    for query in ("", f"?domain={FILTER_DOMAIN}"):
+        page.goto(f"/{query}")
+        wait_for_run(page, title=PAGES[0].title)
+        _assert_clean(page, f"Overview {query}")
+        button = page.get_by_role("button", name=re.compile(r"Download data \(CSV\)")).first
+        with page.expect_download() as caught:
+            button.click()
+        download = caught.value
+        names[query] = download.suggested_filename
+        texts[query] = download.path().read_text(encoding="utf-8")
+        assert texts[query].count("\n") >= 2, f"{names[query]} holds no rows"
+    plain, filtered = names[""], names[f"?domain={FILTER_DOMAIN}"]
+    assert plain.endswith(".csv") and "domain" not in plain, plain
+    assert filtered == plain.removesuffix(".csv") + f"_domain-{FILTER_DOMAIN}.csv", names
+    assert texts[""] != texts[f"?domain={FILTER_DOMAIN}"]
+
+
 # --- bad data ---------------------------------------------------------------------------
 
 
