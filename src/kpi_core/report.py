@@ -171,7 +171,8 @@ def _warnings(report: KpiReport, overall: dict[str, Any]) -> list[str]:
             "duration and hourly rate to derive them from; counted as 0"
         )
     warnings += [str(note) for note in report.spaced]
-    return warnings + report.as_of_notes
+    warnings += report.as_of_notes
+    return warnings
 
 
 def _first_week(aggs: aggregates.Aggregates) -> datetime | None:
