@@ -88,7 +88,7 @@ with right:
 
 left, right = st.columns(2)
 with left:
-    funnel = views.qa_funnel(overall, reviews=ctx.aggs.has("reviews"))
+    funnel = views.qa_funnel(overall)
     figure = go.Figure(
         go.Funnel(
             y=funnel["stage"].to_list(),

@@ -213,15 +213,15 @@ def worst_items(
 # ------------------------------------------------------------------------- quality
 
 
-def qa_funnel(overall: Mapping[str, float | None], *, reviews: bool = True) -> pl.DataFrame:
+def qa_funnel(overall: Mapping[str, float | None]) -> pl.DataFrame:
     """The two-tier QA funnel from one row of ``kpi_table``.
 
     Stages: submitted (annotations), precheck reviews, precheck passes
     (accepting precheck reviews), passed precheck and final-reviewed
     (``n_overturn_base``), final accept (those whose latest final review is
     accept = n_overturn_base - n_overturned). ``share`` is each stage / submitted.
-    No rows without a reviews table (``reviews`` False): the stages are not
-    available, not 0.
+    No rows when the review counts are not available (no reviews table, whose
+    ``n_precheck`` kpi_table gives as null): the stages are n/a, not 0.
     """
 
     def count(name: str) -> int:
@@ -235,7 +235,7 @@ def qa_funnel(overall: Mapping[str, float | None], *, reviews: bool = True) -> p
         ("Final accept", count("n_overturn_base") - count("n_overturned")),
     ]
     frame = pl.DataFrame(stages, schema={"stage": pl.String, "n": pl.Int64}, orient="row")
-    if not reviews:
+    if overall.get("n_precheck") is None:
         frame = frame.clear()
     first = stages[0][1]
     return frame.with_columns(
