@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kpi_app import data, links, shell, widgets
-from kpi_core import breaches, views
+from kpi_core import breaches, promotion, views
 from kpi_core.defects import TARGET as DEFECTS
 from kpi_core.defects import against_target
 from kpi_core.grouping import iso_week_label, iso_week_start
@@ -67,7 +67,7 @@ off_target = breaches.attention(values, by_domain, ctx.targets, WATCHED, since)
 promoted = data.promoted(ctx.source, ctx.filters)
 st.markdown("**Slices promoted to specialist review**")
 if promoted is None:
-    widgets.empty(views.promotion_unavailable_reason(ctx.aggs))
+    widgets.empty(promotion.unavailable_reason(ctx.aggs))
 elif promoted.height == 0:
     as_of_week = iso_week_label(ctx.aggs.as_of.date()) if ctx.aggs.as_of else None
     labelled = ctx.aggs.frames["annotation_kpi_counts"]["week_start"].max()  # all, unfiltered

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kpi_app import data, filters, shell, widgets
-from kpi_core import views
+from kpi_core import promotion, views
 from kpi_core.catalog import KPIS
 from kpi_core.grouping import SLICE
 
@@ -216,7 +216,7 @@ st.caption(
     "annotations of known truth each week."
 )
 if promoted is None:
-    widgets.empty(views.promotion_unavailable_reason(ctx.aggs))
+    widgets.empty(promotion.unavailable_reason(ctx.aggs))
 elif promoted.height == 0:
     st.success("No slice is promoted.", icon=":material/check_circle:")
 else:

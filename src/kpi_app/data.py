@@ -40,6 +40,7 @@ from kpi_core.loading import Dataset, open_dataset
 from kpi_core.outputs import header_mismatch
 from kpi_core.problems import DataError, Problem, QueryError
 from kpi_core.promotion import promoted_slices
+from kpi_core.promotion import unavailable_reason as promotion_unavailable
 from kpi_core.quarantine import rows_to_leave_out
 from kpi_core.targets import Targets
 
@@ -212,7 +213,7 @@ def promoted(source: Source, filters: Filters) -> pl.DataFrame | None:
     earlier) with their evidence; None when there are no reviews to judge by."""
     loaded = _load(source)
     aggs = loaded.aggs
-    if aggs.as_of is None or not aggs.has("reviews") or not aggs.ok("annotation_kpi_counts"):
+    if promotion_unavailable(aggs) is not None:
         return None
     as_of = aggs.as_of.date()
     if filters.date_to is not None and filters.date_to < as_of:

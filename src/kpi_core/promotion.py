@@ -7,9 +7,22 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from kpi_core.aggregates import Aggregates
 from kpi_core.grouping import SLICE, finish_keys, iso_week_label, week_start
 from kpi_core.ops import annotation_kpis
 from kpi_core.targets import Promotion
+
+
+def unavailable_reason(aggs: Aggregates) -> str | None:
+    """Why no slice can be judged for promotion in ``aggs``; None when slices can be
+    (the report and the dashboard both ask this)."""
+    if not aggs.ok("annotation_kpi_counts"):
+        return "Promotion is not available: annotation_kpi_counts.sql failed (see above)."
+    if not aggs.has("reviews"):
+        return "Promotion needs reviews; this data has none."
+    if aggs.as_of is None:
+        return "Promotion needs an as-of time; this data has no timestamp."
+    return None
 
 
 def slice_weeks(kpi_counts: pl.LazyFrame) -> pl.DataFrame:

@@ -26,6 +26,7 @@ from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
 from kpi_core.problems import DataError, Problem, QueryError
 from kpi_core.promotion import promoted_slices, slice_weeks
+from kpi_core.promotion import unavailable_reason as promotion_unavailable
 from kpi_core.quarantine import rows_by_table, rows_to_leave_out, summary
 from kpi_core.spacing import spaced_value_notes
 from kpi_core.targets import Targets
@@ -93,7 +94,7 @@ def build_report(
         promoted_slices(
             slice_weeks(aggs["annotation_kpi_counts"]), aggs.as_of.date(), targets.promotion
         )
-        if aggs.as_of is not None and aggs.has("reviews") and aggs.ok("annotation_kpi_counts")
+        if promotion_unavailable(aggs) is None
         else pl.DataFrame(schema={**{c: pl.String for c in SLICE}, "weeks": pl.List(pl.Null)})
     )
     return KpiReport(

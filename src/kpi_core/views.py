@@ -642,15 +642,6 @@ SOURCE_QUERY: dict[str, str] = {
 _NEEDS_EXTRA = {"domain_coverage": COVERAGE_NEEDS}
 
 
-def promotion_unavailable_reason(aggs: Aggregates) -> str:
-    """Why no slice can be judged for promotion (when ``kpi_app.data.promoted`` gives None)."""
-    if "annotation_kpi_counts" in aggs.errors:
-        return "Promotion is not available: annotation_kpi_counts.sql failed (see above)."
-    if not aggs.has("reviews"):
-        return "Promotion needs reviews; this data has none."
-    return "Promotion needs an as-of time; this data has no timestamp."
-
-
 def missing_reason(aggs: Aggregates, kpi: str) -> str | None:
     """Why ``kpi`` cannot be computed on this data at all: a table the data lacks or a
     query file that failed; None when it can (a selection may still be empty)."""
@@ -678,7 +669,6 @@ def unavailable_reason(aggs: Aggregates, kpi: str) -> str:
 __all__ = [
     "SOURCE_QUERY",
     "missing_reason",
-    "promotion_unavailable_reason",
     "unavailable_reason",
     "ORDER",
     "WeekChange",
