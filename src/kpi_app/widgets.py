@@ -28,7 +28,7 @@ from kpi_core.formatting import NOT_AVAILABLE, as_csv, format_as
 from kpi_core.problems import Problem, QueryError
 from kpi_core.quarantine import as_frame as quarantine_frame
 from kpi_core.quarantine import counted
-from kpi_core.spacing import spaced_value_notes
+from kpi_core.spacing import fetched_spaced_values
 from kpi_core.targets import Targets
 
 #: Colours for series that have no colour of their own (one per vendor, domain...),
@@ -706,7 +706,7 @@ def _problems_frame(problems: Sequence[Problem]) -> pl.DataFrame:
 def spaced_values_notice(aggs: Aggregates) -> None:
     """A warning naming the text values with spaces around them (:mod:`kpi_core.spacing`):
     each counts as a value of its own, which no number on the page shows."""
-    notes = spaced_value_notes(aggs.frames["spaced_values"]) if aggs.ok("spaced_values") else []
+    notes = fetched_spaced_values(aggs)
     if not notes:
         return
     columns = ", ".join(f"{note.table}.{note.column}" for note in notes)

@@ -28,7 +28,7 @@ from kpi_core.problems import DataError, Problem, QueryError
 from kpi_core.promotion import promoted_slices, slice_weeks
 from kpi_core.promotion import unavailable_reason as promotion_unavailable
 from kpi_core.quarantine import rows_by_table, rows_to_leave_out, summary
-from kpi_core.spacing import spaced_value_notes
+from kpi_core.spacing import fetched_spaced_values
 from kpi_core.targets import Targets
 from kpi_core.validation import cross_table_counts, explain_counts, validate
 from kpi_core.validation import steps as validation_steps
@@ -109,7 +109,7 @@ def build_report(
         model_lift=lift if lift is not None else pl.DataFrame(),
         targets=targets,
         present=aggs.present,
-        spaced=spaced_value_notes(aggs.frames["spaced_values"]) if aggs.ok("spaced_values") else [],
+        spaced=fetched_spaced_values(aggs),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from kpi_core import queries
+from kpi_core.aggregates import Aggregates
 from kpi_core.loading import Dataset
 from kpi_core.problems import Problem
 
@@ -33,6 +34,12 @@ def spaced_value_notes(spaced: pl.DataFrame) -> list[Problem]:
             )
         )
     return notes
+
+
+def fetched_spaced_values(aggs: Aggregates) -> list[Problem]:
+    """:func:`spaced_value_notes` of fetched aggregates (none when the query failed:
+    its own error says so)."""
+    return spaced_value_notes(aggs.frames["spaced_values"]) if aggs.ok("spaced_values") else []
 
 
 def spaced_values(dataset: Dataset) -> list[Problem]:
