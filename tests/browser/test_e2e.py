@@ -148,6 +148,22 @@ def test_readers_get_no_developer_toolbar(tour):
     assert tour.get_by_text("Deploy", exact=True).count() == 0
 
 
+@pytest.mark.parametrize("address", ["/overview", "/slices", "/?domain=medicine&domain=stem"])
+def test_a_typed_address_opens_its_page_without_a_not_found_dialog(page, address):
+    """A bookmarked or typed address is a page, the root's query included: not the
+    Overview under Streamlit's "Page not found" dialog (which a server's first session
+    is spared: so not the first)."""
+    page.goto("/")
+    wait_for_run(page)
+    page.goto(address)
+    name = urlsplit(address).path.strip("/") or "overview"
+    wait_for_run(page, title=next(spec.title for spec in PAGES if spec.name == name))
+    wait_until_idle(page)
+    assert page.get_by_text("Page not found").count() == 0, f"{address}: 'Page not found'"
+    if "domain" in address:
+        assert page.locator(MAIN).get_by_text("domain: medicine, stem").count() == 1
+
+
 # --- global filters ---------------------------------------------------------------------
 
 
