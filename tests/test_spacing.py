@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from datasets import TINY, spaced_tiny, write_dataset
-from kpi_core import aggregates
+from kpi_core import aggregates, file_checks, loading
 from kpi_core.cli import main
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
@@ -42,6 +44,23 @@ def test_kpi_validate_warns_and_still_passes(tmp_path, capsys):
     assert err[0].startswith(f"warning: {root / 'annotations.csv'}: row 2, column label: ' B'")
     assert err[1].startswith(f"warning: {root / 'items.csv'}: row 3, column domain:")
     assert err[-1] == f"{root}: valid"
+
+
+@pytest.mark.parametrize("quarantine", [False, True])
+def test_kpi_validate_parses_each_text_file_once(tmp_path, monkeypatch, quarantine):
+    """The warnings are read from the data validation opened: a large CSV or JSONL
+    file is not parsed a second time for them."""
+    root = spaced_tiny(tmp_path / "data")
+    parsed = []
+
+    def parse_csv(con, source):
+        parsed.append(source.table)
+        return file_checks.parse_csv(con, source)
+
+    monkeypatch.setattr(loading, "parse_csv", parse_csv)
+    aside = ["--quarantine", str(tmp_path / "aside.csv")] if quarantine else []
+    assert main(["validate", str(root), *aside]) == 0
+    assert parsed.count("annotations") == 1
 
 
 def test_kpi_validate_with_quarantine_warns_about_the_rows_it_keeps(tmp_path, capsys):

@@ -11,8 +11,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpi_core.problems import DataError, Problem, QueryError
+
+if TYPE_CHECKING:
+    from kpi_core.loading import Dataset
 
 BUNDLED_SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_SEED = 7
@@ -43,44 +47,49 @@ def _advance(bar, name: str) -> None:
     bar.update()
 
 
-def _warn_spaced_values(root: Path, aside: list[Problem]) -> None:
-    """A ``warning:`` line per column of valid text with spaces around it."""
-    from kpi_core.loading import open_dataset
-    from kpi_core.spacing import spaced_values
-
-    dataset = open_dataset(root, set_aside=aside)
-    try:
-        for note in spaced_values(dataset):
-            print(f"warning: {note}", file=sys.stderr)
-    finally:
-        dataset.con.close()
-
-
 def _validate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from kpi_core.spacing import spaced_values
     from kpi_core.validation import steps, validate
+
+    # Read from the valid data while it is open (a CSV or JSONL file is parsed once);
+    # said last, after the problems or rows set aside.
+    spaced: list[Problem] = []
+
+    def note_spaced_values(dataset: Dataset) -> None:
+        spaced.extend(spaced_values(dataset))
+
+    def warn() -> None:
+        for note in spaced:
+            print(f"warning: {note}", file=sys.stderr)
 
     if args.quarantine:
         from kpi_core.quarantine import rows_to_leave_out, summary
 
-        aside = rows_to_leave_out(Path(args.data_dir), Path(args.quarantine))
+        aside = rows_to_leave_out(
+            Path(args.data_dir), Path(args.quarantine), on_valid=note_spaced_values
+        )
         for problem in aside:
             print(problem, file=sys.stderr)
-        _warn_spaced_values(Path(args.data_dir), aside)
+        warn()
         print(summary(aside, Path(args.quarantine)), file=sys.stderr)
         return 0
     # On a terminal only: a script reading stderr gets the problem lines and nothing else.
     with tqdm(
         total=steps(), desc="validate", unit="step", file=sys.stderr, leave=False, disable=None
     ) as bar:
-        problems = validate(Path(args.data_dir), on_step=lambda name: _advance(bar, name))
+        problems = validate(
+            Path(args.data_dir),
+            on_step=lambda name: _advance(bar, name),
+            on_valid=note_spaced_values,
+        )
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) found in {args.data_dir}", file=sys.stderr)
         return 1
-    _warn_spaced_values(Path(args.data_dir), [])
+    warn()
     print(f"{args.data_dir}: valid", file=sys.stderr)
     return 0
 

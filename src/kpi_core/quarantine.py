@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from kpi_core.contract import TABLES
+from kpi_core.loading import Dataset
 from kpi_core.problems import DataError, Problem
 from kpi_core.validation import validate
 
@@ -34,12 +35,15 @@ def set_aside_bad_rows(
     *,
     on_step: Callable[[str], None] | None = None,
     found: list[Problem] | None = None,
+    on_valid: Callable[[Dataset], None] | None = None,
 ) -> list[Problem]:
     """Every broken rule of ``root``'s rows, after which what is kept is valid.
 
     Empty for valid data. Raises :class:`DataError` with the problems that name
     a whole file, which no setting aside can get round. ``found``, when given,
     is what ``validate(root)`` already returned: the first round is not run again.
+    ``on_valid`` is given the data as kept, open, by the round that finds it valid
+    (see :func:`~kpi_core.validation.validate`; not when that is the ``found`` round).
     """
     aside: list[Problem] = []
     # Each round can only break rows that reference the last round's: the chain of
@@ -55,6 +59,7 @@ def set_aside_bad_rows(
                 set_aside=aside,
                 on_step=None if round_ else on_step,
                 broken_checks=[] if round_ else None,
+                on_valid=on_valid,
             )
         if not problems:
             return aside
@@ -73,11 +78,13 @@ def rows_to_leave_out(
     *,
     on_step: Callable[[str], None] | None = None,
     found: list[Problem] | None = None,
+    on_valid: Callable[[Dataset], None] | None = None,
 ) -> list[Problem]:
     """What the KPIs of ``root`` must leave out: nothing when it is valid; with
     ``quarantine``, its invalid rows (written there); without, DataError.
     ``on_step`` follows the (first) validation, as :func:`validation.validate`'s;
-    ``found`` is that validation's result when the caller has it already."""
+    ``found`` is that validation's result when the caller has it already;
+    ``on_valid`` is given the data as kept, open (as in :func:`set_aside_bad_rows`)."""
     if quarantine is not None and quarantine.resolve().is_relative_to(Path(root).resolve()):
         # It could overwrite a table, and the next run would read it as one.
         raise DataError(
@@ -89,12 +96,12 @@ def rows_to_leave_out(
                 )
             ]
         )
-    problems = validate(root, on_step=on_step) if found is None else found
+    problems = validate(root, on_step=on_step, on_valid=on_valid) if found is None else found
     if quarantine is None:
         if problems:
             raise DataError(problems)
         return []
-    aside = set_aside_bad_rows(root, found=problems)
+    aside = set_aside_bad_rows(root, found=problems, on_valid=on_valid)
     write_quarantine(aside, quarantine)
     return aside
 

@@ -76,6 +76,7 @@ def validate(
     on_step: Callable[[str], None] | None = None,
     cross_table: bool = True,
     broken_checks: list[QueryError] | None = None,
+    on_valid: Callable[[Dataset], None] | None = None,
 ) -> list[Problem]:
     """Every broken rule of the data directory ``root``, sorted by file and row.
 
@@ -87,7 +88,9 @@ def validate(
     rules that ``queries/cross_table_integrity.sql`` counts (the caller must
     run it: see :func:`kpi_core.report.write_report`). A check file in
     ``queries/checks/`` that fails raises its :class:`QueryError`, or, given
-    ``broken_checks``, is added there while the other checks run.
+    ``broken_checks``, is added there while the other checks run. ``on_valid``
+    is given the open data when it is valid, to read more from it before it is
+    closed (a CSV or JSONL file is parsed once, on opening).
     """
     try:
         dataset = open_dataset(root, materialize=False, set_aside=set_aside, report_rejected=True)
@@ -106,6 +109,8 @@ def validate(
         problems += more
         if not some_unreadable:
             problems += _check_problems(dataset, step=step, skip=checks, broken=broken_checks)
+        if on_valid is not None and not problems:
+            on_valid(dataset)
     finally:
         dataset.con.close()
     return _sorted(problems)
