@@ -3,4 +3,22 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture
+def parsed_tables(monkeypatch) -> list[str]:
+    """The table of every CSV file parsed from now on, once per parse (the real parser
+    runs): for holding the tools to parsing a large file once."""
+    from kpi_core import file_checks, loading
+
+    parsed: list[str] = []
+
+    def parse_csv(con, source):
+        parsed.append(source.table)
+        return file_checks.parse_csv(con, source)
+
+    monkeypatch.setattr(loading, "parse_csv", parse_csv)
+    return parsed

@@ -54,6 +54,12 @@ def test_check_on_invalid_data_names_the_data_not_the_queries(tiny_dir, capsys):
     ]
 
 
+def test_check_runs_the_queries_on_the_data_it_validated(tiny_dir, parsed_tables, capsys):
+    """A large CSV or JSONL file is parsed once, by validation, not again for the queries."""
+    assert main(["check", "--data", str(tiny_dir)]) == 0, capsys.readouterr().err
+    assert parsed_tables.count("annotations") == 1
+
+
 def test_every_query_file_has_a_full_header():
     for path in queries.query_paths():
         query = queries.parse_file(path)

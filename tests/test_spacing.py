@@ -8,7 +8,7 @@ import json
 import pytest
 
 from datasets import TINY, spaced_tiny, write_dataset
-from kpi_core import aggregates, file_checks, loading
+from kpi_core import aggregates
 from kpi_core.cli import main
 from kpi_core.loading import open_dataset
 from kpi_core.metrics import kpi_table
@@ -47,20 +47,13 @@ def test_kpi_validate_warns_and_still_passes(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("quarantine", [False, True])
-def test_kpi_validate_parses_each_text_file_once(tmp_path, monkeypatch, quarantine):
+def test_kpi_validate_parses_each_text_file_once(tmp_path, parsed_tables, quarantine):
     """The warnings are read from the data validation opened: a large CSV or JSONL
     file is not parsed a second time for them."""
     root = spaced_tiny(tmp_path / "data")
-    parsed = []
-
-    def parse_csv(con, source):
-        parsed.append(source.table)
-        return file_checks.parse_csv(con, source)
-
-    monkeypatch.setattr(loading, "parse_csv", parse_csv)
     aside = ["--quarantine", str(tmp_path / "aside.csv")] if quarantine else []
     assert main(["validate", str(root), *aside]) == 0
-    assert parsed.count("annotations") == 1
+    assert parsed_tables.count("annotations") == 1
 
 
 def test_kpi_validate_with_quarantine_warns_about_the_rows_it_keeps(tmp_path, capsys):

@@ -100,24 +100,31 @@ def _check(args: argparse.Namespace) -> int:
     from kpi_core.validation import validate
 
     data = Path(args.data) if args.data else BUNDLED_SAMPLE
-    # On data that breaks the contract a query's odd result (a key twice) would be
-    # blamed on its file: the data is named first. A broken check is check()'s to name.
-    problems = validate(data, broken_checks=[]) if args.data else []
-    if problems:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print(
-            f"{len(problems)} problem(s) in the data {data}: the queries are checked on "
-            "valid data (fix these, or check on the bundled sample without --data)",
-            file=sys.stderr,
-        )
-        return 1
-    dataset = open_dataset(data)
-    try:
-        as_of = run(dataset.con, "data_as_of").item(0, "as_of")
-    except QueryError:
-        as_of = None  # check() reports the broken file itself
-    failures = check(dataset.con, as_of=as_of)
+    failures: list[str] = []
+
+    def check_queries(dataset: Dataset) -> None:
+        try:
+            as_of = run(dataset.con, "data_as_of").item(0, "as_of")
+        except QueryError:
+            as_of = None  # check() reports the broken file itself
+        failures.extend(check(dataset.con, as_of=as_of))
+
+    if args.data:
+        # On data that breaks the contract a query's odd result (a key twice) would be
+        # blamed on its file: the data is named first, and the queries run on it once
+        # it is valid, still open. A broken check is check()'s to name.
+        problems = validate(data, broken_checks=[], on_valid=check_queries)
+        if problems:
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            print(
+                f"{len(problems)} problem(s) in the data {data}: the queries are checked on "
+                "valid data (fix these, or check on the bundled sample without --data)",
+                file=sys.stderr,
+            )
+            return 1
+    else:
+        check_queries(open_dataset(data))
     for failure in failures:
         print(failure, file=sys.stderr)
     total = len(query_paths())
