@@ -124,7 +124,11 @@ def _check(args: argparse.Namespace) -> int:
             )
             return 1
     else:
-        check_queries(open_dataset(data))
+        dataset = open_dataset(data)
+        try:
+            check_queries(dataset)
+        finally:
+            dataset.con.close()
     for failure in failures:
         print(failure, file=sys.stderr)
     total = len(query_paths())
