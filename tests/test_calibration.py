@@ -14,7 +14,9 @@ import polars as pl
 import pytest
 
 from datasets import DISPUTE, DRIFT, TINY, recorded_decisions, write_dataset
+from kpi_core import aggregates, views
 from kpi_core import calibration as cal
+from kpi_core.grouping import Filters
 from kpi_core.loading import open_dataset
 from kpi_core.problems import DataError
 
@@ -188,6 +190,24 @@ def test_alpha_trend_has_every_week_with_an_interval(dispute_view, drift_view):
     assert trend.filter(pl.col("week") == "2026-W05")["krippendorff_alpha"].item() is None
     assert trend.filter(pl.col("week") == "2026-W05")["n_units"].item() == 6
     assert trend.filter(pl.col("week") == "2026-W02")["n_units"].item() == 0
+
+
+def test_a_weeks_interval_is_the_same_in_every_view():
+    """The room compares this week's trend with last week's pack and the Reliability
+    page: one week's items, one alpha interval, whatever else is computed beside it."""
+    dataset = open_dataset(REPO / "sample_data")
+    aggs = aggregates.fetch(dataset)
+    pack = cal.build_view(dataset, "2026-W06", domain="medicine", aggs=aggs)
+    next_week = cal.build_view(dataset, "2026-W07", domain="medicine", aggs=aggs)
+    page = views.alpha_with_interval(
+        aggs["item_label_counts"], ["week"], Filters(domains=("medicine",))
+    )
+    keys = ["krippendorff_alpha", "krippendorff_alpha_ci_low", "krippendorff_alpha_ci_high"]
+    shown = [tuple(pack.alpha[k] for k in keys)]
+    for trend in (pack.alpha_trend, next_week.alpha_trend, page):
+        shown.append(trend.filter(pl.col("week") == "2026-W06").select(keys).row(0))
+    assert shown[0][1] < shown[0][0] < shown[0][2]
+    assert shown == [shown[0]] * 4
 
 
 def test_fleiss_and_cohen_kappa_of_the_week(dispute_view):

@@ -471,6 +471,28 @@ def test_bootstrap_per_group():
     ).all()
 
 
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_groups_interval_does_not_depend_on_the_groups_beside_it(level):
+    """One ISO week reads one interval, alone or beside other weeks, and beside a group
+    wide enough to change how patterns are keyed (60 distinct values)."""
+    counts = simulated_counts(1500, seed=9, n_groups=3)
+    labels = np.random.default_rng(5).integers(0, 60, (3, 400))
+    wide = pl.DataFrame(
+        {"group": 99, "item_id": np.tile(np.arange(10_000, 10_400), 3), "label": labels.ravel()}
+    )
+    together = bootstrap_alpha(
+        pl.concat([counts, value_counts(wide, ["group"])], how="vertical_relaxed"),
+        ["group"],
+        level=level,
+        draws=300,
+    )
+    for group in [0, 1, 2]:
+        alone = bootstrap_alpha(
+            counts.filter(pl.col("group") == group), ["group"], level=level, draws=300
+        )
+        assert_frame_equal(alone, together.filter(pl.col("group") == group))
+
+
 def test_bootstrap_undefined_group_has_no_interval():
     counts = pl.DataFrame(
         {

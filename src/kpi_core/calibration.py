@@ -73,7 +73,7 @@ from kpi_core.kappa import cohen_kappa_pairs, fleiss_kappa, fleiss_scope
 from kpi_core.loading import Dataset
 from kpi_core.problems import DataError, Problem
 from kpi_core.promotion import promoted_slices, slice_weeks
-from kpi_core.reliability import Level, bootstrap_alpha
+from kpi_core.reliability import BOOTSTRAP_DRAWS, Level, bootstrap_alpha
 from kpi_core.targets import Promotion
 
 #: Weight of an item's risk class in the disputed-item score; unknown counts as medium.
@@ -247,7 +247,7 @@ def alpha_trend(
     *,
     level: Level = "nominal",
     weeks: int = TREND_WEEKS,
-    draws: int = 1000,
+    draws: int = BOOTSTRAP_DRAWS,
     seed: int = 0,
 ) -> pl.DataFrame:
     """Alpha with its bootstrap interval for each of the ``weeks`` ISO weeks ending with ``week``.
@@ -714,7 +714,7 @@ def compute_view(
     level: Level = "nominal",
     top: int | None = TOP_DISPUTED,
     rule: Promotion | None = None,
-    draws: int = 1000,
+    draws: int = BOOTSTRAP_DRAWS,
     seed: int = 0,
 ) -> CalibrationView:
     """The meeting's frames from the fetched query results (no database access)."""
@@ -758,7 +758,7 @@ def build_view(
     level: Level = "nominal",
     top: int | None = TOP_DISPUTED,
     rule: Promotion | None = None,
-    draws: int = 1000,
+    draws: int = BOOTSTRAP_DRAWS,
     seed: int = 0,
     aggs: Aggregates | None = None,
 ) -> CalibrationView:

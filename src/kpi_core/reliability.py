@@ -55,6 +55,7 @@ integer id in place of the ``by`` columns.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -630,7 +631,8 @@ def _pattern_table(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     patterns = (
         units.group_by(["gid", "key"])
         .agg(pl.len().alias("K"), pl.col("unit").min().alias("unit"))
-        .sort(["gid", "key"])
+        # by each pattern's first unit, not its key: the key's form depends on every group
+        .sort(["gid", "unit"])
         .with_row_index("p")
     )
     entries = (
@@ -804,6 +806,41 @@ _FINISHERS: dict[str, Callable[[_Stats, list[np.ndarray]], tuple[np.ndarray, ...
 }
 
 
+#: Bootstrap replicates of every alpha interval shown: one count everywhere, so that one
+#: group reads one interval on every page and in every pack.
+BOOTSTRAP_DRAWS = 1000
+
+
+def _group_streams(
+    seed: int, patterns: pl.DataFrame, entries: pl.DataFrame, j0: np.ndarray
+) -> list[tuple[int, int, np.random.Generator]]:
+    """Per group, its patterns' span ``[lo, hi)`` and a random stream of its own, seeded
+    by ``seed`` and the group's units (its patterns' multiplicities and value counts,
+    values coded within the group): a group's interval depends on its own units
+    alone, not on the groups computed beside it. ``j0``: each group's first value code."""
+    gid_p = patterns.get_column("gid").to_numpy()
+    multiplicity = patterns.get_column("K").to_numpy().astype(np.int64)
+    p, j, n = (entries.get_column(c).to_numpy().astype(np.int64) for c in ("p", "j", "n"))
+    bounds = np.flatnonzero(np.diff(gid_p)) + 1
+    streams = []
+    for lo, hi in zip(
+        np.concatenate([[0], bounds]), np.concatenate([bounds, [len(gid_p)]]), strict=True
+    ):
+        first, last = np.searchsorted(p, [lo, hi])
+        units = np.concatenate(
+            [
+                multiplicity[lo:hi],
+                p[first:last] - lo,
+                j[first:last] - j0[gid_p[lo]],
+                n[first:last],
+            ]
+        )
+        digest = hashlib.blake2b(units.tobytes(), digest_size=8).digest()
+        key = int.from_bytes(digest, "little")
+        streams.append((int(lo), int(hi), np.random.default_rng([seed, key])))
+    return streams
+
+
 def bootstrap_alpha(
     counts: Frame,
     by: Sequence[str] = (),
@@ -812,7 +849,7 @@ def bootstrap_alpha(
     value: str = "label",
     count: str = "n",
     level: Level = "nominal",
-    draws: int = 1000,
+    draws: int = BOOTSTRAP_DRAWS,
     seed: int = 0,
     confidence: float = 0.95,
 ) -> pl.DataFrame:
@@ -836,7 +873,10 @@ def bootstrap_alpha(
     (mid-ranks are recomputed per replicate). The interval is the percentile
     interval of the replicates in which alpha is defined (numpy's linear
     quantiles at (1 -/+ confidence) / 2). Groups are resampled independently,
-    all in the same pass.
+    all in the same pass, each from a random stream seeded by ``seed`` and its
+    own units: a group's interval is the same whatever groups are computed
+    beside it (one ISO week on a page, in its meeting's pack and in the next
+    week's trend).
 
     Cost: one Poisson draw per pattern per replicate. Labels from a small set
     give few patterns (1M items x 3 labels from 5 classes: 35); in the worst
@@ -851,7 +891,8 @@ def bootstrap_alpha(
     draws : int
         Bootstrap replicates.
     seed : int
-        Seed of ``numpy.random.default_rng``: the same seed, the same result.
+        With each group's units, the seed of its ``numpy.random.default_rng``
+        stream: the same seed, the same result.
     confidence : float
         Coverage of the percentile interval.
 
@@ -899,12 +940,19 @@ def bootstrap_alpha(
         n_units = np.bincount(stats.gid_p, multiplicity, minlength=n_groups).astype(np.int64)
         n_pairable = np.bincount(stats.gid_p, multiplicity * stats.m_p, minlength=n_groups)
         alpha = stats.alphas(multiplicity[np.newaxis, :])[0]
-        rng = np.random.default_rng(seed)
+        j0 = np.zeros(n_groups, np.int64)
+        firsts = values_df.group_by("gid").agg(pl.col("j").min())
+        j0[firsts.get_column("gid").to_numpy()] = firsts.get_column("j").to_numpy()
+        streams = _group_streams(seed, patterns, entries, j0)
         chunk = max(1, min(draws, 2**22 // max(len(stats.p), stats.J, 1)))
         replicates = np.empty((draws, n_groups))
         for start in range(0, draws, chunk):
             size = min(chunk, draws - start)
-            weights = rng.poisson(multiplicity, size=(size, stats.P)).astype(np.float64)
+            # A stream's draws come row by row, so chunks continue it: no chunk size
+            # changes a group's replicates.
+            weights = np.empty((size, stats.P))
+            for lo, hi, rng in streams:
+                weights[:, lo:hi] = rng.poisson(multiplicity[lo:hi], size=(size, hi - lo))
             replicates[start : start + size] = stats.alphas(weights)
         tail = (1 - confidence) / 2
         with warnings.catch_warnings():  # a group with no defined replicate: NaN

@@ -23,7 +23,7 @@ from kpi_core.catalog import KPIS
 from kpi_core.coverage import NEEDS as COVERAGE_NEEDS
 from kpi_core.grouping import SLICE, Filters, iso_week
 from kpi_core.problems import QueryError
-from kpi_core.reliability import bootstrap_alpha
+from kpi_core.reliability import BOOTSTRAP_DRAWS, bootstrap_alpha
 from kpi_core.targets import Targets
 
 #: Order of the ordered dimensions (anything else sorts after, alphabetically).
@@ -283,7 +283,7 @@ def alpha_with_interval(
     filters: Filters | None = None,
     *,
     level: Level = "nominal",
-    draws: int = 400,
+    draws: int = BOOTSTRAP_DRAWS,
     seed: int = 0,
 ) -> pl.DataFrame:
     """Krippendorff's alpha per group of ``by`` with its 95% bootstrap interval.
