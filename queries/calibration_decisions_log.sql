@@ -1,8 +1,10 @@
--- name: calibration_decisions_log(domain)
--- Every decision calibration meetings recorded, with its item's domain, marking the
--- item's latest decision (by recorded_at, ties: the later decision_id): the one whose
--- agreed label counts as gold for annotations submitted from its recorded_at on.
--- Parameters: domain varchar; null means every domain.
+-- name: calibration_decisions_log(domain, up_to_week)
+-- Every decision calibration meetings recorded up to a meeting's week, with its item's
+-- domain, marking the item's latest decision among them (by recorded_at, ties: the
+-- later decision_id): the one whose agreed label counts as gold for annotations
+-- submitted from its recorded_at on. A later meeting's decision is not this one's.
+-- Parameters: domain varchar; null means every domain. up_to_week varchar (YYYY-Www,
+--   the meeting's week: ISO weeks written so sort as text); null means every week.
 -- Grain: one row per calibration decision.
 -- Key: decision_id
 -- Output: decision_id varchar, week varchar, item_id varchar, domain varchar,
@@ -18,6 +20,7 @@ decisions as (
         note,
         recorded_at
     from calibration_decisions
+    where (:up_to_week is null or week <= :up_to_week)
 ),
 
 items as (

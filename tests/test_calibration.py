@@ -123,6 +123,21 @@ def test_items_already_decided_are_marked(dispute_view):
     assert not dispute_view.disputed.filter(pl.col("item_id") != "d3")["is_decided"].any()
 
 
+def test_a_later_meetings_decisions_are_not_this_ones(tmp_path):
+    """Regenerating last week's pack after this week's meeting changes nothing: d1's
+    and d3's decisions of 2026-W08 neither settle nor rank them in 2026-W07."""
+    later = (
+        "        c2,2026-W08,d1,A,settled later,2026-02-19T16:00:00Z\n"
+        "        c3,2026-W08,d3,A,changed later,2026-02-19T16:00:00Z\n"
+    )
+    tables = {**DISPUTE, "calibration_decisions": DISPUTE["calibration_decisions"] + later}
+    view = cal.build_view(open_dataset(write_dataset(tmp_path, tables)), "2026-W07", draws=50)
+    disputed = {row["item_id"]: row for row in view.disputed.iter_rows(named=True)}
+    assert not disputed["d1"]["is_decided"] and disputed["d1"]["decided_label"] is None
+    assert (disputed["d3"]["decided_label"], disputed["d3"]["decided_week"]) == ("B", "2026-W06")
+    assert view.tables()["decisions"]["decision_id"].to_list() == ["c1"]
+
+
 def test_top_limits_the_list(dispute_dir):
     view = cal.build_view(open_dataset(dispute_dir), "2026-W07", top=2, draws=50)
     assert view.disputed["item_id"].to_list() == ["d1", "d4"]

@@ -472,7 +472,7 @@ else:
     )
 earlier = view.decisions.filter(pl.col("week") != week)
 if not earlier.is_empty():
-    with st.expander(f"Decided in other weeks ({earlier.height})"):
+    with st.expander(f"Decided in earlier weeks ({earlier.height})"):
         widgets.table(
             earlier.select("week", "item_id", "agreed_label", "note", "recorded_at"),
             "earlier decisions",

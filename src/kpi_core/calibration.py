@@ -165,7 +165,7 @@ class CalibrationInputs:
     domain: str | None
     annotations: pl.DataFrame  # calibration_item_annotations over the baseline + week
     reviews: pl.DataFrame  # calibration_item_reviews over the week
-    decisions: pl.DataFrame  # calibration_decisions_log
+    decisions: pl.DataFrame  # calibration_decisions_log up to the meeting's week
     item_labels: pl.DataFrame  # item_label_counts over the trend weeks
     kpi_counts: pl.DataFrame  # annotation_kpi_counts (for promotion)
     has_reviews: bool
@@ -230,7 +230,9 @@ def fetch_inputs(
             window_end=week_end,
             domain=domain,
         ),
-        decisions=queries.run(con, "calibration_decisions_log", domain=domain),
+        decisions=queries.run(
+            con, "calibration_decisions_log", domain=domain, up_to_week=iso_week_label(week)
+        ),
         item_labels=item_labels,
         kpi_counts=kpi_counts.filter(in_scope),
         has_reviews=dataset.has("reviews"),
@@ -650,8 +652,7 @@ class CalibrationView:
         return self.decisions.filter(pl.col("week") == self.week)
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        """The tables behind the view, by file stem (the pack's CSVs); the decisions
-        up to the meeting's week, as later meetings' are not this one's."""
+        """The tables behind the view, by file stem (the pack's CSVs)."""
         return {
             "alpha_trend": self.alpha_trend,
             "cohen_kappa_pairs": self.kappa_pairs,
@@ -662,7 +663,7 @@ class CalibrationView:
             "disputed_labels": self.disputed_labels,
             "disputed_reviews": self.disputed_reviews,
             "promoted_slices": self.promoted,
-            "decisions": self.decisions.filter(pl.col("week") <= self.week),
+            "decisions": self.decisions,
         }
 
     def pseudonymised(self, pseudonyms: Pseudonyms) -> CalibrationView:

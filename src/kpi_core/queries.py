@@ -53,6 +53,7 @@ PARAMETERS = {
     "window_start": "a calibration window's first day",
     "window_end": "the day after its last",
     "domain": "a calibration meeting's domain, NULL for all",
+    "up_to_week": "a calibration meeting's ISO week (YYYY-Www), NULL for all",
     "item_ids": "the items calibration decisions name",
 }
 
