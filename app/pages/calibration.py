@@ -65,6 +65,8 @@ with right:
         "with KPI_PSEUDONYM_KEY set.",
     )
 domain = None if domain_choice == ALL else domain_choice
+# Each table's name carries the week already.
+widgets.name_downloads(f"domain-{domain}" if domain else "")
 
 # ---------------------------------------------------------------------------- the view
 memo = st.session_state.setdefault("calibration_views", {})
@@ -288,13 +290,13 @@ with gold_tab:
     _chart(
         pack.confusion_figure(view, "gold"),
         view.confusion.filter(pl.col("reference") == "gold"),
-        "Labels against gold",
+        f"Labels against gold, {week}",
     )
 with final_tab:
     _chart(
         pack.confusion_figure(view, "final decision"),
         view.confusion.filter(pl.col("reference") == "final decision"),
-        "Labels against the final decision",
+        f"Labels against the final decision, {week}",
     )
 
 # ----------------------------------------------------------------------- disputed items

@@ -445,6 +445,12 @@ def _slug(text: str) -> str:
 DOWNLOAD_VIEW: ContextVar[str] = ContextVar("kpi_download_view", default="")
 
 
+def name_downloads(view: str) -> None:
+    """Name the page's downloads after ``view`` (``domain-medicine``), for a page that
+    picks what it shows itself: the header names them after the sidebar's filters."""
+    DOWNLOAD_VIEW.set(view)
+
+
 def download(frame: pl.DataFrame, name: str, label: str = "Download data (CSV)") -> None:
     """A button that downloads ``frame`` (raw numbers, nulls empty) as ``name``.csv,
     followed by the page's filters (:data:`DOWNLOAD_VIEW`) when it has some: an export

@@ -258,14 +258,20 @@ def test_filter_lives_in_url_and_survives(page, nav, artifacts):
     assert metric_values(page) == filtered
 
 
-def test_a_download_is_the_charts_data_named_with_the_filters(page):
+@pytest.mark.parametrize(
+    ("path", "domain_key", "name"),
+    [("/", "domain", "overview"), ("/calibration", "cal_domain", "calibration")],
+    ids=["sidebar filter", "calibration's own domain"],
+)
+def test_a_download_is_the_charts_data_named_with_the_filters(page, path, domain_key, name):
     """An export for a meeting says what it holds: one domain's CSV is not named like
     the whole data's, and holds other figures."""
+    title = next(spec.title for spec in PAGES if spec.name == name)
     names, texts = {}, {}
-    for query in ("", f"?domain={FILTER_DOMAIN}"):
-        page.goto(f"/{query}")
-        wait_for_run(page, title=PAGES[0].title)
-        _assert_clean(page, f"Overview {query}")
+    for query in ("", f"?{domain_key}={FILTER_DOMAIN}"):
+        page.goto(f"{path}{query}")
+        wait_for_run(page, title=title)
+        _assert_clean(page, f"{path}{query}")
         button = page.get_by_role("button", name=re.compile(r"Download data \(CSV\)")).first
         with page.expect_download() as caught:
             button.click()
@@ -273,10 +279,10 @@ def test_a_download_is_the_charts_data_named_with_the_filters(page):
         names[query] = download.suggested_filename
         texts[query] = download.path().read_text(encoding="utf-8")
         assert texts[query].count("\n") >= 2, f"{names[query]} holds no rows"
-    plain, filtered = names[""], names[f"?domain={FILTER_DOMAIN}"]
+    plain, filtered = names[""], names[f"?{domain_key}={FILTER_DOMAIN}"]
     assert plain.endswith(".csv") and "domain" not in plain, plain
     assert filtered == plain.removesuffix(".csv") + f"_domain-{FILTER_DOMAIN}.csv", names
-    assert texts[""] != texts[f"?domain={FILTER_DOMAIN}"]
+    assert texts[""] != texts[f"?{domain_key}={FILTER_DOMAIN}"]
 
 
 # --- bad data ---------------------------------------------------------------------------
