@@ -215,6 +215,12 @@ def test_packs_of_two_weeks_share_pseudonyms_only_under_a_team_key(tmp_path, mon
     assert bool(names[0] & names[1]) == bool(team_key)
 
 
+def test_cli_names_the_week_as_iso_writes_it(data_dir, tmp_path, capsys):
+    out = tmp_path / "pack"
+    assert main(["calibration-pack", str(data_dir), "--week", " 2026-W07", "--out", str(out)]) == 0
+    assert capsys.readouterr().err.startswith("wrote the 2026-W07 calibration pack (")
+
+
 @pytest.mark.parametrize("week", ["2026-7", "W07", "2026-W99", "2025-W53"])
 def test_cli_malformed_week_is_one_line(data_dir, tmp_path, capsys, week):
     code = main(["calibration-pack", str(data_dir), "--week", week, "--out", str(tmp_path / "x")])

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import polars as pl
 
-from kpi_core.formatting import as_csv
+from kpi_core.formatting import as_csv, counted
 
 
 def test_a_csv_writes_timestamps_with_their_utc_zone_and_nulls_empty():
@@ -31,3 +31,12 @@ def test_long_hours_also_read_in_days():
     assert format_as("hours", 71.9) == "71.9 h"
     assert format_as("hours", 2679.6) == "2,679.6 h (112 d)"
     assert format_as("hours", None) == "n/a"
+
+
+def test_a_count_of_one_is_singular():
+    assert [counted(n, "item") for n in (0, 1, 2, 1204)] == [
+        "0 items",
+        "1 item",
+        "2 items",
+        "1,204 items",
+    ]

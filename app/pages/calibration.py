@@ -10,7 +10,7 @@ from kpi_app import data, filters, shell, widgets
 from kpi_core import calibration as cal
 from kpi_core import calibration_pack as pack
 from kpi_core import decisions, drift
-from kpi_core.formatting import format_timestamp
+from kpi_core.formatting import counted, format_timestamp
 from kpi_core.grouping import SLICE, iso_week_label
 from kpi_core.problems import DataError
 
@@ -96,7 +96,8 @@ with st.container(horizontal=True, wrap=True, gap="medium"):
         "Krippendorff's alpha",
         pack.fmt_coefficient(alpha["krippendorff_alpha"]),
         help=f"95% bootstrap interval {pack.fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
-        f"{pack.fmt_coefficient(alpha['krippendorff_alpha_ci_high'])} over {alpha['n_units']:,} items",
+        f"{pack.fmt_coefficient(alpha['krippendorff_alpha_ci_high'])} over "
+        f"{counted(alpha['n_units'], 'item')}",
         width="content",
         border=True,
     )

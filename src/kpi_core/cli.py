@@ -167,7 +167,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _calibration_pack(args: argparse.Namespace) -> int:
+    from kpi_core.calibration import parse_week
     from kpi_core.calibration_pack import write_pack
+    from kpi_core.grouping import iso_week_label
 
     written = write_pack(
         Path(args.data_dir),
@@ -179,7 +181,8 @@ def _calibration_pack(args: argparse.Namespace) -> int:
         targets=Path(args.targets) if args.targets else None,
     )
     print(
-        f"wrote the {args.week} calibration pack ({len(written)} files) to {args.out}",
+        f"wrote the {iso_week_label(parse_week(args.week))} calibration pack "
+        f"({len(written)} files) to {args.out}",
         file=sys.stderr,
     )
     return 0

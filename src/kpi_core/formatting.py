@@ -36,6 +36,11 @@ def format_as(unit: Unit | None, value: float | None, *, days: bool = True) -> s
 _DAYS_FROM_HOURS = 72
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural but for one: "1 item", "1,204 items"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def format_value(kpi: str, value: float | None) -> str:
     """``value`` of ``kpi`` as people read it; ``n/a`` when it is not available."""
     if kpi in KPIS:
