@@ -2,7 +2,8 @@
 -- How far each target slice is from its target of accepted items.
 -- A target's empty difficulty or risk_class matches any; an item counts when
 -- at least one of its annotations is accepted.
--- Grain: one row per row of targets.
+-- Grain: one row per row of targets (checks/target_slice_once.sql: one per slice).
+-- Key: domain, difficulty, risk_class
 -- Output: domain varchar, difficulty varchar, risk_class varchar,
 --   target_accepted_items bigint, n_accepted_items bigint, domain_coverage double
 with

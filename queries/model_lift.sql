@@ -1,7 +1,7 @@
 -- name: model_lift()
 -- How much each model version moved each benchmark in each domain.
 -- Versions are ordered by evaluated_at; lift = score - the previous version's score.
--- Grain: one row per domain x benchmark x model_version.
+-- Grain: one row per benchmarks row (a version evaluated twice has two).
 -- Output: domain varchar, benchmark varchar, model_version varchar,
 --   evaluated_at timestamp, score double, previous_model_version varchar, lift double
 with

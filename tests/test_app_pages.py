@@ -859,6 +859,49 @@ def test_every_page_names_a_broken_query_instead_of_a_traceback(
             assert errors, page
 
 
+@pytest.mark.parametrize("page", ["pages/reliability.py", "pages/calibration.py"])
+def test_a_column_renamed_in_a_query_its_page_reads_is_named_not_a_traceback(
+    sample_dir, monkeypatch, broken_queries, page
+):
+    """Renamed in the select and the header alike: the header check passes, and the page
+    (not only kpi check) names the file and its header's line."""
+    path = broken_queries / "calibration_item_annotations.sql"
+    text = path.read_text()
+    for old, new in (
+        ("--   gold_label varchar,", "--   judging_gold varchar,"),
+        ("        labelled.gold_label,", "        labelled.gold_label as judging_gold,"),
+    ):
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    at = app(sample_dir, monkeypatch, page)
+    no_exception(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "calibration_item_annotations.sql:" in errors and "gold_label" in errors
+
+
+#: A join that repeats annotations in the facts model: every file still runs.
+REPEATING_JOIN = (
+    "    left join latest_decisions on annotations.item_id = latest_decisions.item_id\n",
+    "    left join latest_decisions on annotations.item_id = latest_decisions.item_id\n"
+    "    left join reviews as any_review on annotations.annotation_id = any_review.annotation_id\n",
+)
+
+
+def test_a_facts_model_that_repeats_rows_is_named_and_counts_nothing(
+    sample_dir, monkeypatch, broken_queries
+):
+    """The numbers would move without a word (an error rate from warn to ok): the model
+    is named, and what it counts is not shown."""
+    path = broken_queries / "models" / "annotation_facts.sql"
+    path.write_text(path.read_text().replace(*REPEATING_JOIN, 1))
+    at = app(sample_dir, monkeypatch, "pages/overview.py")
+    no_exception(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "annotation_facts.sql" in errors and "one row per annotation" in errors
+    assert tiles(at)[widgets.short_title("accepted_label_error_rate")] == "n/a"
+
+
 def test_a_broken_as_of_query_leaves_the_backlog_not_available_not_zero(
     sample_dir, monkeypatch, broken_queries
 ):

@@ -15,6 +15,7 @@ from datasets import TINY, write_dataset
 from kpi_core import queries, validation
 from kpi_core.cli import BUNDLED_SAMPLE, main
 from kpi_core.loading import open_dataset
+from kpi_core.outputs import declared_family
 from kpi_core.problems import QueryError
 from kpi_core.read_columns import READ_COLUMNS
 
@@ -593,49 +594,118 @@ def test_data_as_of_is_held_to_its_header_like_every_query(
 
 def test_the_columns_the_tools_read_are_the_shipped_headers():
     # READ_COLUMNS is the code's side of each header: a change to one changes the other.
-    shipped = {
-        queries.parse_file(queries.QUERIES_DIR / needed).name: tuple(
-            queries.parse_file(queries.QUERIES_DIR / needed).output_columns
-        )
-        for needed in queries.NEEDED
-    }
+    shipped = {}
+    for needed in queries.NEEDED:
+        query = queries.parse_file(queries.QUERIES_DIR / needed)
+        shipped[query.name] = {c: declared_family(t) for c, t in query.outputs}
     assert shipped == READ_COLUMNS
+    assert all(list(shipped[name]) == list(READ_COLUMNS[name]) for name in shipped)  # order
 
 
-#: A column removed from a file's header and its select together: the header check
-#: passes, and the tools' readers would fail far from the file.
-COLUMN_CUTS = {
-    "annotation_kpi_counts.sql": (
-        ("--   n_rework bigint, n_accepted_known", "--   n_accepted_known"),
+#: A column the tools read, changed in a file's header and its select together: the
+#: header check passes, and the tools' readers would fail far from the file. Per case:
+#: the file, its edits (old, new) and what the error says after the header's line.
+READ_COLUMN_EDITS = {
+    "cut": (
+        "annotation_kpi_counts.sql",
         (
-            "        count(case when decision_verdict in ('reject', 'fix') then 1 end) as n_rework,\n",
-            "",
+            ("--   n_rework bigint, n_accepted_known", "--   n_accepted_known"),
+            (
+                "        count(case when decision_verdict in ('reject', 'fix') then 1 end)"
+                " as n_rework,\n",
+                "",
+            ),
         ),
+        "the report and the dashboard read n_rework from this query, which no longer",
     ),
-    "models/annotation_facts.sql": (
-        ("truth_is_error boolean, gold_label varchar,", "truth_is_error boolean,"),
-        ("        ) as truth_is_error,\n        gold_label,\n", "        ) as truth_is_error,\n"),
+    "cut from a model": (
+        "models/annotation_facts.sql",
+        (
+            ("truth_is_error boolean, gold_label varchar,", "truth_is_error boolean,"),
+            (
+                "        ) as truth_is_error,\n        gold_label,\n",
+                "        ) as truth_is_error,\n",
+            ),
+        ),
+        "the report and the dashboard read gold_label from this query, which no longer",
+    ),
+    "hours as text": (
+        "turnaround_quantiles.sql",
+        (
+            ("turnaround_median_h double", "turnaround_median_h varchar"),
+            (
+                "quantile_cont(turnaround_h, 0.5) as turnaround_median_h",
+                "cast(quantile_cont(turnaround_h, 0.5) as varchar) as turnaround_median_h",
+            ),
+        ),
+        "the report and the dashboard read turnaround_median_h as number, not text",
+    ),
+    "a model's cost as text": (
+        "models/annotation_facts.sql",
+        (
+            ("--   cost decimal(38,18),", "--   cost varchar,"),
+            (
+                "        coalesce(annotation_cost, 0) + attached_cost as cost,",
+                "        cast(coalesce(annotation_cost, 0) + attached_cost as varchar) as cost,",
+            ),
+        ),
+        "the report and the dashboard read cost as number, not text",
     ),
 }
 
 
-@pytest.mark.parametrize("file", COLUMN_CUTS)
-def test_a_column_the_tools_read_cut_from_header_and_query_is_named_at_its_header(
-    tiny_dir, query_copy, capsys, file
+@pytest.mark.parametrize("case", READ_COLUMN_EDITS)
+def test_a_column_the_tools_read_changed_in_header_and_query_is_named_at_its_header(
+    tiny_dir, query_copy, capsys, case
 ):
+    file, edits, reason = READ_COLUMN_EDITS[case]
     path = query_copy / file
     text = path.read_text()
-    for old, new in COLUMN_CUTS[file]:
+    for old, new in edits:
         assert old in text
         text = text.replace(old, new, 1)
     path.write_text(text)
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "Output:" in t)
-    where = f"{path}:{line}: the report and the dashboard read "
+    where = f"{path}:{line}: {reason}"
     assert main(["check", "--data", str(tiny_dir)]) == 1
     assert where in capsys.readouterr().err
     assert main(["report", str(tiny_dir), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(where) and "Traceback" not in err
+
+
+def test_a_type_may_be_spelled_in_several_words():
+    assert [declared_family(t) for t in ("DOUBLE PRECISION", "timestamp with time zone")] == [
+        "number",
+        "timestamp",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new"),
+    [
+        (
+            "models/annotation_facts.sql",
+            "    left join latest_decisions on annotations.item_id = latest_decisions.item_id\n",
+            "    left join latest_decisions on annotations.item_id = latest_decisions.item_id\n"
+            "    left join reviews as any_review"
+            " on annotations.annotation_id = any_review.annotation_id\n",
+        ),
+        (
+            "domain_coverage.sql",
+            "select * from final",
+            "select * from final union all select * from final",
+        ),
+    ],
+    ids=["a model", "a KPI query"],
+)
+def test_check_names_the_file_whose_join_repeats_rows(tiny_dir, query_copy, capsys, file, old, new):
+    path = query_copy / file
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: " in err and "rows share their Key" in err
 
 
 def test_an_empty_time_limit_in_the_environment_reads_as_unset(monkeypatch):

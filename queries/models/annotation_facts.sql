@@ -1,6 +1,7 @@
 -- name: annotation_facts()
 -- Everything the KPIs need to know about each annotation, joined once.
 -- Grain: one row per annotation (programmatic ones included).
+-- Key: annotation_id
 -- A model: registered as a view of the same name that the KPI queries read.
 -- Decision = latest review by reviewed_at (ties: later review_id).
 -- Truth = latest audit's is_error (ties: later audit_id); else label != gold,

@@ -4,6 +4,7 @@
 -- annotation.
 -- Materialize: no (a view: each query that reads it reads it once)
 -- Grain: one row per item with a human annotation.
+-- Key: item_id
 -- Output: item_id varchar, domain varchar, difficulty varchar, risk_class varchar,
 --   dataset_version varchar, week_start date
 with

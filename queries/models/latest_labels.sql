@@ -4,6 +4,7 @@
 -- The units and coders of every agreement KPI.
 -- Materialize: no (a view: each query that reads it reads it once)
 -- Grain: one row per item x human annotator.
+-- Key: item_id, annotator_id
 -- Output: item_id varchar, annotator_id varchar, label varchar
 with
 

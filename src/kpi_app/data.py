@@ -177,7 +177,8 @@ def _load(source: Source) -> Loaded:
         dataset = open_dataset(root, set_aside=aside)
     except DataError as error:
         return Loaded(source, error.problems, targets=targets, broken_checks=broken)
-    aggs = aggregates.fetch(dataset)
+    # Validated in full above (or its invalid rows set aside): the facts model is judged too.
+    aggs = aggregates.fetch(dataset, validated=True)
     return Loaded(source, [], dataset, aggs, targets, set_aside=aside, broken_checks=broken)
 
 

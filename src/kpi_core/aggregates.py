@@ -17,7 +17,6 @@ import polars as pl
 from kpi_core import queries
 from kpi_core.coverage import NEEDS as COVERAGE_NEEDS
 from kpi_core.loading import Dataset
-from kpi_core.outputs import held_to_header
 from kpi_core.problems import QueryError
 
 T = TypeVar("T")
@@ -107,8 +106,26 @@ class Aggregates:
 
 def data_as_of(dataset: Dataset) -> datetime | None:
     """The latest timestamp in any timestamp column of any table."""
-    frame = queries.run(dataset.con, "data_as_of")
-    return held_to_header(queries.load("data_as_of"), frame).item(0, "as_of")
+    return queries.run(dataset.con, "data_as_of").item(0, "as_of")
+
+
+#: The model every KPI is counted from.
+FACTS = "annotation_facts"
+
+
+def _facts_error(dataset: Dataset) -> QueryError | None:
+    """On data that passed every rule, cross-table ones included, any count of
+    ``cross_table_integrity.sql`` other than 0 is the facts model's doing: its error."""
+    counts = queries.run(dataset.con, "cross_table_integrity").row(0, named=True)
+    wrong = [f"{name} is {n}" for name, n in counts.items() if n]
+    if not wrong:
+        return None
+    return QueryError(
+        str(queries.load(FACTS).path),
+        f"on data that passes validation, {', '.join(wrong)} (queries/cross_table_integrity.sql): "
+        "the model must hold one row per annotation and count every review and audit "
+        "(a join that repeats rows?)",
+    )
 
 
 def fetch(
@@ -118,6 +135,7 @@ def fetch(
     on_step: Callable[[str], None] | None = None,
     names: Sequence[str] = DASHBOARD_QUERIES,
     by_annotator: bool = True,
+    validated: bool = False,
 ) -> Aggregates:
     """Run the KPI queries ``names`` over ``dataset`` and keep the results.
 
@@ -127,12 +145,29 @@ def fetch(
     (False: counts per slice and week alone, enough for the report). A query
     that fails, or whose result differs from its ``Output:`` header, is kept in
     ``errors`` (its file, line and the reason) and the others still run, so one
-    broken file only blanks the KPIs that need it.
+    broken file only blanks the KPIs that need it. ``validated``: the data passed
+    every rule, cross-table ones included, so the facts model is judged by
+    ``cross_table_integrity.sql`` too (:func:`_facts_error`), and fails when it
+    repeats or drops rows.
     """
     if on_step:
         on_step("annotation_facts")
     errors: dict[str, QueryError] = {}
     failed = queries.register_available_models(dataset.con, materialize=True)
+    if validated and FACTS not in failed:
+        try:
+            wrong = _facts_error(dataset)
+        except QueryError as error:
+            errors["cross_table_integrity"] = error
+        else:
+            if wrong is not None:
+                # Its readers fail with it, the models among them too: no page shows a
+                # number counted from rows the model repeats or drops.
+                failed[FACTS] = wrong
+                for path in queries.model_paths():
+                    model = queries.load(path.stem)
+                    if queries.reads(model, FACTS):
+                        failed.setdefault(model.name, wrong)
     if as_of is None:
         try:
             as_of = data_as_of(dataset)
@@ -155,9 +190,8 @@ def fetch(
                 # Judged as of no time at all, a backlog would read 0: n/a, and why.
                 raise errors["data_as_of"]
             params = {p: values[p] for p in query.parameters if p in values}
-            # A result unlike its header (a column gone, hours as text) would fail in
-            # polars, on a page far from the file: it fails here, naming the file.
-            frames[name] = held_to_header(query, queries.run(dataset.con, name, **params))
+            # (a result unlike its header fails here, naming the file: see queries.run)
+            frames[name] = queries.run(dataset.con, name, **params)
         except QueryError as error:
             errors[name] = error
     return Aggregates(

@@ -9,8 +9,10 @@ Here either is the file's error.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+import duckdb
 import polars as pl
 
 from kpi_core.problems import QueryError
@@ -32,6 +34,8 @@ _WHOLE_NUMBERS = (
     "hugeint",
     "ubigint",
     "uinteger",
+    "usmallint",
+    "utinyint",
 )
 _FRACTIONS = ("double", "float", "real")
 #: Families of declared column types, for comparing a header with a result's dtypes.
@@ -40,7 +44,10 @@ _TYPE_FAMILIES = {
     **dict.fromkeys((*_FRACTIONS, "decimal", "numeric"), "number"),
     **dict.fromkeys(("varchar", "text", "string"), "text"),
     "date": "date",
-    **dict.fromkeys(("timestamp", "timestamptz", "datetime"), "timestamp"),
+    **dict.fromkeys(
+        ("timestamp", "timestamptz", "datetime", "timestamp_s", "timestamp_ms", "timestamp_ns"),
+        "timestamp",
+    ),
     **dict.fromkeys(("boolean", "bool"), "boolean"),
 }
 
@@ -65,8 +72,26 @@ _OTHER_TYPES = re.compile(
 )
 
 
+#: SQL's names of several words for the types above, as DuckDB also takes them.
+_SPELLED_OUT = {
+    "double precision": "double",
+    "character varying": "varchar",
+    "timestamp with time zone": "timestamptz",
+    "timestamp without time zone": "timestamp",
+}
+
+
 def _base_type(declared: str) -> str:
-    return declared.split("(")[0].strip().lower()
+    """A declared (or DuckDB's) type without its parameters, in one word, lower case:
+    ``decimal(38,18)`` is ``decimal``, ``DOUBLE PRECISION`` ``double``."""
+    base = " ".join(declared.split("(")[0].lower().split())
+    return _SPELLED_OUT.get(base, base)
+
+
+def declared_family(declared: str) -> str | None:
+    """The family (number, text, date, timestamp, boolean) of a declared or DuckDB type;
+    None for the types no family compares."""
+    return _TYPE_FAMILIES.get(_base_type(declared))
 
 
 def _has_fractions(dtype: pl.DataType | None) -> bool:
@@ -94,7 +119,7 @@ def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
     mismatch = header_mismatch(query, frame)
     if mismatch:
         raise QueryError(str(query.path), mismatch)
-    gone = columns_gone(query, frame.columns)
+    gone = columns_gone(query, result_families(frame))
     if gone is not None:
         raise gone
     if query.key and frame.height:
@@ -131,22 +156,49 @@ def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.cast(as_declared) if as_declared else frame
 
 
-def columns_gone(query: QueryFile, columns: list[str]) -> QueryError | None:
-    """The error of a query (or model) that no longer returns a column the tools read
-    from it (:data:`kpi_core.read_columns.READ_COLUMNS`), named at its ``Output:``
-    line; None when none is gone. A header edited along with the query would pass
-    :func:`header_mismatch`, and the column's readers fail far from the file."""
-    gone = [c for c in READ_COLUMNS.get(query.name, ()) if c not in columns]
-    if not gone:
+def columns_gone(query: QueryFile, families: Mapping[str, str | None]) -> QueryError | None:
+    """The error of a query (or model) whose result (``families``: each column's family,
+    see :func:`result_families`) no longer holds a column the tools read from it, or
+    holds it as another family (:data:`kpi_core.read_columns.READ_COLUMNS`), named at
+    its ``Output:`` line; None when all are there. A header edited along with the
+    query would pass :func:`header_mismatch`, and the column's readers fail far from
+    the file."""
+    read = READ_COLUMNS.get(query.name, {})
+    gone = [c for c in read if c not in families]
+    changed = [
+        f"{c} as {read[c]}, not {families[c]}"
+        for c in read
+        if c in families and families[c] is not None and families[c] != read[c]
+    ]
+    if not gone and not changed:
         return None
     lines = query.path.read_text(encoding="utf-8").splitlines()
     line = next((i for i, text in enumerate(lines, 1) if "Output:" in text), None)
-    return QueryError(
-        str(query.path),
-        f"the report and the dashboard read {', '.join(gone)} from this query, which no "
-        "longer returns it: put it back (adding columns is fine)",
-        line,
-    )
+    reasons = []
+    if gone:
+        reasons.append(
+            f"the report and the dashboard read {', '.join(gone)} from this query, which no "
+            "longer returns it: put it back (adding columns is fine)"
+        )
+    if changed:
+        reasons.append(
+            f"the report and the dashboard read {'; '.join(changed)}: give it its kind back "
+            "(a cast in the select and its type in the header)"
+        )
+    return QueryError(str(query.path), "; ".join(reasons), line)
+
+
+def result_families(frame: pl.DataFrame) -> dict[str, str | None]:
+    """Each column of a query's result and its family (None: all NULL, or nested)."""
+    return {column: _family(dtype) for column, dtype in frame.schema.items()}
+
+
+def sql_families(relation: duckdb.DuckDBPyRelation) -> dict[str, str | None]:
+    """Each column of a bound (or created) relation and its family, from DuckDB's types."""
+    return {
+        column: declared_family(str(dtype))
+        for column, dtype in zip(relation.columns, relation.types, strict=True)
+    }
 
 
 def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:
@@ -171,7 +223,7 @@ def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:
         if not detail:
             detail.append("columns are in another order than the header declares")
     for column, declared_type in query.outputs:
-        wanted = _TYPE_FAMILIES.get(_base_type(declared_type))
+        wanted = declared_family(declared_type)
         dtype = frame.schema.get(column)
         got = _family(dtype) if dtype is not None else None
         if wanted is None and not _OTHER_TYPES.match(declared_type.strip()):

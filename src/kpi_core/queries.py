@@ -32,7 +32,7 @@ import duckdb
 import polars as pl
 
 from kpi_core.ctes import unread_ctes
-from kpi_core.outputs import NO_OUTPUT_HEADER, columns_gone, held_to_header
+from kpi_core.outputs import NO_OUTPUT_HEADER, columns_gone, held_to_header, sql_families
 from kpi_core.problems import DataError, Problem, QueryError
 
 # aiosql warns that a statement "may not be a select" (on stderr, with no file name):
@@ -375,7 +375,9 @@ def run(
     """Run query ``name`` with ``params`` bound (never formatted into the SQL).
 
     Parameters the file declares but the caller omits are bound as NULL, which
-    the queries read as "no filter". The result arrives through Arrow.
+    the queries read as "no filter". The result arrives through Arrow, held to the
+    file's header (:func:`~kpi_core.outputs.held_to_header`): a result its readers
+    would fail on, far from the file, is the file's :class:`QueryError` instead.
     """
     query = load(name, root)
     unknown = set(params) - set(query.parameters)
@@ -383,9 +385,10 @@ def run(
         raise QueryError(str(query.path), f"unexpected parameters {sorted(unknown)}")
     try:
         with _stopped_after_time_limit(con, query):
-            return _bound(con, query, params).pl()
+            frame = _bound(con, query, params).pl()
     except duckdb.Error as error:
         raise _duckdb_error(query, error) from None
+    return held_to_header(query, frame)
 
 
 def output_columns(
@@ -474,7 +477,7 @@ def check(con: duckdb.DuckDBPyConnection, root: Path | None = None, **params: ob
             if not query.outputs:
                 raise QueryError(str(path), NO_OUTPUT_HEADER)
             wanted = {p: v for p, v in params.items() if p in query.parameters}
-            held_to_header(query, run(con, query.name, root, **wanted))
+            run(con, query.name, root, **wanted)
             if (unread := unread_cte_error(query)) is not None:
                 raise unread
         except QueryError as error:
@@ -569,7 +572,7 @@ def register_available_models(
         try:
             with _stopped_after_time_limit(con, query):
                 con.execute(f"create or replace {kind} {query.name} as {query.sql}")
-            gone = columns_gone(query, con.sql(f"select * from {query.name}").columns)
+            gone = columns_gone(query, sql_families(con.sql(f"select * from {query.name}")))
             if gone is not None:
                 failed[query.name] = gone
         except QueryError as error:

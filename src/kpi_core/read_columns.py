@@ -1,115 +1,141 @@
-"""The columns the tools read from each query file they run: the code's side of each
-file's ``Output:`` header. An analyst may add columns to a query (and its header);
-one of these gone would fail in polars, on a page far from the file (or leave a
-report without it), so its loss is the file's error, named with the header's line
-(:func:`kpi_core.outputs.held_to_header`). ``tests/test_queries.py`` holds this to
-the shipped headers: change both together.
+"""The columns the tools read from each query file they run, and the family of each
+(number, text, date, timestamp, boolean): the code's side of each file's ``Output:``
+header. An analyst may add columns to a query (and its header); one of these gone,
+or turned from a number into text, would fail in polars on a page far from the file
+(or leave a report without it), so it is the file's error, named with the header's
+line (:func:`kpi_core.outputs.columns_gone`). ``tests/test_queries.py`` holds this
+to the shipped headers: change both together.
 """
 
 from __future__ import annotations
 
-# One line of columns per file, as its header reads (ruff would give each its own line).
+# Columns in the header's order (ruff would give each its own line).
 # fmt: off
-READ_COLUMNS: dict[str, tuple[str, ...]] = {
-    "agreement_marginals": (
-        "domain", "difficulty", "risk_class", "dataset_version", "week_start", "label", "m",
-        "n_c", "n_ordered_pairs", "n_ordered_pairs_agree", "n_items_multi", "n_items_disagree",
-    ),
-    "annotation_kpi_counts": (
-        "domain", "difficulty", "risk_class", "dataset_version", "vendor", "tier",
-        "annotator_id", "week_start", "n_annotations", "n_decided", "n_accepted", "n_rework",
-        "n_accepted_known", "n_accepted_wrong", "n_gold", "n_gold_right",
-        "n_programmatic_known", "n_programmatic_right", "cost", "n_cost_missing", "n_precheck",
-        "n_precheck_accept", "n_overturn_base", "n_overturned",
-    ),
-    "calibration_decisions_log": (
-        "decision_id", "week", "item_id", "domain", "agreed_label", "note", "recorded_at",
-        "is_latest",
-    ),
-    "calibration_item_annotations": (
-        "item_id", "domain", "difficulty", "risk_class", "item_gold_label", "item_week_start",
-        "annotation_id", "annotator_id", "tier", "vendor", "is_human", "is_item_label", "label",
-        "submitted_at", "week_start", "gold_label", "decision_verdict", "final_verdict",
-        "final_label", "annotator_first_at",
-    ),
-    "calibration_item_reviews": (
-        "item_id", "annotation_id", "annotator_id", "review_id", "reviewer_id", "reviewer_tier",
-        "stage", "verdict", "corrected_label", "reviewed_at", "is_decision",
-    ),
-    "cross_table_integrity": (
-        "annotations_unmatched", "reviews_unmatched", "audits_unmatched",
-        "reviews_before_submission",
-    ),
-    "data_as_of": (
-        "as_of",
-    ),
-    "defect_durations": (
-        "defect_id", "domain", "severity", "week_start", "opened_at", "resolved_at", "is_open",
-        "resolution_h", "age_h",
-    ),
-    "domain_coverage": (
-        "domain", "difficulty", "risk_class", "target_accepted_items", "n_accepted_items",
-        "domain_coverage",
-    ),
-    "domain_labels": (
-        "domain", "label", "n_uses",
-    ),
-    "item_domains": (
-        "item_id", "domain",
-    ),
-    "item_label_counts": (
-        "item_id", "domain", "difficulty", "risk_class", "dataset_version", "week_start",
-        "vendor", "tier", "label", "n_annotators",
-    ),
-    "item_slices": (
-        "domain", "difficulty", "risk_class", "dataset_version",
-    ),
-    "model_lift": (
-        "domain", "benchmark", "model_version", "evaluated_at", "score",
-        "previous_model_version", "lift",
-    ),
-    "annotation_facts": (
-        "annotation_id", "item_id", "annotator_id", "domain", "difficulty", "risk_class",
-        "dataset_version", "vendor", "tier", "is_human", "week_start", "submitted_at", "label",
-        "decision_verdict", "decided_at", "truth_is_error", "gold_label", "cost",
-        "n_cost_missing", "n_precheck", "n_precheck_accept", "latest_final_verdict",
-        "first_reviewed_at", "first_precheck_accept_at", "first_final_at", "n_reviews",
-        "n_audits",
-    ),
-    "labelled_items": (
-        "item_id", "domain", "difficulty", "risk_class", "dataset_version", "week_start",
-    ),
-    "latest_labels": (
-        "item_id", "annotator_id", "label",
-    ),
-    "oldest_waiting_annotations": (
-        "stage", "annotation_id", "item_id", "domain", "difficulty", "risk_class",
-        "dataset_version", "vendor", "tier", "annotator_id", "week_start", "submitted_at",
-        "age_h",
-    ),
-    "review_backlog": (
-        "stage", "domain", "difficulty", "risk_class", "dataset_version", "vendor", "tier",
-        "annotator_id", "week_start", "n_backlog", "n_age_lt_1d", "n_age_1_3d", "n_age_3_7d",
-        "n_age_gt_7d", "oldest_age_h",
-    ),
-    "specialist_review_time_quantiles": (
-        "domain", "difficulty", "risk_class", "week_start", "specialist_review_time_median_s",
-        "specialist_review_time_p90_s",
-    ),
-    "spaced_values": (
-        "table_name", "column_name", "n_rows", "first_file", "first_row", "first_value",
-    ),
-    "specialist_review_times": (
-        "domain", "difficulty", "risk_class", "dataset_version", "vendor", "tier",
-        "annotator_id", "week_start", "duration_s", "n_reviews",
-    ),
-    "turnaround_hours": (
-        "domain", "difficulty", "risk_class", "dataset_version", "vendor", "tier",
-        "annotator_id", "week_start", "turnaround_h", "n_annotations",
-    ),
-    "turnaround_quantiles": (
-        "domain", "difficulty", "risk_class", "week_start", "turnaround_median_h",
-        "turnaround_p90_h",
-    ),
+READ_COLUMNS: dict[str, dict[str, str]] = {
+    "agreement_marginals": {
+        "domain": "text", "difficulty": "text", "risk_class": "text",
+        "dataset_version": "text", "week_start": "date", "label": "text", "m": "number",
+        "n_c": "number", "n_ordered_pairs": "number", "n_ordered_pairs_agree": "number",
+        "n_items_multi": "number", "n_items_disagree": "number",
+    },
+    "annotation_kpi_counts": {
+        "domain": "text", "difficulty": "text", "risk_class": "text",
+        "dataset_version": "text", "vendor": "text", "tier": "text", "annotator_id": "text",
+        "week_start": "date", "n_annotations": "number", "n_decided": "number",
+        "n_accepted": "number", "n_rework": "number", "n_accepted_known": "number",
+        "n_accepted_wrong": "number", "n_gold": "number", "n_gold_right": "number",
+        "n_programmatic_known": "number", "n_programmatic_right": "number", "cost": "number",
+        "n_cost_missing": "number", "n_precheck": "number", "n_precheck_accept": "number",
+        "n_overturn_base": "number", "n_overturned": "number",
+    },
+    "calibration_decisions_log": {
+        "decision_id": "text", "week": "text", "item_id": "text", "domain": "text",
+        "agreed_label": "text", "note": "text", "recorded_at": "timestamp",
+        "is_latest": "boolean",
+    },
+    "calibration_item_annotations": {
+        "item_id": "text", "domain": "text", "difficulty": "text", "risk_class": "text",
+        "item_gold_label": "text", "item_week_start": "date", "annotation_id": "text",
+        "annotator_id": "text", "tier": "text", "vendor": "text", "is_human": "boolean",
+        "is_item_label": "boolean", "label": "text", "submitted_at": "timestamp",
+        "week_start": "date", "gold_label": "text", "decision_verdict": "text",
+        "final_verdict": "text", "final_label": "text", "annotator_first_at": "timestamp",
+    },
+    "calibration_item_reviews": {
+        "item_id": "text", "annotation_id": "text", "annotator_id": "text",
+        "review_id": "text", "reviewer_id": "text", "reviewer_tier": "text", "stage": "text",
+        "verdict": "text", "corrected_label": "text", "reviewed_at": "timestamp",
+        "is_decision": "boolean",
+    },
+    "cross_table_integrity": {
+        "annotations_unmatched": "number", "reviews_unmatched": "number",
+        "audits_unmatched": "number", "reviews_before_submission": "number",
+    },
+    "data_as_of": {
+        "as_of": "timestamp",
+    },
+    "defect_durations": {
+        "defect_id": "text", "domain": "text", "severity": "text", "week_start": "date",
+        "opened_at": "timestamp", "resolved_at": "timestamp", "is_open": "boolean",
+        "resolution_h": "number", "age_h": "number",
+    },
+    "domain_coverage": {
+        "domain": "text", "difficulty": "text", "risk_class": "text",
+        "target_accepted_items": "number", "n_accepted_items": "number",
+        "domain_coverage": "number",
+    },
+    "domain_labels": {
+        "domain": "text", "label": "text", "n_uses": "number",
+    },
+    "item_domains": {
+        "item_id": "text", "domain": "text",
+    },
+    "item_label_counts": {
+        "item_id": "text", "domain": "text", "difficulty": "text", "risk_class": "text",
+        "dataset_version": "text", "week_start": "date", "vendor": "text", "tier": "text",
+        "label": "text", "n_annotators": "number",
+    },
+    "item_slices": {
+        "domain": "text", "difficulty": "text", "risk_class": "text",
+        "dataset_version": "text",
+    },
+    "model_lift": {
+        "domain": "text", "benchmark": "text", "model_version": "text",
+        "evaluated_at": "timestamp", "score": "number", "previous_model_version": "text",
+        "lift": "number",
+    },
+    "annotation_facts": {
+        "annotation_id": "text", "item_id": "text", "annotator_id": "text", "domain": "text",
+        "difficulty": "text", "risk_class": "text", "dataset_version": "text",
+        "vendor": "text", "tier": "text", "is_human": "boolean", "week_start": "date",
+        "submitted_at": "timestamp", "label": "text", "decision_verdict": "text",
+        "decided_at": "timestamp", "truth_is_error": "boolean", "gold_label": "text",
+        "cost": "number", "n_cost_missing": "number", "n_precheck": "number",
+        "n_precheck_accept": "number", "latest_final_verdict": "text",
+        "first_reviewed_at": "timestamp", "first_precheck_accept_at": "timestamp",
+        "first_final_at": "timestamp", "n_reviews": "number", "n_audits": "number",
+    },
+    "labelled_items": {
+        "item_id": "text", "domain": "text", "difficulty": "text", "risk_class": "text",
+        "dataset_version": "text", "week_start": "date",
+    },
+    "latest_labels": {
+        "item_id": "text", "annotator_id": "text", "label": "text",
+    },
+    "oldest_waiting_annotations": {
+        "stage": "text", "annotation_id": "text", "item_id": "text", "domain": "text",
+        "difficulty": "text", "risk_class": "text", "dataset_version": "text",
+        "vendor": "text", "tier": "text", "annotator_id": "text", "week_start": "date",
+        "submitted_at": "timestamp", "age_h": "number",
+    },
+    "review_backlog": {
+        "stage": "text", "domain": "text", "difficulty": "text", "risk_class": "text",
+        "dataset_version": "text", "vendor": "text", "tier": "text", "annotator_id": "text",
+        "week_start": "date", "n_backlog": "number", "n_age_lt_1d": "number",
+        "n_age_1_3d": "number", "n_age_3_7d": "number", "n_age_gt_7d": "number",
+        "oldest_age_h": "number",
+    },
+    "specialist_review_time_quantiles": {
+        "domain": "text", "difficulty": "text", "risk_class": "text", "week_start": "date",
+        "specialist_review_time_median_s": "number", "specialist_review_time_p90_s": "number",
+    },
+    "spaced_values": {
+        "table_name": "text", "column_name": "text", "n_rows": "number", "first_file": "text",
+        "first_row": "number", "first_value": "text",
+    },
+    "specialist_review_times": {
+        "domain": "text", "difficulty": "text", "risk_class": "text",
+        "dataset_version": "text", "vendor": "text", "tier": "text", "annotator_id": "text",
+        "week_start": "date", "duration_s": "number", "n_reviews": "number",
+    },
+    "turnaround_hours": {
+        "domain": "text", "difficulty": "text", "risk_class": "text",
+        "dataset_version": "text", "vendor": "text", "tier": "text", "annotator_id": "text",
+        "week_start": "date", "turnaround_h": "number", "n_annotations": "number",
+    },
+    "turnaround_quantiles": {
+        "domain": "text", "difficulty": "text", "risk_class": "text", "week_start": "date",
+        "turnaround_median_h": "number", "turnaround_p90_h": "number",
+    },
 }
 # fmt: on
