@@ -15,11 +15,9 @@ pages = {
     for name, (path, title, icon) in PAGES.items()
     if (HERE / path).exists()  # calibration.py comes from another change
 }
-# The root URL only forwards to /overview, with its query. Were the Overview the default
-# page, it would live at "/" alone, and a typed or bookmarked /overview would open under
-# Streamlit's "Page not found" dialog.
-root = st.Page(shell.forward, title="Overview", url_path="home", default=True, visibility="hidden")
-page = st.navigation([root, *pages.values()])
-if page is root:
-    st.switch_page(pages["overview"], query_params=shell.url_query())
-shell.run(page)
+# The root URL shows the Overview as a hidden page of its own, so that /overview is a page
+# too: were the Overview the default page, it would live at "/" alone, and a typed or
+# bookmarked /overview would open under Streamlit's "Page not found" dialog.
+overview, title, icon = PAGES["overview"]
+root = st.Page(HERE / overview, title=title, url_path="home", default=True, visibility="hidden")
+shell.run(st.navigation([root, *pages.values()]))

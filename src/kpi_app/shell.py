@@ -49,16 +49,6 @@ def configure() -> None:
     )
 
 
-def forward() -> None:
-    """The root page's body, never reached: the entry point forwards from it to the
-    Overview before any page runs."""
-
-
-def url_query() -> dict[str, list[str]]:
-    """The URL's query as it is, repeated keys and all, to carry to another page."""
-    return {key: st.query_params.get_all(key) for key in st.query_params}
-
-
 def run(page) -> None:
     """Show ``page`` (from ``st.navigation``) inside the frame, or the validation
     report when the data directory cannot be used."""
