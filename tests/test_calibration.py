@@ -211,9 +211,12 @@ def test_a_weeks_interval_is_the_same_in_every_view():
     """The room compares this week's trend with last week's pack and the Reliability
     page: one week's items, one alpha interval, whatever else is computed beside it."""
     dataset = open_dataset(REPO / "sample_data")
-    aggs = aggregates.fetch(dataset)
-    pack = cal.build_view(dataset, "2026-W06", domain="medicine", aggs=aggs)
-    next_week = cal.build_view(dataset, "2026-W07", domain="medicine", aggs=aggs)
+    try:
+        aggs = aggregates.fetch(dataset)
+        pack = cal.build_view(dataset, "2026-W06", domain="medicine", aggs=aggs)
+        next_week = cal.build_view(dataset, "2026-W07", domain="medicine", aggs=aggs)
+    finally:
+        dataset.con.close()
     page = views.alpha_with_interval(
         aggs["item_label_counts"], ["week"], Filters(domains=("medicine",))
     )

@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 from kpi_core.problems import QueryError
@@ -193,12 +192,10 @@ def result_families(frame: pl.DataFrame) -> dict[str, str | None]:
     return {column: _family(dtype) for column, dtype in frame.schema.items()}
 
 
-def sql_families(relation: duckdb.DuckDBPyRelation) -> dict[str, str | None]:
-    """Each column of a bound (or created) relation and its family, from DuckDB's types."""
-    return {
-        column: declared_family(str(dtype))
-        for column, dtype in zip(relation.columns, relation.types, strict=True)
-    }
+def sql_families(described: list[tuple[str, str]]) -> dict[str, str | None]:
+    """Each column of a relation and its family, from DuckDB's ``describe``: its rows of
+    column name and type (strings: the bindings' type objects outlive the interpreter)."""
+    return {column: declared_family(sql_type) for column, sql_type, *_ in described}
 
 
 def header_mismatch(query: QueryFile, frame: pl.DataFrame) -> str | None:

@@ -572,7 +572,8 @@ def register_available_models(
         try:
             with _stopped_after_time_limit(con, query):
                 con.execute(f"create or replace {kind} {query.name} as {query.sql}")
-            gone = columns_gone(query, sql_families(con.sql(f"select * from {query.name}")))
+            described = con.execute(f"describe {query.name}").fetchall()
+            gone = columns_gone(query, sql_families(described))
             if gone is not None:
                 failed[query.name] = gone
         except QueryError as error:
