@@ -754,6 +754,40 @@ def test_a_broken_query_is_named_and_other_pages_keep_working(
     assert tiles(at)[widgets.short_title(kpi)] == widgets.fmt(kpi, overall[kpi])
 
 
+def test_the_queries_page_judges_a_file_it_runs_itself_as_kpi_check_does(
+    sample_dir, monkeypatch, broken_queries
+):
+    """Its check mark means what kpi check's pass means: a column the tools read,
+    renamed in a query the page runs itself and in its header, fails there too."""
+    path = broken_queries / "domain_labels.sql"
+    text = path.read_text()
+    for old, new in (("n_uses bigint", "uses bigint"), ("count(*) as n_uses", "count(*) as uses")):
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    at = app(sample_dir, monkeypatch, "pages/queries.py")
+    no_exception(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "domain_labels.sql:" in errors and "read n_uses" in errors
+    assert "1 failing" in shown(at)
+
+
+def test_the_queries_page_stops_a_slow_file_at_the_time_limit(
+    sample_dir, monkeypatch, broken_queries
+):
+    """An analyst's join without its condition: stopped and named, not a page (and every
+    page waiting on the same data) hung."""
+    monkeypatch.setenv("KPI_QUERY_TIMEOUT_S", "1")
+    (broken_queries / "slow_probe.sql").write_text(
+        "-- name: slow_probe()\n-- A join without its condition.\n-- Output: n bigint\n"
+        "select count(*) as n from annotation_facts a, annotation_facts b, annotation_facts c\n"
+    )
+    at = app(sample_dir, monkeypatch, "pages/queries.py")
+    no_exception(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "slow_probe.sql" in errors and "stopped after 1 s" in errors
+
+
 def test_a_column_cut_from_a_query_and_its_header_is_a_banner_not_a_traceback(
     sample_dir, monkeypatch, broken_queries
 ):

@@ -383,6 +383,14 @@ def run(
     unknown = set(params) - set(query.parameters)
     if unknown:
         raise QueryError(str(query.path), f"unexpected parameters {sorted(unknown)}")
+    return run_query(con, query, params)
+
+
+def run_query(
+    con: duckdb.DuckDBPyConnection, query: QueryFile, params: dict[str, object]
+) -> pl.DataFrame:
+    """:func:`run` of a parsed ``query`` (the Queries page's, as it reads a model
+    already built), within the time limit and held to its header alike."""
     try:
         with _stopped_after_time_limit(con, query):
             frame = _bound(con, query, params).pl()

@@ -22,7 +22,6 @@ from kpi_core.backlog import AGE_BUCKETS
 from kpi_core.catalog import KPIS
 from kpi_core.coverage import NEEDS as COVERAGE_NEEDS
 from kpi_core.grouping import SLICE, Filters, iso_week
-from kpi_core.problems import QueryError
 from kpi_core.reliability import BOOTSTRAP_DRAWS, bootstrap_alpha
 from kpi_core.targets import Targets
 
@@ -462,20 +461,14 @@ def preview_query(
     """The first ``limit`` rows of ``query`` on the open data, and its row count.
 
     Parameters the query declares are bound: ``as_of`` to the data's as-of
-    time, any other to NULL ("no filter"). A failure raises
-    :class:`~kpi_core.problems.QueryError` with the file and line, as
-    :func:`kpi_core.queries.run` does.
+    time, any other to NULL ("no filter"). It runs as :func:`kpi_core.queries.run`
+    runs a file, so it is judged as ``kpi check`` judges it: within the time
+    limit, and held to its header; a failure raises
+    :class:`~kpi_core.problems.QueryError` with the file and line.
     """
     params = {p: (as_of if p == "as_of" else None) for p in query.parameters}
-    try:
-        relation = con.sql(query.sql, params=params or None)
-        n_rows = relation.aggregate("count(*)").fetchall()[0][0]
-        return relation.limit(limit).pl(), int(n_rows)
-    except duckdb.Error as error:
-        message = str(error).strip()
-        raise QueryError(
-            str(query.path), message.splitlines()[0], queries._error_line(query, message)
-        ) from None
+    frame = queries.run_query(con, query, params)
+    return frame.head(limit), frame.height
 
 
 # ------------------------------------------------------------------ annotator agreement
