@@ -260,6 +260,47 @@ def test_a_parameter_the_name_line_does_not_declare_is_named_on_its_line(query_c
     assert ":as_of (the as-of time)" in error.value.reason
 
 
+def test_a_parameter_dropped_from_the_name_line_is_named_where_it_is_used(query_copy):
+    """Not at a header comment that mentions it."""
+    path = query_copy / "review_backlog.sql"
+    text = path.read_text().replace("review_backlog(as_of)", "review_backlog()", 1)
+    path.write_text(text)
+    with pytest.raises(QueryError) as error:
+        queries.parse_file(path)
+    lines = text.splitlines()
+    assert ":as_of" in lines[error.value.line - 1] and not lines[error.value.line - 1].startswith(
+        "--"
+    )
+
+
+def test_a_second_statement_is_named_at_its_semicolon_not_in_a_string(query_copy):
+    path = query_copy / "checks" / "target_slice_once.sql"
+    text = path.read_text().rstrip("\n") + ";\nselect 1\n"
+    assert "'); keep one row per slice'" in text  # a ';' in a string: not a statement's end
+    path.write_text(text)
+    with pytest.raises(QueryError) as error:
+        queries.parse_file(path)
+    assert error.value.line == len(text.splitlines()) - 1
+
+
+def test_a_misspelt_qualified_column_is_named_on_its_line(tiny_dir, query_copy):
+    """'Values list "accepted_per_slice" does not have a column named ...': the column's
+    line, not the line defining the table."""
+    path = query_copy / "domain_coverage.sql"
+    lines = path.read_text().splitlines()
+    at = next(i for i, t in enumerate(lines) if "accepted_per_slice.difficulty =" in t)
+    lines[at] = lines[at].replace("accepted_per_slice.difficulty", "accepted_per_slice.dificulty")
+    path.write_text("\n".join(lines) + "\n")
+    dataset = open_dataset(tiny_dir)
+    try:
+        queries.register_models(dataset.con)
+        with pytest.raises(QueryError) as error:
+            queries.run(dataset.con, "domain_coverage")
+    finally:
+        dataset.con.close()
+    assert error.value.line == at + 1, error.value
+
+
 def test_a_byte_order_mark_from_an_editor_is_read_past(query_copy):
     path = query_copy / "model_lift.sql"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())

@@ -58,10 +58,20 @@ PARAMETERS = {
 }
 
 
+#: A quoted string, or a ``--`` comment to the end of the line.
+_STRING_OR_COMMENT = re.compile(r"'(?:''|[^'])*'|--.*$")
+
+
+def _code(line: str) -> str:
+    """``line`` as SQL reads it: its ``--`` comment cut and its strings emptied, so that
+    a name or a ';' there is not taken for code."""
+    return _STRING_OR_COMMENT.sub(lambda m: "''" if m.group(0)[0] == "'" else "", line)
+
+
 def _first_line(text: str, word: str) -> int | None:
-    """The first line (from 1) of ``text`` that names ``word`` as a word."""
+    """The first line (from 1) of ``text`` whose code names ``word`` as a word."""
     for number, line in enumerate(text.splitlines(), start=1):
-        if re.search(rf"\b{re.escape(word)}\b", line):
+        if re.search(rf"\b{re.escape(word)}\b", _code(line)):
             return number
     return None
 
@@ -172,9 +182,7 @@ def parse_file(path: Path) -> QueryFile:
     query = getattr(loaded, name)
     kinds = _statements(query.sql)
     if len(kinds) > 1:
-        ends = next(
-            (i for i, t in enumerate(lines, 1) if ";" in t and not t.startswith("--")), None
-        )
+        ends = next((i for i, t in enumerate(lines, 1) if ";" in _code(t)), None)
         raise QueryError(str(path), "one query per file: a second statement after ';'", ends)
     if kinds != ["SELECT"]:
         # Run on the shared connection, a DROP or an INSERT would change what every other
@@ -196,7 +204,7 @@ def parse_file(path: Path) -> QueryFile:
             str(path),
             f"unknown parameter {', '.join(':' + p for p in unknown)}; the tools bind "
             + ", ".join(f":{p} ({what})" for p, what in PARAMETERS.items()),
-            _first_line(text, unknown[0]),
+            names_at[0] if names_at else None,  # the name line declares it
         )
     if name != path.stem:
         raise QueryError(str(path), f"query is named {name!r} but the file is {path.name!r}", 1)
@@ -296,7 +304,8 @@ def _error_line(query: QueryFile, message: str) -> int | None:
     # A column "not found in FROM clause" is valid where it is still in scope, so its
     # last mention is the likelier culprit (a column dropped before the final select).
     first = message.splitlines()[0]
-    quoted = re.search(r'"([^"]+)"', first)
+    # ('Values list "t" does not have a column named "c"': the column, not the table)
+    quoted = re.search(r'column named "([^"]+)"', first) or re.search(r'"([^"]+)"', first)
     table = re.search(r"with name (\w+)", first)
     if quoted:
         needle = re.compile(rf"\b{re.escape(quoted.group(1))}\b")
