@@ -301,6 +301,15 @@ def test_a_misspelt_qualified_column_is_named_on_its_line(tiny_dir, query_copy):
     assert error.value.line == at + 1, error.value
 
 
+def test_a_model_with_a_parameter_says_models_take_none(tiny_dir, query_copy, capsys):
+    path = query_copy / "models" / "labelled_items.sql"
+    text = path.read_text().replace("labelled_items()", "labelled_items(as_of)", 1)
+    path.write_text(text.replace("where is_human", "where is_human and submitted_at <= :as_of"))
+    assert main(["check", "--data", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:1: a model takes no parameters" in err
+
+
 def test_a_byte_order_mark_from_an_editor_is_read_past(query_copy):
     path = query_copy / "model_lift.sql"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())

@@ -87,6 +87,7 @@ class QueryFile:
     parameters: tuple[str, ...]
     outputs: tuple[tuple[str, str], ...]  # (column, declared type)
     sql_lines: tuple[int, ...]  # the file line (from 1) of each line of ``sql``
+    name_line: int = 1  # the file line of ``-- name:``
 
     @property
     def purpose(self) -> str:
@@ -224,6 +225,7 @@ def parse_file(path: Path) -> QueryFile:
         parameters=tuple(query.parameters or ()),
         outputs=_parse_outputs(doc),
         sql_lines=_file_lines(lines, body_at, query.sql),
+        name_line=names_at[0],
     )
 
 
@@ -577,7 +579,15 @@ def register_available_models(
     models = []
     for path in model_paths(root):
         try:
-            models.append(load(path.stem, root))
+            model = load(path.stem, root)
+            if model.parameters:
+                raise QueryError(
+                    str(path),
+                    "a model takes no parameters: it is built once and its readers read it "
+                    f"by name; bind :{model.parameters[0]} in the queries that read it",
+                    model.name_line,
+                )
+            models.append(model)
         except QueryError as error:
             failed[path.stem] = error
     for query in _in_dependency_order(models):
