@@ -934,6 +934,11 @@ def test_a_facts_model_that_repeats_rows_is_named_and_counts_nothing(
     errors = "\n".join(e.value for e in at.error)
     assert "annotation_facts.sql" in errors and "one row per annotation" in errors
     assert tiles(at)[widgets.short_title("accepted_label_error_rate")] == "n/a"
+    for page in PAGE_FILES:
+        at.switch_page(page).run()
+        no_exception(at)
+        if page != "pages/defects.py":  # defects and model lift read their own tables
+            assert "annotation_facts.sql" in "\n".join(e.value for e in at.error), page
 
 
 def test_a_broken_as_of_query_leaves_the_backlog_not_available_not_zero(
