@@ -941,6 +941,19 @@ def test_a_facts_model_that_repeats_rows_is_named_and_counts_nothing(
             assert "annotation_facts.sql" in "\n".join(e.value for e in at.error), page
 
 
+def test_a_broken_oldest_waiting_query_is_named_not_read_as_nothing_waiting(
+    sample_dir, monkeypatch, broken_queries
+):
+    path = broken_queries / "oldest_waiting_annotations.sql"
+    path.write_text(path.read_text().replace("select", "selec", 1))
+    at = app(sample_dir, monkeypatch, "pages/backlog.py")
+    no_exception(at)
+    assert "oldest_waiting_annotations.sql" in "\n".join(e.value for e in at.error)
+    notes = [i.value for i in at.info]
+    assert not any("Nothing is waiting at this stage" in n for n in notes)
+    assert any("oldest_waiting_annotations.sql" in n for n in notes)
+
+
 def test_a_broken_as_of_query_leaves_the_backlog_not_available_not_zero(
     sample_dir, monkeypatch, broken_queries
 ):

@@ -27,7 +27,15 @@ ctx = shell.context()
 ctx.header(
     "Backlog & turnaround", "What is waiting, how old is it, and how fast do reviews come back?"
 )
-widgets.query_errors(ctx.aggs, ["review_backlog", "turnaround_hours", "specialist_review_times"])
+widgets.query_errors(
+    ctx.aggs,
+    [
+        "review_backlog",
+        "turnaround_hours",
+        "specialist_review_times",
+        "oldest_waiting_annotations",
+    ],
+)
 
 overall = ctx.overall()
 weeks = ctx.table("week")
@@ -161,7 +169,10 @@ st.caption(
 for tab, stage in zip(st.tabs(list(STAGES.values())), STAGES, strict=True):
     with tab:
         oldest = data.oldest_waiting(ctx.source, ctx.filters, stage)
-        if oldest.height:
+        failed = widgets.failed_note(ctx.aggs, "oldest_waiting_annotations")
+        if failed:  # an empty table would read as "nothing waits"
+            widgets.empty(failed)
+        elif oldest.height:
             # The tab names the stage; the age leads, as it is what the table is about.
             widgets.table(
                 oldest.select("age_h", "annotation_id", pl.exclude("age_h", "annotation_id")).drop(
