@@ -725,6 +725,11 @@ def broken_queries(tmp_path, monkeypatch) -> Path:
     return root
 
 
+def break_at_select(path: Path) -> None:
+    """Misspell the first ``select`` of the query file at ``path``: a syntax error."""
+    path.write_text(path.read_text().replace("select", "selec", 1))
+
+
 def test_a_broken_query_is_named_and_other_pages_keep_working(
     sample_dir, monkeypatch, broken_queries
 ):
@@ -841,8 +846,7 @@ def test_the_queries_page_names_a_cte_nothing_reads(sample_dir, monkeypatch, bro
 def test_a_chart_of_a_failed_query_names_it_instead_of_an_empty_selection(
     sample_dir, monkeypatch, broken_queries
 ):
-    path = broken_queries / "turnaround_hours.sql"
-    path.write_text(path.read_text().replace("select", "selec", 1))
+    break_at_select(broken_queries / "turnaround_hours.sql")
     at = app(sample_dir, monkeypatch, "pages/backlog.py")
     no_exception(at)
     notes = [i.value for i in at.info]
@@ -944,8 +948,7 @@ def test_a_facts_model_that_repeats_rows_is_named_and_counts_nothing(
 def test_a_broken_oldest_waiting_query_is_named_not_read_as_nothing_waiting(
     sample_dir, monkeypatch, broken_queries
 ):
-    path = broken_queries / "oldest_waiting_annotations.sql"
-    path.write_text(path.read_text().replace("select", "selec", 1))
+    break_at_select(broken_queries / "oldest_waiting_annotations.sql")
     at = app(sample_dir, monkeypatch, "pages/backlog.py")
     no_exception(at)
     assert "oldest_waiting_annotations.sql" in "\n".join(e.value for e in at.error)
@@ -957,8 +960,7 @@ def test_a_broken_oldest_waiting_query_is_named_not_read_as_nothing_waiting(
 def test_a_broken_as_of_query_leaves_the_backlog_not_available_not_zero(
     sample_dir, monkeypatch, broken_queries
 ):
-    path = broken_queries / "data_as_of.sql"
-    path.write_text(path.read_text().replace("select", "selec", 1))
+    break_at_select(broken_queries / "data_as_of.sql")
     at = app(sample_dir, monkeypatch, "pages/overview.py")
     no_exception(at)
     assert "data_as_of.sql" in "\n".join(e.value for e in at.error)
@@ -1126,8 +1128,7 @@ def test_the_slice_heatmap_shades_each_slice_by_its_domains_target(
 def test_the_overview_names_the_kpis_it_could_not_judge(
     sample_dir, monkeypatch, broken_queries, broken, unjudged
 ):
-    path = broken_queries / broken
-    path.write_text(path.read_text().replace("select", "selec", 1))
+    break_at_select(broken_queries / broken)
     at = app(sample_dir, monkeypatch)
     no_exception(at)
     warnings = [w.value for w in at.warning if w.value.startswith("Not judged")]
