@@ -945,6 +945,22 @@ def test_a_facts_model_that_repeats_rows_is_named_and_counts_nothing(
             assert "annotation_facts.sql" in "\n".join(e.value for e in at.error), page
 
 
+def test_the_queries_page_names_a_model_whose_rows_repeat_their_key(
+    sample_dir, monkeypatch, broken_queries
+):
+    """As kpi check does, counted in the database: a model is never read whole."""
+    path = broken_queries / "models" / "latest_labels.sql"
+    text = path.read_text()
+    assert text.rstrip().endswith("select * from final")
+    path.write_text(text.rstrip() + " union all select * from final\n")
+    at = app(sample_dir, monkeypatch, "pages/queries.py")
+    no_exception(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert (
+        "latest_labels.sql" in errors and "rows share their Key (item_id, annotator_id)" in errors
+    )
+
+
 def test_a_broken_oldest_waiting_query_is_named_not_read_as_nothing_waiting(
     sample_dir, monkeypatch, broken_queries
 ):

@@ -124,15 +124,7 @@ def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
     if query.key and frame.height:
         repeated = frame.filter(frame.select(query.key).is_duplicated())
         if repeated.height:
-            first = ", ".join(
-                f"{c}={v}" for c, v in repeated.row(0, named=True).items() if c in query.key
-            )
-            raise QueryError(
-                str(query.path),
-                f"{repeated.height:,} rows share their Key ({', '.join(query.key)}) with "
-                f"another, as {first} does: readers add the rows up, so each would count "
-                "more than once (a join that repeats rows?)",
-            )
+            raise repeated_key_error(query, repeated.height, repeated.row(0, named=True))
     # DuckDB divides by zero into infinity (or NaN): as a KPI it would show as "inf" on
     # one page and n/a on another, so it is the file's error here.
     not_finite = [
@@ -153,6 +145,18 @@ def held_to_header(query: QueryFile, frame: pl.DataFrame) -> pl.DataFrame:
         and _base_type(declared) in (*_WHOLE_NUMBERS, *_FRACTIONS)
     }
     return frame.cast(as_declared) if as_declared else frame
+
+
+def repeated_key_error(query: QueryFile, n_rows: int, example: dict) -> QueryError:
+    """The error of ``query`` whose result has ``n_rows`` rows sharing their ``Key:``
+    with another, ``example`` being one of them."""
+    first = ", ".join(f"{c}={v}" for c, v in example.items() if c in query.key)
+    return QueryError(
+        str(query.path),
+        f"{n_rows:,} rows share their Key ({', '.join(query.key)}) with another, as "
+        f"{first} does: readers add the rows up, so each would count more than once "
+        "(a join that repeats rows?)",
+    )
 
 
 def columns_gone(query: QueryFile, families: Mapping[str, str | None]) -> QueryError | None:
