@@ -18,6 +18,7 @@ The data directory is ``$KPI_DATA_DIR`` (default: the repository's
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -406,11 +407,12 @@ def query_result(
             # A KPI query: its result is already here, from the same file and as-of time.
             frame = loaded.aggs.frames[query.name]
             n = frame.height
-        elif Path(path).parent.name == "models":
-            # Already built under its name (and its columns judged): read, not rebuilt.
-            with loaded.lock:
-                frame, n = views.preview_model(loaded.dataset.con, query, limit=PREVIEW_ROWS)
         else:
+            if Path(path).parent.name == "models":
+                # A model is already materialized under its name: read it, not rebuild it.
+                query = dataclasses.replace(
+                    query, sql=f'select * from "{query.name}"', parameters=()
+                )
             frame, n = preview_query(source, query)
     except QueryError as error:
         return None, 0, QueryFailure.of(error)

@@ -402,12 +402,20 @@ def run_query(
 ) -> pl.DataFrame:
     """:func:`run` of a parsed ``query`` (the Queries page's, as it reads a model
     already built), within the time limit and held to its header alike."""
+    with guarded(con, query):
+        frame = _bound(con, query, params).pl()
+    return held_to_header(query, frame)
+
+
+@contextmanager
+def guarded(con: duckdb.DuckDBPyConnection, query: QueryFile) -> Iterator[None]:
+    """What the block runs on ``con``, run as ``query``'s: stopped at the time limit,
+    and a DuckDB error raised as the file's :class:`QueryError` (its line where known)."""
     try:
         with _stopped_after_time_limit(con, query):
-            frame = _bound(con, query, params).pl()
+            yield
     except duckdb.Error as error:
         raise _duckdb_error(query, error) from None
-    return held_to_header(query, frame)
 
 
 def output_columns(

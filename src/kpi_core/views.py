@@ -23,7 +23,7 @@ from kpi_core.catalog import KPIS
 from kpi_core.coverage import NEEDS as COVERAGE_NEEDS
 from kpi_core.files import sql_identifier
 from kpi_core.grouping import SLICE, Filters, iso_week
-from kpi_core.outputs import repeated_key_error
+from kpi_core.outputs import held_to_header, repeated_key_error
 from kpi_core.reliability import BOOTSTRAP_DRAWS, bootstrap_alpha
 from kpi_core.targets import Targets
 
@@ -463,33 +463,25 @@ def preview_query(
     """The first ``limit`` rows of ``query`` on the open data, and its row count.
 
     Parameters the query declares are bound: ``as_of`` to the data's as-of
-    time, any other to NULL ("no filter"). It runs as :func:`kpi_core.queries.run`
-    runs a file, so it is judged as ``kpi check`` judges it: within the time
-    limit, and held to its header; a failure raises
+    time, any other to NULL ("no filter"). It is judged as ``kpi check`` judges a
+    file, within the time limit: its rows held to the header, and no two of all its
+    rows sharing its ``Key:``, counted in the database (a model or a query of ten
+    million rows never crosses into polars whole). A failure raises
     :class:`~kpi_core.problems.QueryError` with the file and line.
     """
     params = {p: (as_of if p == "as_of" else None) for p in query.parameters}
-    frame = queries.run_query(con, query, params)
-    return frame.head(limit), frame.height
-
-
-def preview_model(
-    con: duckdb.DuckDBPyConnection, query: queries.QueryFile, *, limit: int = 500
-) -> tuple[pl.DataFrame, int]:
-    """The first ``limit`` rows of a model already built on ``con`` (under its name), and
-    its row count; :class:`~kpi_core.problems.QueryError` when rows share its ``Key:``.
-    Its columns were judged as it was built; counted in the database, a model of ten
-    million rows never crosses into polars whole."""
-    table = sql_identifier(query.name)
-    n_rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-    if query.key:
-        keys = ", ".join(sql_identifier(c) for c in query.key)
-        repeated = con.sql(
-            f"select * from {table} qualify count(*) over (partition by {keys}) > 1"
-        ).pl()
-        if repeated.height:
-            raise repeated_key_error(query, repeated.height, repeated.row(0, named=True))
-    return con.sql(f"select * from {table} limit {int(limit)}").pl(), int(n_rows)
+    with queries.guarded(con, query):
+        relation = con.sql(query.sql, params=params or None)
+        n_rows = relation.aggregate("count(*)").fetchall()[0][0]
+        if query.key:
+            keys = ", ".join(sql_identifier(c) for c in query.key)
+            repeated = relation.query(
+                "result", f"select * from result qualify count(*) over (partition by {keys}) > 1"
+            ).pl()
+            if repeated.height:
+                raise repeated_key_error(query, repeated.height, repeated.row(0, named=True))
+        first_rows = relation.limit(limit).pl()
+    return held_to_header(query, first_rows), int(n_rows)
 
 
 # ------------------------------------------------------------------ annotator agreement
