@@ -470,17 +470,22 @@ def preview_query(
     :class:`~kpi_core.problems.QueryError` with the file and line.
     """
     params = {p: (as_of if p == "as_of" else None) for p in query.parameters}
+    # Run once into a temporary table, then counted, checked and cut there.
+    table = sql_identifier(f"preview_{query.name}")
     with queries.guarded(con, query):
-        relation = con.sql(query.sql, params=params or None)
-        n_rows = relation.aggregate("count(*)").fetchall()[0][0]
+        con.execute(f"create or replace temp table {table} as {query.sql}", params or None)
+    try:
+        n_rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
         if query.key:
             keys = ", ".join(sql_identifier(c) for c in query.key)
-            repeated = relation.query(
-                "result", f"select * from result qualify count(*) over (partition by {keys}) > 1"
+            repeated = con.sql(
+                f"select * from {table} qualify count(*) over (partition by {keys}) > 1"
             ).pl()
             if repeated.height:
                 raise repeated_key_error(query, repeated.height, repeated.row(0, named=True))
-        first_rows = relation.limit(limit).pl()
+        first_rows = con.sql(f"select * from {table} limit {int(limit)}").pl()
+    finally:
+        con.execute(f"drop table if exists {table}")
     return held_to_header(query, first_rows), int(n_rows)
 
 
