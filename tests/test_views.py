@@ -246,7 +246,8 @@ def test_preview_query_limits_rows_and_names_the_line_of_a_failure(dataset, tmp_
 
 
 @pytest.fixture(scope="module")
-def labels(dataset):
+def labels(dataset, tiny):
+    # (tiny: its fetch builds the models the query reads, whichever test runs first)
     return views.annotator_labels(queries.run(dataset.con, "calibration_item_annotations"))
 
 
