@@ -394,14 +394,6 @@ def run(
     unknown = set(params) - set(query.parameters)
     if unknown:
         raise QueryError(str(query.path), f"unexpected parameters {sorted(unknown)}")
-    return run_query(con, query, params)
-
-
-def run_query(
-    con: duckdb.DuckDBPyConnection, query: QueryFile, params: dict[str, object]
-) -> pl.DataFrame:
-    """:func:`run` of a parsed ``query`` (the Queries page's, as it reads a model
-    already built), within the time limit and held to its header alike."""
     with guarded(con, query):
         frame = _bound(con, query, params).pl()
     return held_to_header(query, frame)
@@ -425,10 +417,8 @@ def output_columns(
     its syntax and every name it reads are checked (a QueryError naming the file and
     line), at no cost over the data."""
     query = load(name, root)
-    try:
+    with guarded(con, query):
         return _bound(con, query, {}).columns
-    except duckdb.Error as error:
-        raise _duckdb_error(query, error) from None
 
 
 def _bound(
@@ -605,16 +595,14 @@ def register_available_models(
             continue
         kind = "temp table" if materialize and query.materialize else "temp view"
         try:
-            with _stopped_after_time_limit(con, query):
+            with guarded(con, query):
                 con.execute(f"create or replace {kind} {query.name} as {query.sql}")
-            described = con.execute(f"describe {query.name}").fetchall()
+                described = con.execute(f"describe {query.name}").fetchall()
             gone = columns_gone(query, sql_families(described))
             if gone is not None:
                 failed[query.name] = gone
         except QueryError as error:
             failed[query.name] = error
-        except duckdb.Error as error:
-            failed[query.name] = _duckdb_error(query, error)
     return failed
 
 
