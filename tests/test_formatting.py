@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import polars as pl
 
-from kpi_core.formatting import as_csv, counted
+from kpi_core.formatting import as_csv, count_of
 
 
 def test_a_csv_writes_timestamps_with_their_utc_zone_and_nulls_empty():
@@ -34,7 +34,7 @@ def test_long_hours_also_read_in_days():
 
 
 def test_a_count_of_one_is_singular():
-    assert [counted(n, "item") for n in (0, 1, 2, 1204)] == [
+    assert [count_of(n, "item") for n in (0, 1, 2, 1204)] == [
         "0 items",
         "1 item",
         "2 items",

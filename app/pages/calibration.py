@@ -10,7 +10,7 @@ from kpi_app import data, filters, shell, widgets
 from kpi_core import calibration as cal
 from kpi_core import calibration_pack as pack
 from kpi_core import decisions, drift
-from kpi_core.formatting import counted, format_timestamp
+from kpi_core.formatting import count_of, format_timestamp
 from kpi_core.grouping import SLICE, iso_week_label
 from kpi_core.problems import DataError
 
@@ -97,7 +97,7 @@ with st.container(horizontal=True, wrap=True, gap="medium"):
         pack.fmt_coefficient(alpha["krippendorff_alpha"]),
         help=f"95% bootstrap interval {pack.fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
         f"{pack.fmt_coefficient(alpha['krippendorff_alpha_ci_high'])} over "
-        f"{counted(alpha['n_units'], 'item')}",
+        f"{count_of(alpha['n_units'], 'item')}",
         width="content",
         border=True,
     )
@@ -376,7 +376,7 @@ else:
     widgets.table(labels, None)  # the pack's CSVs hold every item's labels and reviews
     st.caption(
         "Counted in agreement: human labels, each annotator's latest on the item; "
-        "programmatic labels and earlier ones are shown but not counted."
+        "programmatic labels and earlier ones are shown but not count_of."
     )
     reviews = view.disputed_reviews.filter(pl.col("item_id") == item).drop(
         "rank", "item_id", "annotation_id", "review_id"

@@ -68,7 +68,7 @@ from kpi_core import queries
 from kpi_core.aggregates import Aggregates
 from kpi_core.agreement import require_numeric_labels
 from kpi_core.drift import BASELINE_WEEKS, agreement_counts, agreement_drift, drift_order
-from kpi_core.formatting import counted
+from kpi_core.formatting import count_of
 from kpi_core.grouping import SLICE, iso_week, iso_week_label, week_start
 from kpi_core.kappa import cohen_kappa_pairs, fleiss_kappa, fleiss_scope
 from kpi_core.loading import Dataset
@@ -623,7 +623,7 @@ class CalibrationView:
         """ "57 disputed items, the 20 most disputed listed" (or "3 disputed items")."""
         shown, total = self.disputed.height, self.n_disputed
         listed = f", the {shown} most disputed listed" if shown < total else ""
-        return counted(total, "disputed item") + listed
+        return count_of(total, "disputed item") + listed
 
     @property
     def fleiss_scope_text(self) -> str:

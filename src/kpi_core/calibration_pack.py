@@ -45,7 +45,7 @@ from kpi_core.calibration import (
     parse_week,
 )
 from kpi_core.drift import BASELINE_WEEKS, DRIFT_ALPHA
-from kpi_core.formatting import NOT_AVAILABLE, as_csv, counted, interval_error_bars
+from kpi_core.formatting import NOT_AVAILABLE, as_csv, count_of, interval_error_bars
 from kpi_core.grouping import SLICE, iso_week_label
 from kpi_core.loading import open_dataset
 from kpi_core.problems import DataError, Problem
@@ -393,7 +393,7 @@ def agenda_markdown(view: CalibrationView, *, generated_at: datetime | None = No
         f"Krippendorff's alpha ({view.level}) this week: {fmt_coefficient(alpha['krippendorff_alpha'])}"
         f" (95% CI {fmt_coefficient(alpha['krippendorff_alpha_ci_low'])} – "
         f"{fmt_coefficient(alpha['krippendorff_alpha_ci_high'])}) over "
-        f"{counted(alpha['n_units'], 'item')}; "
+        f"{count_of(alpha['n_units'], 'item')}; "
         f"Fleiss' kappa {fmt_coefficient(view.fleiss_kappa)} {view.fleiss_scope_text}.",
         "",
         "## Disputed items",

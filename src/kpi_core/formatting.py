@@ -36,7 +36,7 @@ def format_as(unit: Unit | None, value: float | None, *, days: bool = True) -> s
 _DAYS_FROM_HOURS = 72
 
 
-def counted(n: int, noun: str) -> str:
+def count_of(n: int, noun: str) -> str:
     """``n`` and ``noun``, plural but for one: "1 item", "1,204 items"."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
